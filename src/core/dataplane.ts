@@ -1,0 +1,102 @@
+// The DataPlane: health, metadata and inference, with no HTTP and no runtime APIs. REST, gRPC and
+// the face-task routes are thin adapters over it, so every path shares validation, queueing,
+// batching and statistics.
+
+import { invalid } from './errors.ts';
+import type { InferRequest, InferResponse, ModelMetadata } from './inference.ts';
+import type { ModelConfig } from './model-config.ts';
+import type { ModelRegistry, ServedVersion } from './registry.ts';
+import type { ModelStats } from './stats.ts';
+import { validateRequest } from './validate.ts';
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  extensions: string[];
+}
+
+export class DataPlane {
+  private live = true;
+
+  constructor(readonly registry: ModelRegistry, private readonly info: ServerInfo) {}
+
+  isLive(): boolean { return this.live; }
+  /** Ready when every model in the repository has a READY version (Triton's strict readiness). */
+  isReady(): boolean { return this.live && this.registry.isReady(); }
+  serverMetadata(): ServerInfo { return this.info; }
+
+  modelReady(name: string, version?: string): boolean {
+    try {
+      this.registry.resolve(name, version);
+      return true;
+    } catch (e) {
+      if ((e as { code?: string }).code === 'UNAVAILABLE') return false;
+      throw e;
+    }
+  }
+
+  modelMetadata(name: string, version?: string): ModelMetadata {
+    const { model, served } = this.resolveAny(name, version);
+    return {
+      name,
+      versions: [...model.versions.keys()].sort((a, b) => Number(a) - Number(b)),
+      platform: model.config?.platform ?? 'onnxruntime_onnx',
+      inputs: served.inputs,
+      outputs: served.outputs,
+    };
+  }
+
+  modelConfig(name: string, version?: string): ModelConfig {
+    const { model } = this.resolveAny(name, version);
+    return model.config!;
+  }
+
+  modelStats(name: string, version?: string): Array<{ name: string; version: string; stats: ModelStats }> {
+    const list = name ? [this.registry.get(name)].filter((m) => m !== undefined) : this.registry.list();
+    if (name && list.length === 0) this.registry.resolve(name); // throws the 404
+    return list.flatMap((m) => [...m.versions.values()]
+      .filter((v) => (version ? v.version === version : true) && v.scheduler)
+      .map((v) => ({ name: m.name, version: v.version, stats: v.scheduler!.stats })));
+  }
+
+  async infer(name: string, version: string | undefined, req: InferRequest): Promise<InferResponse> {
+    const { model, served } = this.registry.resolve(name, version);
+    const config = model.config!;
+    const imageInput = config.image ? (config.image.input ?? served.inputs[0]?.name) : undefined;
+    const batch = validateRequest(req, { inputs: served.inputs, outputs: served.outputs, maxBatchSize: config.max_batch_size, imageInput });
+    const outputs = req.outputs?.length ? req.outputs.map((o) => o.name) : served.outputs.map((o) => o.name);
+    const timeout = req.parameters?.timeout;
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) throw invalid(`parameter 'timeout' must be a non-negative number of microseconds, got ${JSON.stringify(timeout)}`);
+    const result = await served.scheduler!.enqueue(
+      { inputs: req.inputs, outputs, parameters: req.parameters },
+      batch,
+      { signal: req.signal, timeoutUs: timeout },
+    );
+    return {
+      model_name: name,
+      model_version: served.version,
+      ...(req.id !== undefined ? { id: req.id } : {}),
+      ...(result.parameters ? { parameters: result.parameters } : {}),
+      outputs: result.outputs,
+    };
+  }
+
+  /** Stop answering ready, then drain every model's queue. */
+  async shutdown(): Promise<void> {
+    this.live = false;
+    await this.registry.unloadAll();
+  }
+
+  /** Metadata is served for any known version, ready or not (Triton does the same). */
+  private resolveAny(name: string, version?: string): { model: NonNullable<ReturnType<ModelRegistry['get']>>; served: ServedVersion } {
+    try {
+      return this.registry.resolve(name, version);
+    } catch (e) {
+      const model = this.registry.get(name);
+      if (!model || (e as { code?: string }).code !== 'UNAVAILABLE') throw e;
+      const served = version ? model.versions.get(version) : [...model.versions.values()].at(-1);
+      if (!served || !model.config) throw e;
+      return { model, served };
+    }
+  }
+}

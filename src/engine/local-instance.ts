@@ -1,0 +1,147 @@
+// A model instance that runs in the current thread: decodes and preprocesses image inputs,
+// concatenates a batch along dim 0 when the model is batchable, runs the engine session once and
+// splits the outputs back per request. Worker instances run this same class inside the worker.
+
+import type { FixedData, TensorData } from '../core/datatypes.ts';
+import { EdgeError, invalid } from '../core/errors.ts';
+import type { ExecutionBatchResult, ExecutionItem, ExecutionResult, ModelInstance } from '../core/instance.ts';
+import type { ImagePreprocessing } from '../core/model-config.ts';
+import type { Parameters, Tensor } from '../core/tensor.ts';
+import type { EngineSession } from './backend.ts';
+
+/** Turns one encoded image into the model's input layout (without the batch dim). */
+export interface ImageTensorizer {
+  toTensor(bytes: Uint8Array, spec: ImagePreprocessing, crop?: [number, number, number, number]): Promise<{
+    data: FixedData;
+    shape: number[];
+    /** Size of the image after EXIF orientation, before any resize. */
+    width: number;
+    height: number;
+  }>;
+}
+
+export interface LocalInstanceOptions {
+  batchable: boolean;
+  image?: { spec: ImagePreprocessing; input: string; tensorizer: ImageTensorizer };
+}
+
+interface Prepared {
+  feeds: Tensor[];
+  batch: number;
+  parameters?: Parameters;
+}
+
+const now = () => performance.now();
+
+export class LocalInstance implements ModelInstance {
+  constructor(private readonly session: EngineSession, private readonly opts: LocalInstanceOptions) {}
+
+  async execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
+    const t0 = now();
+    const prepared = await Promise.all(items.map((it) => this.prepare(it).catch((e: unknown) => e)));
+    const t1 = now();
+    const results: ExecutionBatchResult['results'] = new Array(items.length);
+    const ok: number[] = [];
+    prepared.forEach((p, i) => {
+      if (p instanceof Error || !(p && typeof p === 'object' && 'feeds' in p)) results[i] = { error: errorOf(p) };
+      else ok.push(i);
+    });
+    let inferUs = 0;
+    let outputUs = 0;
+    if (ok.length > 1 && this.opts.batchable) {
+      const parts = ok.map((i) => prepared[i] as Prepared);
+      const names = [...new Set(ok.flatMap((i) => items[i].outputs))];
+      const feeds = parts[0].feeds.map((f, k) => concat(parts.map((p) => p.feeds[k])));
+      const s = now();
+      const outs = await this.session.run(feeds, names);
+      const e = now();
+      inferUs = (e - s) * 1000;
+      let offset = 0;
+      ok.forEach((i, j) => {
+        const b = parts[j].batch;
+        const mine = outs.filter((o) => items[i].outputs.includes(o.name)).map((o) => slice(o, offset, b));
+        results[i] = { outputs: mine, ...(parts[j].parameters ? { parameters: parts[j].parameters } : {}) };
+        offset += b;
+      });
+      outputUs = (now() - e) * 1000;
+    } else {
+      for (const i of ok) {
+        const p = prepared[i] as Prepared;
+        const s = now();
+        try {
+          const outputs = await this.session.run(p.feeds, items[i].outputs);
+          results[i] = { outputs, ...(p.parameters ? { parameters: p.parameters } : {}) } satisfies ExecutionResult;
+        } catch (e) {
+          results[i] = { error: errorOf(e) };
+        }
+        inferUs += (now() - s) * 1000;
+      }
+    }
+    return { results, timing: { inputUs: (t1 - t0) * 1000, inferUs, outputUs } };
+  }
+
+  dispose(): Promise<void> {
+    return this.session.release();
+  }
+
+  private async prepare(item: ExecutionItem): Promise<Prepared> {
+    const img = this.opts.image;
+    let parameters: Parameters | undefined;
+    const feeds = await Promise.all(item.inputs.map(async (t) => {
+      if (!img || t.name !== img.input || t.datatype !== 'BYTES') return t;
+      const crop = parseCrop(t);
+      const images = await Promise.all((t.data as Uint8Array[]).map((b) => img.tensorizer.toTensor(b, img.spec, crop)));
+      parameters = images.length === 1
+        ? { image_width: images[0].width, image_height: images[0].height }
+        : { image_sizes: JSON.stringify(images.map((m) => [m.width, m.height])) };
+      return stack(t.name, images.map((m) => m.data), images[0].shape, img.spec.dtype);
+    }));
+    const first = feeds[0];
+    return { feeds, batch: this.opts.batchable ? first.shape[0] : 1, parameters };
+  }
+}
+
+function errorOf(e: unknown): { code: string; message: string } {
+  if (e instanceof EdgeError) return { code: e.code, message: e.message };
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Tensor parameter `crop`: "x1,y1,x2,y2" in original-image pixels (used by face embedding). */
+function parseCrop(t: Tensor): [number, number, number, number] | undefined {
+  const c = t.parameters?.crop;
+  if (c === undefined) return undefined;
+  const v = String(c).split(',').map(Number);
+  if (v.length !== 4 || v.some((x) => !Number.isFinite(x)) || v[2] <= v[0] || v[3] <= v[1]) {
+    throw invalid(`input '${t.name}': parameter crop must be "x1,y1,x2,y2" with x2 > x1 and y2 > y1, got '${c}'`);
+  }
+  return v as [number, number, number, number];
+}
+
+function stack(name: string, parts: FixedData[], itemShape: number[], dtype: ImagePreprocessing['dtype']): Tensor {
+  const datatype = dtype;
+  const data = parts.length === 1 ? parts[0] : concatData(parts);
+  return { name, datatype, shape: [parts.length, ...itemShape], data };
+}
+
+function concatData(parts: FixedData[]): FixedData {
+  const total = parts.reduce((s, p) => s + p.length, 0);
+  const out = new (parts[0].constructor as new (n: number) => FixedData)(total);
+  let o = 0;
+  for (const p of parts) { (out as Uint8Array).set(p as Uint8Array, o); o += p.length; }
+  return out;
+}
+
+function concat(ts: Tensor[]): Tensor {
+  const t = ts[0];
+  const shape = [ts.reduce((s, x) => s + x.shape[0], 0), ...t.shape.slice(1)];
+  const data: TensorData = t.datatype === 'BYTES'
+    ? ts.flatMap((x) => x.data as Uint8Array[])
+    : concatData(ts.map((x) => x.data as FixedData));
+  return { name: t.name, datatype: t.datatype, shape, data };
+}
+
+function slice(t: Tensor, start: number, count: number): Tensor {
+  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const data = (t.data as FixedData | Uint8Array[]).slice(start * per, (start + count) * per) as TensorData;
+  return { name: t.name, datatype: t.datatype, shape: [count, ...t.shape.slice(1)], data };
+}
