@@ -1,0 +1,48 @@
+// Server settings: one zod schema, filled from environment variables and overridden by CLI
+// flags. The README's config reference lists exactly these.
+
+import { z } from 'zod';
+
+const int = (min: number) => z.coerce.number().int().min(min);
+
+export const ServerConfig = z.object({
+  port: int(0).max(65535).default(8000).describe('PORT: TCP port'),
+  host: z.string().default('0.0.0.0').describe('HOST: address to bind'),
+  models: z.string().default('models').describe('MODEL_REPOSITORY: model repository directory'),
+  engine: z.enum(['onnxruntime-node', 'onnxruntime-web']).default('onnxruntime-node').describe('ENGINE: default ONNX engine'),
+  workers: int(0).default(0).describe('WORKERS: worker threads running model instances (0 = in-process)'),
+  intraOpThreads: int(1).default(1).describe('INTRA_OP_THREADS: ONNX Runtime threads per instance'),
+  instances: int(0).default(0).describe('INSTANCES: instances per model when instance_group is absent (0 = one per worker, or 1)'),
+  maxQueueSize: int(1).default(512).describe('MAX_QUEUE_SIZE: bound on waiting requests per model version'),
+  maxBodyBytes: int(1024).default(32 * 1024 * 1024).describe('MAX_BODY_BYTES: largest accepted request body'),
+  maxImagePixels: int(1).default(50_000_000).describe('MAX_IMAGE_PIXELS: largest image (width × height) decoded'),
+  idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds before an idle connection is closed'),
+  pull: z.coerce.boolean().default(true).describe('PULL: pull missing model weights at start'),
+  logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL'),
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;
+
+const ENV: Record<string, keyof ServerConfig> = {
+  PORT: 'port', HOST: 'host', MODEL_REPOSITORY: 'models', ENGINE: 'engine', WORKERS: 'workers',
+  INTRA_OP_THREADS: 'intraOpThreads', INSTANCES: 'instances', MAX_QUEUE_SIZE: 'maxQueueSize',
+  MAX_BODY_BYTES: 'maxBodyBytes', MAX_IMAGE_PIXELS: 'maxImagePixels', IDLE_TIMEOUT_S: 'idleTimeoutS',
+  PULL: 'pull', LOG_LEVEL: 'logLevel',
+};
+
+/** Settings from `env`, then `overrides` (CLI flags) on top; throws a readable message when invalid. */
+export function loadServerConfig(env: Record<string, string | undefined>, overrides: Partial<Record<keyof ServerConfig, unknown>> = {}): ServerConfig {
+  const raw: Record<string, unknown> = {};
+  for (const [k, field] of Object.entries(ENV)) {
+    const v = env[k];
+    if (v !== undefined && v !== '') raw[field] = field === 'pull' ? !['0', 'false', 'no'].includes(v.toLowerCase()) : v;
+  }
+  Object.assign(raw, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
+  const r = ServerConfig.safeParse(raw);
+  if (!r.success) {
+    const envName = (f: PropertyKey) => Object.entries(ENV).find(([, v]) => v === f)?.[0] ?? String(f);
+    throw new Error(r.error.issues.map((i) => `${envName(i.path[0])}: ${i.message}`).join('\n'));
+  }
+  return r.data;
+}
+
+export const ENV_NAMES = ENV;

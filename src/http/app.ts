@@ -1,0 +1,35 @@
+// createApp: the whole HTTP surface as one OpenAPIHono app, built from injected parts (DataPlane,
+// docs assets, optional face routes) so every runtime serves the same routes. No runtime APIs.
+
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { DataPlane } from '../core/dataplane.ts';
+import { invalid } from '../core/errors.ts';
+import { formatIssues } from '../protocol/schema-errors.ts';
+import { type DocsAssets, mountDocs } from './docs.ts';
+import { type Log, errorResponse } from './errors.ts';
+import { mountKServe } from './routes/kserve.ts';
+
+export interface AppOptions {
+  dataPlane: DataPlane;
+  docs: DocsAssets;
+  maxBodyBytes: number;
+  log: Log;
+  /** Extra route groups (face tasks, image routes, demo page) mounted by the composition root. */
+  mount?: Array<(app: OpenAPIHono) => void>;
+}
+
+export function createApp(o: AppOptions): OpenAPIHono {
+  const app = new OpenAPIHono({
+    // Every zod validation failure (path params, query, JSON, forms) becomes one clear 400.
+    defaultHook: (result) => {
+      if (!result.success) throw invalid(formatIssues(result.error.issues, undefined, `request ${result.target}`));
+    },
+  });
+  app.onError((e, c) => errorResponse(e, c, o.log));
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
+  for (const m of o.mount ?? []) m(app);
+  const { name, version } = o.dataPlane.serverMetadata();
+  mountDocs(app, o.docs, { title: name, version });
+  return app;
+}

@@ -1,0 +1,38 @@
+// Builds the runtime-neutral server (registry → DataPlane → Hono app) from settings and the
+// runtime's parts. Bun, Deno and Node composition roots call this and add only their listener.
+
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { DataPlane } from '../core/dataplane.ts';
+import type { ModelLoader } from '../core/loader.ts';
+import type { ModelRepository } from '../core/repository.ts';
+import { ModelRegistry } from '../core/registry.ts';
+import { type AppOptions, createApp } from '../http/app.ts';
+import type { DocsAssets } from '../http/docs.ts';
+import type { Logger } from './log.ts';
+import { VERSION } from './version.ts';
+
+export interface AssembleOptions {
+  repository: ModelRepository;
+  loader: ModelLoader;
+  docs: DocsAssets;
+  log: Logger;
+  maxBodyBytes: number;
+  maxQueueSize: number;
+  defaultInstances: number;
+  mount?: AppOptions['mount'];
+}
+
+/** KServe/Triton extensions this server implements, advertised at GET /v2. */
+export const EXTENSIONS = ['binary_tensor_data', 'model_configuration'];
+
+/** The app answers at once (live, not ready); call `load()` to load the repository's models. */
+export function assemble(o: AssembleOptions): { app: OpenAPIHono; dataPlane: DataPlane; load: () => Promise<void> } {
+  const registry = new ModelRegistry(o.repository, o.loader, {
+    defaultInstanceCount: o.defaultInstances,
+    maxQueueSize: o.maxQueueSize,
+    log: o.log,
+  });
+  const dataPlane = new DataPlane(registry, { name: 'edgeserve', version: VERSION, extensions: EXTENSIONS });
+  const app = createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount });
+  return { app, dataPlane, load: () => registry.loadAll() };
+}

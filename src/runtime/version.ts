@@ -1,0 +1,2 @@
+// The server version reported at GET /v2 (kept in step with package.json by a test).
+export const VERSION = '0.1.0';
