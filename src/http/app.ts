@@ -8,6 +8,7 @@ import { formatIssues } from '../protocol/schema-errors.ts';
 import { type DocsAssets, mountDocs } from './docs.ts';
 import { type Log, errorResponse } from './errors.ts';
 import { mountKServe } from './routes/kserve.ts';
+import { mountSite } from './routes/site.ts';
 
 export interface AppOptions {
   dataPlane: DataPlane;
@@ -28,6 +29,7 @@ export function createApp(o: AppOptions): OpenAPIHono {
   app.onError((e, c) => errorResponse(e, c, o.log));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
+  mountSite(app, o.dataPlane);
   for (const m of o.mount ?? []) m(app);
   const { name, version } = o.dataPlane.serverMetadata();
   mountDocs(app, o.docs, { title: name, version });
