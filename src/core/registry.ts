@@ -41,6 +41,8 @@ export interface RegistryOptions {
 
 export class ModelRegistry {
   private readonly models = new Map<string, ServedModel>();
+  /** False until the first loadAll() finishes: the server is not ready while models load. */
+  private loaded = false;
 
   constructor(
     private readonly repo: ModelRepository,
@@ -52,6 +54,7 @@ export class ModelRegistry {
     const names = await this.repo.list();
     // One at a time: loading sessions is CPU-bound and the order of log lines stays readable.
     for (const n of names) await this.load(n);
+    this.loaded = true;
   }
 
   list(): ServedModel[] {
@@ -161,7 +164,7 @@ export class ModelRegistry {
   }
 
   isReady(): boolean {
-    return [...this.models.values()].every((m) => !m.error && [...m.versions.values()].some((v) => v.state === 'READY'));
+    return this.loaded && [...this.models.values()].every((m) => !m.error && [...m.versions.values()].some((v) => v.state === 'READY'));
   }
 }
 

@@ -16,7 +16,7 @@ export interface AppOptions {
   maxBodyBytes: number;
   log: Log;
   /** Extra route groups (face tasks, image routes, demo page) mounted by the composition root. */
-  mount?: Array<(app: OpenAPIHono) => void>;
+  mount?: Array<(app: OpenAPIHono, dataPlane: DataPlane) => void>;
 }
 
 export function createApp(o: AppOptions): OpenAPIHono {
@@ -30,7 +30,7 @@ export function createApp(o: AppOptions): OpenAPIHono {
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
   mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
   mountSite(app, o.dataPlane);
-  for (const m of o.mount ?? []) m(app);
+  for (const m of o.mount ?? []) m(app, o.dataPlane);
   const { name, version } = o.dataPlane.serverMetadata();
   mountDocs(app, o.docs, { title: name, version });
   return app;

@@ -1,0 +1,45 @@
+// The ImageDecoder port: encoded bytes in, upright RGBA out. Implementations live in
+// decoders/ (canvas: native Skia; jsquash: WASM, runs on Workers); runtime/ picks one and
+// passes it in. Every implementation must pass decoders/contract.test.ts.
+
+import type { RawImage } from './raw-image.ts';
+
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this before decoding (PAYLOAD_TOO_LARGE).
+   *  Default: DEFAULT_MAX_PIXELS from probe.ts. */
+  maxPixels?: number;
+  /**
+   * Hint: the size the caller will resize the WHOLE upright image to. A decoder that can
+   * downscale cheaply while decoding MAY return a smaller image, never smaller than
+   * decodeScale() allows (about 2x the target in both axes, so the final resize still has
+   * pixels to average). Leave it out when you will crop small regions from the image (face
+   * crops for an embedding model need the full resolution). The result always reports the
+   * original upright size in originalWidth/originalHeight.
+   */
+  targetWidth?: number;
+  targetHeight?: number;
+}
+
+export interface ImageDecoder {
+  /** For logs and benchmarks, e.g. "canvas" or "jsquash". */
+  readonly name: string;
+  /**
+   * Decodes JPEG, PNG or WebP with EXIF orientation applied. Errors are EdgeErrors:
+   * UNSUPPORTED_MEDIA (empty, not JPEG/PNG/WebP, animated), PAYLOAD_TOO_LARGE (over
+   * maxPixels), UNPROCESSABLE (corrupt or truncated data). Never anything else for bad input.
+   */
+  decode(bytes: Uint8Array, opts?: DecodeOptions): Promise<RawImage>;
+}
+
+/**
+ * The factor (<= 1) a decoder may shrink an upright image of `width` x `height` by when the
+ * caller hinted a target: the largest reduction that keeps both axes at least twice the
+ * target (which also covers letterbox and center_crop, whose content is never larger than
+ * that). 1 when there is no hint or nothing to gain.
+ */
+export function decodeScale(width: number, height: number, opts: DecodeOptions | undefined): number {
+  const tw = opts?.targetWidth;
+  const th = opts?.targetHeight;
+  if (!tw || !th) return 1;
+  return Math.min(1, Math.max((2 * tw) / width, (2 * th) / height));
+}

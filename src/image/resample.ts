@@ -1,0 +1,231 @@
+// Separable resampling of an RGBA image region to floats: bilinear where the reduction per
+// axis is at most 2x, area averaging (each source pixel weighted by how much of it the output
+// pixel covers) beyond that, so a 12 MP photo shrunk to 320x240 is not aliased. Each axis gets
+// its taps precomputed once (index + weight, fixed count per output pixel); a vertical pass
+// then reduces rows (streaming whole source rows, cache-friendly) and a horizontal pass
+// reduces columns. Alpha is composited over white and GRAY (BT.601 luma) is taken while
+// reading source pixels, so later work runs on 1 or 3 float channels.
+// Samples outside the image repeat the edge pixel (crops may reach past the border).
+
+/** What translucent pixels are composited over, 0-255 (white: see raw-image.ts). */
+export const ALPHA_BACKGROUND = 255;
+const BG = ALPHA_BACKGROUND / 255;
+
+export interface AxisMap {
+  /** Output pixels along this axis. */
+  count: number;
+  /** Source coordinate (continuous, pixel edges) of the left/top edge of output pixel 0. */
+  start: number;
+  /** Source pixels per output pixel. */
+  ratio: number;
+}
+
+export interface Source {
+  width: number;
+  height: number;
+  data: Uint8Array;
+  opaque?: boolean;
+}
+
+interface Taps {
+  /** Taps per output pixel. */
+  k: number;
+  idx: Int32Array;
+  w: Float32Array;
+  /** Smallest and largest source index used. */
+  lo: number;
+  hi: number;
+}
+
+/** Above this reduction bilinear skips source pixels (aliasing); area averaging takes over. */
+const BILINEAR_MAX_RATIO = 2;
+
+export function axisTaps(a: AxisMap, size: number): Taps {
+  const area = a.ratio > BILINEAR_MAX_RATIO;
+  const k = area ? Math.ceil(a.ratio) + 1 : 2;
+  const idx = new Int32Array(a.count * k);
+  const w = new Float32Array(a.count * k);
+  let lo = size - 1;
+  let hi = 0;
+  const put = (t: number, j: number, weight: number) => {
+    const c = j < 0 ? 0 : j >= size ? size - 1 : j;
+    idx[t] = c;
+    w[t] = weight;
+    if (c < lo) lo = c;
+    if (c > hi) hi = c;
+  };
+  for (let i = 0; i < a.count; i++) {
+    const t = i * k;
+    if (area) {
+      const left = a.start + i * a.ratio;
+      const right = left + a.ratio;
+      let n = 0;
+      for (let j = Math.floor(left); j < right && n < k; j++, n++) {
+        put(t + n, j, (Math.min(right, j + 1) - Math.max(left, j)) / a.ratio);
+      }
+      for (; n < k; n++) put(t + n, Math.floor(left), 0);
+    } else {
+      const c = a.start + (i + 0.5) * a.ratio - 0.5; // output pixel centre in source pixel-centre units
+      const j = Math.floor(c);
+      const f = c - j;
+      put(t, j, 1 - f);
+      put(t + 1, j + 1, f);
+    }
+  }
+  return { k, idx, w, lo, hi };
+}
+
+/**
+ * Where resampled values go, so normalisation and layout cost no extra pass: the value of
+ * source channel k (R, G, B, or luma) at output pixel (col, row) of the resampled area is
+ * stored as value * mul[k] + add[k] at out[base[k] + row * rowStride + col * pixStride].
+ */
+export interface Sink {
+  out: Float32Array;
+  base: number[];
+  mul: number[];
+  add: number[];
+  rowStride: number;
+  pixStride: number;
+}
+
+/** Resamples to x.count * y.count pixels of 3 channels (R,G,B) or 1 (luma), 0-255, into `sink`. */
+export function resample(src: Source, x: AxisMap, y: AxisMap, gray: boolean, sink: Sink): void {
+  const C = gray ? 1 : 3;
+  const xt = axisTaps(x, src.width);
+  const yt = axisTaps(y, src.height);
+  const span = xt.hi - xt.lo + 1;
+  const tmp = new Float32Array(y.count * span * C);
+  verticalPass(src, yt, xt.lo, span, C, tmp);
+  // Horizontal taps as offsets into a tmp row.
+  const off = new Int32Array(xt.idx.length);
+  for (let t = 0; t < off.length; t++) off[t] = (xt.idx[t] - xt.lo) * C;
+  if (C === 3) horizontal3(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
+  else horizontal1(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
+}
+
+function verticalPass(src: Source, yt: Taps, lo: number, span: number, C: number, tmp: Float32Array): void {
+  const d = as32(src.data);
+  const rows = yt.idx.length / yt.k;
+  const offs = new Int32Array(yt.k);
+  const ws = new Float64Array(yt.k);
+  const kernel = C === 3 ? (src.opaque ? rowsRgb : rowsRgbAlpha) : src.opaque ? rowsGray : rowsGrayAlpha;
+  for (let j = 0; j < rows; j++) {
+    let n = 0; // the row's non-zero taps, as pixel offsets of the first used column
+    for (let k = 0; k < yt.k; k++) {
+      const w = yt.w[j * yt.k + k];
+      if (w === 0) continue;
+      offs[n] = yt.idx[j * yt.k + k] * src.width + lo;
+      ws[n++] = w;
+    }
+    kernel(d, offs, ws, n, tmp, j * span * C, span);
+  }
+}
+
+// One kernel per (channels, alpha) case so each loop stays monomorphic and branch-free. A
+// pixel is one 32-bit load (little-endian: R in the low byte), which beats four byte loads.
+// Summing all taps per output value in locals beats accumulating into the output per tap.
+type RowKernel = (d: Uint32Array, offs: Int32Array, ws: Float64Array, n: number, t: Float32Array, o: number, span: number) => void;
+
+const rowsRgb: RowKernel = (d, offs, ws, n, t, o, span) => {
+  for (let x = 0; x < span; x++, o += 3) {
+    let r = 0, g = 0, b = 0;
+    for (let k = 0; k < n; k++) {
+      const p = d[offs[k] + x];
+      const w = ws[k];
+      r += w * (p & 255);
+      g += w * ((p >>> 8) & 255);
+      b += w * ((p >>> 16) & 255);
+    }
+    t[o] = r;
+    t[o + 1] = g;
+    t[o + 2] = b;
+  }
+};
+
+const rowsRgbAlpha: RowKernel = (d, offs, ws, n, t, o, span) => {
+  for (let x = 0; x < span; x++, o += 3) {
+    let r = 0, g = 0, b = 0;
+    for (let k = 0; k < n; k++) {
+      const p = d[offs[k] + x];
+      const w = ws[k];
+      const a = p >>> 24;
+      const m = w * (a / 255);
+      const bg = w * (255 - a) * BG; // background * (1 - alpha)
+      r += m * (p & 255) + bg;
+      g += m * ((p >>> 8) & 255) + bg;
+      b += m * ((p >>> 16) & 255) + bg;
+    }
+    t[o] = r;
+    t[o + 1] = g;
+    t[o + 2] = b;
+  }
+};
+
+const rowsGray: RowKernel = (d, offs, ws, n, t, o, span) => {
+  for (let x = 0; x < span; x++, o++) {
+    let v = 0;
+    for (let k = 0; k < n; k++) {
+      const p = d[offs[k] + x];
+      v += ws[k] * (0.299 * (p & 255) + 0.587 * ((p >>> 8) & 255) + 0.114 * ((p >>> 16) & 255));
+    }
+    t[o] = v;
+  }
+};
+
+const rowsGrayAlpha: RowKernel = (d, offs, ws, n, t, o, span) => {
+  for (let x = 0; x < span; x++, o++) {
+    let v = 0;
+    for (let k = 0; k < n; k++) {
+      const p = d[offs[k] + x];
+      const a = p >>> 24;
+      const luma = 0.299 * (p & 255) + 0.587 * ((p >>> 8) & 255) + 0.114 * ((p >>> 16) & 255);
+      v += ws[k] * ((luma * a) / 255 + (255 - a) * BG);
+    }
+    t[o] = v;
+  }
+};
+
+function as32(b: Uint8Array): Uint32Array {
+  const a = b.byteOffset % 4 === 0 ? b : b.slice(); // a Uint32Array view needs 4-byte alignment
+  return new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
+}
+
+function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: number, cw: number, ch: number, span: number, sink: Sink): void {
+  // Plain locals with explicit int/double coercions: destructuring here measured 2x slower.
+  const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
+  const b0 = sink.base[0] | 0, b1 = sink.base[1] | 0, b2 = sink.base[2] | 0;
+  const m0 = +sink.mul[0], m1 = +sink.mul[1], m2 = +sink.mul[2];
+  const a0 = +sink.add[0], a1 = +sink.add[1], a2 = +sink.add[2];
+  for (let j = 0; j < ch; j++) {
+    const row = j * span * 3;
+    let p = j * rowStride;
+    for (let i = 0; i < cw; i++, p += pixStride) {
+      let r = 0, g = 0, b = 0;
+      for (let k = i * K, e = k + K; k < e; k++) {
+        const s = row + off[k];
+        const w = wt[k];
+        r += w * tmp[s];
+        g += w * tmp[s + 1];
+        b += w * tmp[s + 2];
+      }
+      out[b0 + p] = r * m0 + a0;
+      out[b1 + p] = g * m1 + a1;
+      out[b2 + p] = b * m2 + a2;
+    }
+  }
+}
+
+function horizontal1(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: number, cw: number, ch: number, span: number, sink: Sink): void {
+  const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
+  const b0 = sink.base[0] | 0, m0 = +sink.mul[0], a0 = +sink.add[0];
+  for (let j = 0; j < ch; j++) {
+    const row = j * span;
+    let p = b0 + j * rowStride;
+    for (let i = 0; i < cw; i++, p += pixStride) {
+      let v = 0;
+      for (let k = i * K, e = k + K; k < e; k++) v += wt[k] * tmp[row + off[k]];
+      out[p] = v * m0 + a0;
+    }
+  }
+}
