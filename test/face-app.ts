@@ -1,0 +1,17 @@
+// Builds the in-memory app with the real face models (pulled into models/), the native engine,
+// the native decoder and the face routes: what the face and image tests run against.
+
+import { nodeBackend } from '../src/engine/onnxruntime-node.ts';
+import { mountFaces } from '../src/http/routes/faces.ts';
+import { nativeTensorizer } from '../src/runtime/native-image.ts';
+import { renderFaces } from '../src/runtime/render-faces.ts';
+import { FaceService } from '../src/tasks/faces/service.ts';
+import { buildApp, tempRepository } from './helpers.ts';
+
+export async function faceApp() {
+  const repo = tempRepository(['face_detect', 'face_embed']);
+  const built = await buildApp(repo, nodeBackend(), nativeTensorizer({ maxPixels: 50_000_000 }), [
+    (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024, render: renderFaces }),
+  ]);
+  return { ...built, repo };
+}
