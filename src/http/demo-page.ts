@@ -13,7 +13,7 @@ export const DEMO_HTML = `<!doctype html>
   header { display: flex; justify-content: space-between; align-items: baseline; }
   header nav a { margin-left: 16px; }
   section { background: #fff; border-radius: 10px; padding: 18px 20px; margin: 18px 0; box-shadow: 0 1px 3px #0002; }
-  .drop { border: 2px dashed #9aa3b5; border-radius: 8px; padding: 18px; text-align: center; cursor: pointer; }
+  .drop { display: block; border: 2px dashed #9aa3b5; border-radius: 8px; padding: 18px; text-align: center; cursor: pointer; }
   .drop.over { border-color: #2f6fe4; background: #eef3fd; }
   canvas { max-width: 100%; margin-top: 12px; border-radius: 6px; }
   .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
