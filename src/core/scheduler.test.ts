@@ -1,0 +1,113 @@
+// Scheduler behaviour: bounded queue (503 + Retry-After when full), per-request timeouts,
+// cancellation of queued work, dynamic batching that splits results back exactly (on the real
+// `simple` model), and drain.
+
+import { describe, expect, test } from 'bun:test';
+import { LocalInstance } from '../engine/local-instance.ts';
+import { nodeBackend } from '../engine/onnxruntime-node.ts';
+import { buildSimpleModel } from '../onnx/build-simple.ts';
+import type { ExecutionBatchResult, ExecutionItem, ModelInstance } from './instance.ts';
+import { Scheduler, type SchedulerOptions } from './scheduler.ts';
+
+/** An instance whose executions finish only when the test releases them. */
+class GatedInstance implements ModelInstance {
+  batches: ExecutionItem[][] = [];
+  private waiting: Array<() => void> = [];
+  execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
+    this.batches.push(items);
+    return new Promise((resolve) => this.waiting.push(() => resolve({
+      results: items.map((it) => ({ outputs: it.inputs })),
+      timing: { inputUs: 0, inferUs: 0, outputUs: 0 },
+    })));
+  }
+  release(): void { for (const w of this.waiting.splice(0)) w(); }
+  async dispose(): Promise<void> {}
+}
+
+const opts = (o: Partial<SchedulerOptions> = {}): SchedulerOptions => ({
+  maxBatchSize: 0, maxQueueSize: 2, defaultTimeoutUs: 0, allowTimeoutOverride: true, timeoutAction: 'REJECT', ...o,
+});
+const item = (v: number): ExecutionItem => ({ inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: Int32Array.of(v) }], outputs: ['x'] });
+
+describe('Scheduler', () => {
+  test('queue full → UNAVAILABLE with retryAfter; accepted work still completes', async () => {
+    const inst = new GatedInstance();
+    const s = new Scheduler([inst], opts());
+    const running = s.enqueue(item(1), 1);          // taken by the instance at once
+    const q1 = s.enqueue(item(2), 1);
+    const q2 = s.enqueue(item(3), 1);
+    const err = await s.enqueue(item(4), 1).catch((e) => e);
+    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.retryAfter).toBe(1);
+    expect(err.message).toMatch(/queue full/);
+    for (let i = 0; i < 3; i++) { inst.release(); await Bun.sleep(1); }
+    expect(((await running).outputs[0].data as Int32Array)[0]).toBe(1);
+    expect(((await q1).outputs[0].data as Int32Array)[0]).toBe(2);
+    expect(((await q2).outputs[0].data as Int32Array)[0]).toBe(3);
+    expect(s.stats.success.count).toBe(3);
+    expect(s.stats.pending).toBe(0);
+  });
+
+  test('a request whose timeout expires in the queue fails and never runs', async () => {
+    const inst = new GatedInstance();
+    const s = new Scheduler([inst], opts());
+    const first = s.enqueue(item(1), 1);
+    const timed = s.enqueue(item(2), 1, { timeoutUs: 20_000 }).catch((e) => e);
+    const err = await timed;
+    expect(err.code).toBe('DEADLINE_EXCEEDED');
+    inst.release();
+    await first;
+    await Bun.sleep(5);
+    expect(inst.batches.length).toBe(1);
+    expect(s.queued).toBe(0);
+  });
+
+  test('a client that disconnects has its queued work dropped', async () => {
+    const inst = new GatedInstance();
+    const s = new Scheduler([inst], opts());
+    const first = s.enqueue(item(1), 1);
+    const ac = new AbortController();
+    const gone = s.enqueue(item(2), 1, { signal: ac.signal }).catch((e) => e);
+    ac.abort();
+    expect((await gone).code).toBe('CANCELLED');
+    inst.release();
+    await first;
+    await Bun.sleep(5);
+    expect(inst.batches.length).toBe(1);
+  });
+
+  test('dynamic batching on the real simple model: one execution, results split back exactly', async () => {
+    const session = await nodeBackend().createSession(buildSimpleModel(), { intraOpThreads: 1 });
+    const s = new Scheduler([new LocalInstance(session, { batchable: true })], opts({
+      maxBatchSize: 8, maxQueueSize: 64, dynamicBatching: { maxQueueDelayUs: 20_000, preferredBatchSizes: [] },
+    }));
+    const req = (k: number, n: number): ExecutionItem => ({
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [n, 16], data: Int32Array.from({ length: 16 * n }, (_, i) => k * 1000 + i) },
+        { name: 'INPUT1', datatype: 'INT32', shape: [n, 16], data: new Int32Array(16 * n).fill(k) },
+      ],
+      outputs: ['OUTPUT0', 'OUTPUT1'],
+    });
+    const sizes = [1, 2, 1, 3];
+    const results = await Promise.all(sizes.map((n, k) => s.enqueue(req(k, n), n)));
+    expect(s.stats.executionCount).toBe(1);
+    expect(s.stats.inferenceCount).toBe(7);
+    results.forEach((r, k) => {
+      const o0 = r.outputs.find((o) => o.name === 'OUTPUT0')!;
+      expect(o0.shape).toEqual([sizes[k], 16]);
+      expect([...(o0.data as Int32Array)]).toEqual(Array.from({ length: 16 * sizes[k] }, (_, i) => k * 1000 + i + k));
+    });
+    await session.release();
+  });
+
+  test('drain waits for accepted work and refuses new work', async () => {
+    const inst = new GatedInstance();
+    const s = new Scheduler([inst], opts());
+    const p = s.enqueue(item(1), 1);
+    const drained = s.drain();
+    expect((await s.enqueue(item(2), 1).catch((e) => e)).code).toBe('UNAVAILABLE');
+    inst.release();
+    await p;
+    await drained;
+  });
+});
