@@ -32,11 +32,13 @@ const ENV: Record<string, keyof ServerConfig> = {
 /** Settings from `env`, then `overrides` (CLI flags) on top; throws a readable message when invalid. */
 export function loadServerConfig(env: Record<string, string | undefined>, overrides: Partial<Record<keyof ServerConfig, unknown>> = {}): ServerConfig {
   const raw: Record<string, unknown> = {};
+  // z.coerce.boolean would read "0" and "false" as true: booleans are parsed here.
+  const value = (field: string, v: unknown) => (field === 'pull' && typeof v === 'string' ? !['0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v);
   for (const [k, field] of Object.entries(ENV)) {
     const v = env[k];
-    if (v !== undefined && v !== '') raw[field] = field === 'pull' ? !['0', 'false', 'no'].includes(v.toLowerCase()) : v;
+    if (v !== undefined && v !== '') raw[field] = value(field, v);
   }
-  Object.assign(raw, Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)));
+  for (const [field, v] of Object.entries(overrides)) if (v !== undefined) raw[field] = value(field, v);
   const r = ServerConfig.safeParse(raw);
   if (!r.success) {
     const envName = (f: PropertyKey) => Object.entries(ENV).find(([, v]) => v === f)?.[0] ?? String(f);
