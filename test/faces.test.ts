@@ -23,12 +23,12 @@ afterAll(() => rmSync(repo, { recursive: true, force: true }));
 
 function form(fields: Record<string, Uint8Array>, extra: Record<string, string> = {}): FormData {
   const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) f.append(k, new Blob([v]), `${k}.bin`);
+  for (const [k, v] of Object.entries(fields)) f.append(k, new Blob([v as Uint8Array<ArrayBuffer>]), `${k}.bin`);
   for (const [k, v] of Object.entries(extra)) f.append(k, v);
   return f;
 }
-const detect = (body: BodyInit, headers: Record<string, string> = {}, query = '') =>
-  app.request(`/v1/faces/detect${query}`, { method: 'POST', body, headers });
+const detect = (body: BodyInit | Uint8Array, headers: Record<string, string> = {}, query = '') =>
+  app.request(`/v1/faces/detect${query}`, { method: 'POST', body: body as BodyInit, headers });
 
 describe('POST /v1/faces/detect', () => {
   test('multipart: one face on the astronaut, box on the face', async () => {

@@ -81,6 +81,22 @@ export class DataPlane {
     };
   }
 
+  repositoryIndex() {
+    return this.registry.index();
+  }
+
+  /** (Re)loads a model; fails with the reason when it does not come up ready. */
+  async loadModel(name: string): Promise<void> {
+    const m = await this.registry.loadByName(name);
+    const reason = m.error ?? [...m.versions.values()].filter((v) => v.state !== 'READY').map((v) => `version ${v.version}: ${v.reason}`).join('; ');
+    if (reason) throw invalid(`failed to load '${name}': ${reason}`);
+  }
+
+  /** Lets queued and running requests finish, then frees the model's instances. */
+  async unloadModel(name: string): Promise<void> {
+    await this.registry.unload(name);
+  }
+
   /** Stop answering ready, then drain every model's queue. */
   async shutdown(): Promise<void> {
     this.live = false;

@@ -31,6 +31,13 @@ export interface ServedModel {
   versions: Map<string, ServedVersion>;
 }
 
+export interface IndexEntry {
+  name: string;
+  version?: string;
+  state: VersionState;
+  reason?: string;
+}
+
 export interface RegistryOptions {
   /** Instances per version when instance_group does not say. */
   defaultInstanceCount: number;
@@ -55,6 +62,23 @@ export class ModelRegistry {
     // One at a time: loading sessions is CPU-bound and the order of log lines stays readable.
     for (const n of names) await this.load(n);
     this.loaded = true;
+  }
+
+  /** Triton's repository index: every model in the repository, loaded or not, per version. */
+  async index(): Promise<IndexEntry[]> {
+    const names = new Set([...(await this.repo.list()), ...this.models.keys()]);
+    return [...names].sort().flatMap((name): IndexEntry[] => {
+      const m = this.models.get(name);
+      if (!m) return [{ name, state: 'UNAVAILABLE' as const, reason: 'unloaded' }];
+      if (m.error || m.versions.size === 0) return [{ name, state: 'UNAVAILABLE' as const, reason: m.error ?? 'no versions' }];
+      return [...m.versions.values()].map((v) => ({ name, version: v.version, state: v.state, ...(v.reason ? { reason: v.reason } : {}) }));
+    });
+  }
+
+  /** Loads a model by name if the repository has it (Triton's load API). */
+  async loadByName(name: string): Promise<ServedModel> {
+    if (!(await this.repo.list()).includes(name)) throw notFound(`no model '${name}' in the model repository`);
+    return this.load(name);
   }
 
   list(): ServedModel[] {

@@ -8,6 +8,7 @@ import { formatIssues } from '../protocol/schema-errors.ts';
 import { type DocsAssets, mountDocs } from './docs.ts';
 import { type Log, errorResponse } from './errors.ts';
 import { mountKServe } from './routes/kserve.ts';
+import { mountRepository } from './routes/repository.ts';
 import { mountSite } from './routes/site.ts';
 
 export interface AppOptions {
@@ -28,7 +29,9 @@ export function createApp(o: AppOptions): OpenAPIHono {
   });
   app.onError((e, c) => errorResponse(e, c, o.log));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  mountRepository(app, o.dataPlane);
   mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
+  // Before the KServe routes would otherwise match /v2/models/stats as a model named 'stats'.
   mountSite(app, o.dataPlane);
   for (const m of o.mount ?? []) m(app, o.dataPlane);
   const { name, version } = o.dataPlane.serverMetadata();

@@ -194,3 +194,32 @@ describe('docs', () => {
     expect((await js.text()).length).toBeGreaterThan(100_000);
   });
 });
+
+describe('repository and statistics extensions', () => {
+  test('index lists every model with its state and reason', async () => {
+    const j = await (await app.request('/v2/repository/index', { method: 'POST' })).json();
+    expect(j.find((m: { name: string }) => m.name === 'simple')).toEqual({ name: 'simple', version: '1', state: 'READY' });
+    expect(j.find((m: { name: string }) => m.name === 'broken').state).toBe('UNAVAILABLE');
+  });
+
+  test('statistics count requests and executions in Triton’s format', async () => {
+    const j = await (await app.request('/v2/models/simple/stats')).json();
+    const s = j.model_stats[0];
+    expect(s.name).toBe('simple');
+    expect(s.inference_stats.success.count).toBeGreaterThan(0);
+    expect(s.execution_count).toBeGreaterThan(0);
+    const metrics = await (await app.request('/metrics')).text();
+    expect(metrics).toMatch(/nv_inference_request_success\{model="simple",version="1"\} [1-9]/);
+  });
+
+  test('unload → 404 on infer; load brings it back; loading a broken model → 400 with the reason', async () => {
+    expect((await app.request('/v2/repository/models/simple/unload', { method: 'POST' })).status).toBe(200);
+    expect((await app.request('/v2/models/simple/ready')).status).toBe(404);
+    expect((await app.request('/v2/repository/models/simple/load', { method: 'POST' })).status).toBe(200);
+    expect((await app.request('/v2/models/simple/ready')).status).toBe(200);
+    const bad = await app.request('/v2/repository/models/broken/load', { method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toContain('max_batch_size');
+    expect((await app.request('/v2/repository/models/nope/load', { method: 'POST' })).status).toBe(404);
+  });
+});

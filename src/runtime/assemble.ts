@@ -23,16 +23,26 @@ export interface AssembleOptions {
 }
 
 /** KServe/Triton extensions this server implements, advertised at GET /v2. */
-export const EXTENSIONS = ['binary_tensor_data', 'model_configuration'];
+export const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'model_repository', 'statistics'];
 
 /** The app answers at once (live, not ready); call `load()` to load the repository's models. */
 export function assemble(o: AssembleOptions): { app: OpenAPIHono; dataPlane: DataPlane; load: () => Promise<void> } {
+  const { dataPlane, load } = assembleCore(o);
+  return { app: assembleApp(dataPlane, o), dataPlane, load };
+}
+
+/** The long-lived half: registry and DataPlane. Kept across `bun --hot` reloads (runtime/bun.ts). */
+export function assembleCore(o: AssembleOptions): { dataPlane: DataPlane; load: () => Promise<void> } {
   const registry = new ModelRegistry(o.repository, o.loader, {
     defaultInstanceCount: o.defaultInstances,
     maxQueueSize: o.maxQueueSize,
     log: o.log,
   });
   const dataPlane = new DataPlane(registry, { name: 'edgeserve', version: VERSION, extensions: EXTENSIONS });
-  const app = createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount });
-  return { app, dataPlane, load: () => registry.loadAll() };
+  return { dataPlane, load: () => registry.loadAll() };
+}
+
+/** The cheap half: the Hono app over an existing DataPlane; rebuilt on every hot reload. */
+export function assembleApp(dataPlane: DataPlane, o: Pick<AssembleOptions, 'docs' | 'log' | 'maxBodyBytes' | 'mount'>): OpenAPIHono {
+  return createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount });
 }

@@ -6,3 +6,9 @@ declare module '*.wasm' {
   const module: WebAssembly.Module;
   export default module;
 }
+
+// The same, spelled with wrangler's `?module` suffix (for a .wasm whose package ships its own .d.ts).
+declare module '*.wasm?module' {
+  const module: WebAssembly.Module;
+  export default module;
+}

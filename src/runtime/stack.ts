@@ -1,0 +1,112 @@
+// The serving stack every server root shares (Bun, Deno, the compiled binary): decides where model
+// instances run (a pool of worker threads, or in-process), builds the registry/DataPlane once,
+// builds the Hono app as often as asked (a `bun --hot` reload rebuilds only the app), and shuts
+// down in order. A root supplies its parts (repository, docs, what its engines can do) and its
+// own listener; nothing here touches a runtime global.
+
+import { availableParallelism } from 'node:os';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { ServerConfig } from '../config/server-config.ts';
+import type { DataPlane } from '../core/dataplane.ts';
+import type { ModelLoader } from '../core/loader.ts';
+import type { ModelRepository } from '../core/repository.ts';
+import type { Backend, EngineName } from '../engine/backend.ts';
+import type { ImageTensorizer } from '../engine/local-instance.ts';
+import { LocalLoader } from '../engine/local-loader.ts';
+import type { DocsAssets } from '../http/docs.ts';
+import { type FaceRenderer, mountFaces } from '../http/routes/faces.ts';
+import { FaceService } from '../tasks/faces/service.ts';
+import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
+import { WorkerLoader } from '../workers/worker-loader.ts';
+import { assembleApp, assembleCore } from './assemble.ts';
+import type { Logger } from './log.ts';
+
+/** What a runtime can run, decided once by its root. */
+export interface EngineParts {
+  /**
+   * Present where worker threads can load the native engine and decoder (src/workers/worker-entry.ts
+   * always uses onnxruntime-node/-web plus @napi-rs/canvas). `entry` overrides the worker script
+   * (a compiled binary keeps it elsewhere).
+   */
+  workers?: { entry?: URL };
+  /** Engines and decoder for in-process serving: WORKERS=0, or no `workers` above. */
+  inProcess: {
+    backends: () => Partial<Record<EngineName, Backend>>;
+    tensorizer: (maxPixels: number) => Promise<ImageTensorizer>;
+  };
+  /** Overrides cfg.engine (e.g. onnxruntime-web where native code may not load). */
+  engine?: EngineName;
+  /** Why this runtime serves the way it does, for the start-up log. */
+  note?: string;
+}
+
+export interface StackParts {
+  repository: ModelRepository;
+  docs: DocsAssets;
+  engines: EngineParts;
+  /** `?render=png` on /v1/faces/detect; absent where no canvas loads. */
+  render?: FaceRenderer;
+}
+
+export interface Stack {
+  dataPlane: DataPlane;
+  /** Loads every model in the repository. */
+  load(): Promise<void>;
+  /** A fresh Hono app over the same DataPlane (built from the route modules as they are now). */
+  app(): OpenAPIHono;
+  /** One line for the start-up log: engine, workers, threads. */
+  describe: string;
+  pool?: WorkerPool;
+  /** Stop answering ready, drain queues, free sessions, end the workers. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+export function createStack(cfg: ServerConfig, parts: StackParts, log: Logger): Stack {
+  const cores = availableParallelism();
+  const engine = parts.engines.engine ?? cfg.engine;
+  const workers = parts.engines.workers ? (cfg.workers ?? cores) : 0;
+  const intraOpThreads = cfg.intraOpThreads || (workers > 0 ? defaultIntraOpThreads(workers, cores) : cores);
+  const defaultInstances = cfg.instances || Math.max(1, workers);
+  let pool: WorkerPool | undefined;
+  let loader: ModelLoader;
+  if (workers > 0) {
+    // Engines and the image decoder load only inside the workers: the main thread does HTTP.
+    pool = new WorkerPool({ workers, engine, intraOpThreads, maxImagePixels: cfg.maxImagePixels, cores, log, entry: parts.engines.workers?.entry });
+    loader = new WorkerLoader(pool, { defaultInstances });
+  } else {
+    const ip = parts.engines.inProcess;
+    const backends = ip.backends();
+    let tensorizer: Promise<ImageTensorizer> | undefined;
+    const getTensorizer = () => (tensorizer ??= ip.tensorizer(cfg.maxImagePixels));
+    loader = new LocalLoader({
+      backend: (c) => backends[c.engine ?? engine] ?? unavailableBackend(c.engine ?? engine, parts.engines.note),
+      defaultInstances,
+      intraOpThreads,
+      // The decoder is loaded on first use, so models without `image` never load it.
+      tensorizer: { toTensor: async (...a) => (await getTensorizer()).toTensor(...a) },
+    });
+  }
+  const common = { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes };
+  const { dataPlane, load } = assembleCore({ ...common, repository: parts.repository, loader, maxQueueSize: cfg.maxQueueSize, defaultInstances });
+  const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
+  let down: Promise<void> | undefined;
+  return {
+    dataPlane,
+    load,
+    app: () => assembleApp(dataPlane, { ...common, mount }),
+    describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
+    pool,
+    shutdown: () => (down ??= (async () => {
+      await dataPlane.shutdown();
+      await pool?.dispose();
+    })()),
+  };
+}
+
+/** A model asked for an engine this runtime cannot load: its load fails with the reason. */
+function unavailableBackend(name: EngineName, why?: string): Backend {
+  return {
+    name,
+    createSession: () => Promise.reject(new Error(`engine ${name} is not available here${why ? `: ${why}` : ''}`)),
+  };
+}
