@@ -1,6 +1,6 @@
 // Reads a request body with a hard byte limit: a declared Content-Length over the limit is
 // refused before anything is read, and a chunked body is cut off as soon as it passes the limit,
-// so an oversized upload is never buffered whole.
+// so an oversized upload is never buffered whole. gzip/deflate bodies are inflated on the way.
 
 import type { Context } from 'hono';
 import { EdgeError } from '../core/errors.ts';
@@ -9,13 +9,20 @@ export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array
   const tooLarge = (n: string) => new EdgeError('PAYLOAD_TOO_LARGE', `request body of ${n} bytes exceeds the limit of ${maxBytes} bytes`);
   const declared = c.req.header('content-length');
   if (declared !== undefined && Number(declared) > maxBytes) throw tooLarge(declared);
-  const stream = c.req.raw.body;
+  let stream: ReadableStream<Uint8Array> | null = c.req.raw.body;
   if (!stream) return new Uint8Array(0);
+  // Triton's clients may compress requests; the limit then applies to the inflated bytes, so a
+  // compression bomb is cut off like any other oversized body.
+  const encoding = c.req.header('content-encoding')?.trim().toLowerCase();
+  if (encoding === 'gzip' || encoding === 'deflate') stream = stream.pipeThrough(new DecompressionStream(encoding) as unknown as TransformStream<Uint8Array, Uint8Array>);
+  else if (encoding && encoding !== 'identity') throw new EdgeError('UNSUPPORTED_MEDIA', `unsupported Content-Encoding '${encoding}': use gzip, deflate or none`);
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = stream.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch((e: Error) => {
+      throw new EdgeError('INVALID_ARGUMENT', `cannot read the request body: ${e.message}`);
+    });
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {

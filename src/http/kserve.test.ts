@@ -223,3 +223,17 @@ describe('repository and statistics extensions', () => {
     expect((await app.request('/v2/repository/models/nope/load', { method: 'POST' })).status).toBe(404);
   });
 });
+
+describe('compressed requests', () => {
+  test('gzip body (as Triton clients may send) is inflated; a gzip bomb gets 413', async () => {
+    const body = Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ inputs: [
+      { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
+      { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+    ] })));
+    const r = await app.request('/v2/models/simple/infer', { method: 'POST', body, headers: { 'Content-Encoding': 'gzip' } });
+    expect(r.status).toBe(200);
+    const bomb = Bun.gzipSync(new Uint8Array(64 * 1024 * 1024));
+    const rb = await app.request('/v2/models/simple/infer', { method: 'POST', body: bomb, headers: { 'Content-Encoding': 'gzip' } });
+    expect(rb.status).toBe(413);
+  });
+});
