@@ -11,6 +11,8 @@ export interface LoadedModel {
   /** Inputs/outputs as the model file declares them (batch dim included, -1 when symbolic). */
   inputs: TensorMetadata[];
   outputs: TensorMetadata[];
+  /** The config as actually served, when loading had to change it (e.g. batching refused). */
+  config?: ModelConfig;
 }
 
 export interface ModelLoader {

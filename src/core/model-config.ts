@@ -102,6 +102,12 @@ export const ModelConfig = z.looseObject({
   // edgeserve's own fields
   source: ModelSource.optional(),
   image: ImagePreprocessing.optional(),
+  /**
+   * The model file has a fixed batch of 1: rewrite dim 0 of its inputs/outputs as symbolic at
+   * load time so max_batch_size and dynamic_batching can apply. Used only after a check that
+   * per-item outputs of a batch equal single runs; otherwise the model runs unbatched.
+   */
+  make_batchable: z.boolean().optional(),
   /** Force an engine for this model; default is the server's engine. */
   engine: z.enum(['onnxruntime-node', 'onnxruntime-web']).optional(),
 });

@@ -119,7 +119,7 @@ export class ModelRegistry {
   }
 
   private async loadVersion(model: ServedModel, version: string, file: string): Promise<void> {
-    const config = model.config!;
+    let config = model.config!;
     const sv: ServedVersion = { version, state: 'LOADING', inputs: [], outputs: [], instances: [] };
     model.versions.set(version, sv);
     try {
@@ -128,6 +128,7 @@ export class ModelRegistry {
         throw new Error(`${source}: cannot load: ${e.message}`);
       });
       sv.instances = loaded.instances;
+      if (loaded.config) config = model.config = loaded.config;
       sv.inputs = resolveIO(config, config.input, loaded.inputs, 'input', file);
       sv.outputs = resolveIO(config, config.output, loaded.outputs, 'output', file);
       const img = config.image;
