@@ -104,6 +104,31 @@ describe('served over HTTP', () => {
   });
 });
 
+describe('abandoned requests', () => {
+  test('a client that disconnects has its queued work dropped, and the server keeps serving', async () => {
+    const jpeg = readFileSync(join(FIXTURES, 'astronaut.jpg'));
+    const before = (await (await fetch(`${srv.url}/v2/models/face_detect/stats`)).json()).model_stats[0].inference_count;
+    const ac = new AbortController();
+    const n = 200;
+    const sent = Array.from({ length: n }, () => {
+      const f = new FormData();
+      f.append('image', new Blob([jpeg]), 'a.jpg');
+      return fetch(`${srv.url}/v1/faces/detect`, { method: 'POST', body: f, signal: ac.signal }).then(() => 'done', () => 'aborted');
+    });
+    await Bun.sleep(30);
+    ac.abort();
+    const outcomes = await Promise.all(sent);
+    await Bun.sleep(300);
+    const after = (await (await fetch(`${srv.url}/v2/models/face_detect/stats`)).json()).model_stats[0].inference_count;
+    // Most of the 200 were still queued when their clients went away: they never ran.
+    expect(outcomes.filter((o) => o === 'aborted').length).toBeGreaterThan(0);
+    expect(after - before).toBeLessThan(n);
+    const f = new FormData();
+    f.append('image', new Blob([jpeg]), 'a.jpg');
+    expect((await fetch(`${srv.url}/v1/faces/detect`, { method: 'POST', body: f })).status).toBe(200);
+  });
+});
+
 describe('graceful shutdown', () => {
   test('SIGTERM: requests in flight complete, then the process exits 0', async () => {
     const f = () => {
