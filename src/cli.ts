@@ -43,8 +43,14 @@ async function main(argv: string[]): Promise<number> {
   const cfg = loadServerConfig(process.env, overrides);
   switch (cmd) {
     case 'serve': {
-      const { serveBun, exitOnSignals } = await import('./runtime/bun.ts');
-      exitOnSignals(await serveBun(cfg));
+      // The one runtime switch: Deno runs this same CLI (deno.json), Bun everything else.
+      if ('Deno' in globalThis) {
+        const { serveDeno, exitOnSignals } = await import('./runtime/deno.ts');
+        exitOnSignals(await serveDeno(cfg));
+      } else {
+        const { serveBun, exitOnSignals } = await import('./runtime/bun.ts');
+        exitOnSignals(await serveBun(cfg));
+      }
       return -1; // keep running
     }
     case 'pull': {

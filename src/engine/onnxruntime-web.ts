@@ -9,6 +9,12 @@ type OrtWeb = typeof import('onnxruntime-web');
 
 /** `load` lets a runtime supply its own import (workerd needs 'onnxruntime-web/wasm'). */
 export function webBackend(load: () => Promise<OrtWeb> = () => import('onnxruntime-web')): Backend {
+  return webBackendFrom(load);
+}
+
+/** The same with no default import, so a bundle that brings its own build of onnxruntime-web
+ *  (Cloudflare Workers) does not also carry the full package (~0.5 MB of JS). */
+export function webBackendFrom(load: () => Promise<OrtWeb>): Backend {
   let configured = false;
   return {
     name: 'onnxruntime-web',

@@ -1,64 +1,80 @@
-// Bun composition root: picks the engine, decoder and loader for Bun, pulls missing weights,
-// serves the app with Bun.serve (explicit body and idle limits), and shuts down gracefully on
-// SIGTERM/SIGINT: stop accepting, drain queued and running requests, then exit.
+// Bun composition root: the parts Bun runs from source (native engine and decoder in worker
+// threads, repository and docs on disk), Bun.serve with explicit body and idle limits, graceful
+// shutdown, and `bun --hot` support. The compiled binary (runtime/compile/) reuses serveBun with
+// its own parts.
+//
+// Hot reload: `bun --hot` re-evaluates every module in the same process and runs cli.ts again,
+// which calls serveBun again. Anything created per call would leak (a worker pool and its ONNX
+// sessions per reload) and a second Bun.serve would fail on the taken port. So the listener,
+// the pool and the registry live on globalThis under one symbol; a repeated call only builds a
+// new Hono app from the freshly evaluated route modules and swaps it in with server.reload().
+// If the server settings changed (env, flags or config defaults), the old server is stopped and
+// a new one started instead.
 
-import { availableParallelism } from 'node:os';
 import type { ServerConfig } from '../config/server-config.ts';
-import type { ModelLoader } from '../core/loader.ts';
 import { nodeBackend } from '../engine/onnxruntime-node.ts';
 import { webBackend } from '../engine/onnxruntime-web.ts';
-import { LocalLoader } from '../engine/local-loader.ts';
-import { mountFaces } from '../http/routes/faces.ts';
-import { FaceService } from '../tasks/faces/service.ts';
-import { assemble } from './assemble.ts';
-import { renderFaces } from './render-faces.ts';
 import { fsDocsAssets } from './docs-assets.ts';
 import { FsRepository } from './fs-repository.ts';
-import { createLogger } from './log.ts';
+import { type Logger, createLogger } from './log.ts';
 import { pullRepository } from './pull-repository.ts';
-import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
-import { WorkerLoader } from '../workers/worker-loader.ts';
+import { type RunningServer, type Stack, type StackParts, createServerApp, createStack } from './stack.ts';
 
-export interface RunningServer {
-  url: string;
-  stop(): Promise<void>;
+export { exitOnSignals } from './signals.ts';
+export type { RunningServer } from './stack.ts';
+
+/** Parts for Bun running from source. */
+export async function bunParts(cfg: ServerConfig): Promise<StackParts> {
+  const { renderFaces } = await import('./render-faces.ts');
+  return {
+    repository: new FsRepository(cfg.models),
+    docs: fsDocsAssets,
+    render: renderFaces,
+    engines: {
+      workers: {},
+      inProcess: {
+        backends: () => ({ 'onnxruntime-node': nodeBackend(), 'onnxruntime-web': webBackend() }),
+        tensorizer: async (maxPixels) => (await import('./native-image.ts')).nativeTensorizer({ maxPixels }),
+      },
+    },
+  };
 }
 
-export async function serveBun(cfg: ServerConfig): Promise<RunningServer> {
+export interface ServeBunOptions {
+  /** The runtime's parts (default: bunParts). */
+  parts?: (cfg: ServerConfig, log: Logger) => Promise<StackParts>;
+  /** Pull missing weights first (default cfg.pull; the compiled binary has nothing to pull). */
+  pull?: boolean;
+}
+
+interface HotState {
+  /** The settings the listener and pool were built for; a reload with others restarts. */
+  key: string;
+  server: Bun.Server<undefined>;
+  stack: Stack;
+  running: RunningServer;
+  reloads: number;
+  stopped: boolean;
+}
+
+const HOT = Symbol.for('edgeserve.bun.server');
+const hot = globalThis as typeof globalThis & { [HOT]?: HotState };
+
+export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Promise<RunningServer> {
   const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
-  if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
-
-  const cores = availableParallelism();
-  const workers = cfg.workers ?? cores;
-  const intraOpThreads = cfg.intraOpThreads || (workers > 0 ? defaultIntraOpThreads(workers, cores) : cores);
-  const defaultInstances = cfg.instances || Math.max(1, workers);
-  let pool: WorkerPool | undefined;
-  let loader: ModelLoader;
-  if (workers > 0) {
-    // Engines and the image decoder load only inside the workers: the main thread does HTTP.
-    pool = new WorkerPool({ workers, engine: cfg.engine, intraOpThreads, maxImagePixels: cfg.maxImagePixels, cores, log });
-    loader = new WorkerLoader(pool, { defaultInstances });
-  } else {
-    const { nativeTensorizer } = await import('./native-image.ts');
-    const backends = { 'onnxruntime-node': nodeBackend(), 'onnxruntime-web': webBackend() };
-    loader = new LocalLoader({
-      backend: (c) => backends[c.engine ?? cfg.engine],
-      defaultInstances,
-      intraOpThreads,
-      tensorizer: nativeTensorizer({ maxPixels: cfg.maxImagePixels }),
-    });
+  const makeParts = o.parts ?? ((c: ServerConfig) => bunParts(c));
+  const key = JSON.stringify(cfg);
+  const prev = hot[HOT];
+  if (prev && !prev.stopped) {
+    if (prev.key === key) return reloadApp(prev, cfg, await makeParts(cfg, log), log);
+    log('info', 'hot reload: server settings changed; restarting the listener and the worker pool');
+    await prev.running.stop();
   }
-  const { app, dataPlane, load } = assemble({
-    repository: new FsRepository(cfg.models),
-    loader,
-    docs: fsDocsAssets,
-    log,
-    maxBodyBytes: cfg.maxBodyBytes,
-    maxQueueSize: cfg.maxQueueSize,
-    defaultInstances,
-    mount: [(app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: renderFaces })],
-  });
 
+  if (o.pull ?? cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
+  const parts = await makeParts(cfg, log);
+  const stack = createStack(cfg, parts, log);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log);
   const server = Bun.serve({
     port: cfg.port,
     hostname: cfg.host,
@@ -69,25 +85,36 @@ export async function serveBun(cfg: ServerConfig): Promise<RunningServer> {
     development: false,
   });
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${server.port}`;
-  log('info', `edgeserve listening on ${url} (engine ${cfg.engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores); loading models from ${cfg.models}`);
-  await load();
-  log('info', dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
 
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= (async () => {
-    log('info', 'shutting down: no new connections, draining in-flight requests');
-    server.stop(false);
-    await dataPlane.shutdown();
-    await pool?.dispose();
-    await server.stop(true);
-    log('info', 'stopped');
-  })());
-  return { url, stop };
+  const state: HotState = {
+    key, server, stack, reloads: 0, stopped: false,
+    running: {
+      url,
+      stop: () => (stopping ??= (async () => {
+        state.stopped = true;
+        log('info', 'shutting down: no new connections, draining in-flight requests');
+        void server.stop(false);
+        await stack.shutdown();
+        await server.stop(true);
+        log('info', 'stopped');
+      })()),
+    },
+  };
+  hot[HOT] = state;
+  log('info', `edgeserve listening on ${url} (${stack.describe}); loading models from ${parts.repositoryLabel ?? cfg.models}`);
+  await stack.load();
+  log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
+  return state.running;
 }
 
-/** SIGTERM/SIGINT → graceful stop, then exit. */
-export function exitOnSignals(s: RunningServer): void {
-  const onSignal = () => { void s.stop().then(() => process.exit(0)); };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+/** A `bun --hot` re-run: same listener, pool and models; a new app from the new modules. */
+function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logger): RunningServer {
+  const app = createServerApp(cfg, s.stack.dataPlane, parts, log);
+  s.server.reload({ fetch: app.fetch });
+  s.reloads++;
+  setTimeout(() => Bun.gc(true), 200);
+  log('info', `hot reload ${s.reloads}: routes rebuilt; listener, worker pool and models kept`);
+  return s.running;
 }
+

@@ -21,6 +21,13 @@ import { WorkerLoader } from '../workers/worker-loader.ts';
 import { assembleApp, assembleCore } from './assemble.ts';
 import type { Logger } from './log.ts';
 
+/** A listening server, whatever the runtime. */
+export interface RunningServer {
+  url: string;
+  /** Graceful: stop accepting, drain queued and running requests, free everything. */
+  stop(): Promise<void>;
+}
+
 /** What a runtime can run, decided once by its root. */
 export interface EngineParts {
   /**
@@ -44,6 +51,8 @@ export interface StackParts {
   repository: ModelRepository;
   docs: DocsAssets;
   engines: EngineParts;
+  /** Where the models come from, for the start-up log (default: the repository directory). */
+  repositoryLabel?: string;
   /** `?render=png` on /v1/faces/detect; absent where no canvas loads. */
   render?: FaceRenderer;
 }
@@ -52,8 +61,6 @@ export interface Stack {
   dataPlane: DataPlane;
   /** Loads every model in the repository. */
   load(): Promise<void>;
-  /** A fresh Hono app over the same DataPlane (built from the route modules as they are now). */
-  app(): OpenAPIHono;
   /** One line for the start-up log: engine, workers, threads. */
   describe: string;
   pool?: WorkerPool;
@@ -61,7 +68,8 @@ export interface Stack {
   shutdown(): Promise<void>;
 }
 
-export function createStack(cfg: ServerConfig, parts: StackParts, log: Logger): Stack {
+/** The long-lived part: loader (and pool), registry, DataPlane. */
+export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'repository' | 'engines'>, log: Logger): Stack {
   const cores = availableParallelism();
   const engine = parts.engines.engine ?? cfg.engine;
   const workers = parts.engines.workers ? (cfg.workers ?? cores) : 0;
@@ -86,14 +94,11 @@ export function createStack(cfg: ServerConfig, parts: StackParts, log: Logger): 
       tensorizer: { toTensor: async (...a) => (await getTensorizer()).toTensor(...a) },
     });
   }
-  const common = { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes };
-  const { dataPlane, load } = assembleCore({ ...common, repository: parts.repository, loader, maxQueueSize: cfg.maxQueueSize, defaultInstances });
-  const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
+  const { dataPlane, load } = assembleCore({ repository: parts.repository, loader, log, maxQueueSize: cfg.maxQueueSize, defaultInstances });
   let down: Promise<void> | undefined;
   return {
     dataPlane,
     load,
-    app: () => assembleApp(dataPlane, { ...common, mount }),
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
     pool,
     shutdown: () => (down ??= (async () => {
@@ -101,6 +106,15 @@ export function createStack(cfg: ServerConfig, parts: StackParts, log: Logger): 
       await pool?.dispose();
     })()),
   };
+}
+
+/**
+ * The Hono app over a DataPlane, with the face routes. Cheap: a `bun --hot` reload calls the
+ * freshly evaluated copy of this function so edited routes take effect.
+ */
+export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger): OpenAPIHono {
+  const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
+  return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount });
 }
 
 /** A model asked for an engine this runtime cannot load: its load fails with the reason. */

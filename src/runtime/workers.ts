@@ -9,7 +9,8 @@
 // - WebAssembly only from modules wrangler compiled at upload (static .wasm imports).
 // - zod must not compile validators with `new Function`: jitless.ts is imported first.
 // What does not exist here, by design: the filesystem repository, pulling weights, the worker
-// pool, repository polling, and `render=png` (no canvas; the face routes answer 400).
+// pool, repository polling, model load/unload (answered 400 below), and `render=png` (no
+// canvas; the face routes answer 400).
 
 import './workers/jitless.ts';
 import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
@@ -42,9 +43,11 @@ interface Server {
   loaded: boolean;
 }
 
-// Workers limits differ from a server's: 128 MB per isolate, so a 50 MP image (200 MB of RGBA)
-// cannot be decoded here. Each can still be set in [vars].
-const WORKERS_DEFAULTS = { maxImagePixels: 16_000_000, maxBodyBytes: 32 * 1024 * 1024 };
+// An isolate has 128 MB, WebAssembly memories included. ORT's memory is ~28 MB with the three
+// models loaded; decoding N pixels grows the codec's memory to ~4N bytes for good and copies
+// 4N bytes out to JS, so 8 MP (~64 MB at the peak) is about what fits, not the server's 50 MP.
+// Both can be raised in [vars] (MAX_IMAGE_PIXELS, MAX_BODY_BYTES).
+const WORKERS_DEFAULTS = { maxImagePixels: 8_000_000, maxBodyBytes: 16 * 1024 * 1024 };
 
 let server: Server | undefined;
 
@@ -85,12 +88,27 @@ function createServer(env: Env): Server {
 /** Health probes answer at once (ready is false while models load); everything else waits. */
 const NO_WAIT = new Set(['/v2/health/live', '/v2/health/ready']);
 
+// Triton's load/unload would act on one isolate of many, each with its own copy of the models,
+// so the next request could land anywhere: refused with a reason. The index stays (read-only).
+const REPOSITORY_CONTROL = /^\/v2\/repository\/models\/[^/]+\/(load|unload)$/;
+const noRepositoryControl = () => Response.json(
+  { error: 'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/workers/models.ts)' },
+  { status: 400 },
+);
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    if (!server) server = createServer(env);
+    const path = new URL(request.url).pathname;
+    if (request.method === 'POST' && REPOSITORY_CONTROL.test(path)) return noRepositoryControl();
+    try {
+      server ??= createServer(env);
+    } catch (e) {
+      // A bad [vars] value: say which, rather than workerd's bare 500.
+      return Response.json({ error: `edgeserve configuration: ${(e as Error).message}` }, { status: 500 });
+    }
     const s = server;
     if (!s.loaded) {
-      if (NO_WAIT.has(new URL(request.url).pathname)) ctx.waitUntil(s.loading);
+      if (NO_WAIT.has(path)) ctx.waitUntil(s.loading);
       else {
         try {
           await s.loading;

@@ -7,7 +7,7 @@
 
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.wasm';
 import type { Backend } from '../../engine/backend.ts';
-import { webBackend } from '../../engine/onnxruntime-web.ts';
+import { webBackendFrom } from '../../engine/onnxruntime-web.ts';
 
 /** What ORT receives as `wasmBinary`: identified by its buffer, never compiled. */
 const PLACEHOLDER = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]).buffer;
@@ -34,7 +34,7 @@ function usePrecompiledModule(module: WebAssembly.Module): void {
 
 /** onnxruntime-web (WASM, one thread, in-process) for workerd. */
 export function workersOrtBackend(): Backend {
-  return webBackend(async () => {
+  return webBackendFrom(async () => {
     const ort = await import('onnxruntime-web/wasm');
     usePrecompiledModule(ortWasm);
     // Workers have no threads (no SharedArrayBuffer workers) and no proxy worker; the

@@ -1,0 +1,304 @@
+// `edgeserve bench` (npm run bench): how fast the face detector is served, against the ceiling
+// the same hardware and thread budget allow. Phases (pick with --phases):
+//   t0       T₀: decode + preprocess + infer + post-process in worker threads, no HTTP (t0.ts)
+//   http     the real server (child process) under closed-loop load at each concurrency
+//   batch    dynamic batching on vs off, two servers, runs alternated per concurrency
+//   12mp     a 12 MP JPEG (astronaut.jpg upscaled to 4000x3000, q90): T₀ and served
+//   overload ~4x the server's capacity in connections with a small queue: 503s, p99, RSS
+// Prints one table per phase and the targets' verdicts, and writes them (text and JSON) to
+// --out (default bench-results/, gitignored). Server settings come from the usual environment
+// variables and flags (WORKERS, INTRA_OP_THREADS, …), so any configuration can be benched.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ENV_NAMES, type ServerConfig } from '../config/server-config.ts';
+import { ModelConfig } from '../core/model-config.ts';
+import { fixture, bigJpeg } from '../image/testing/images.ts';
+import { type LoadResult, multipartRequest, runLoad } from './loadgen.ts';
+import { makeBatchRepos } from './repo.ts';
+import { type ServerProcess, startServer } from './server.ts';
+import { measureT0, type T0Result } from './t0.ts';
+import { cpuSampler } from './cpu.ts';
+import { type Row, table } from './table.ts';
+
+const PHASES = ['t0', 'http', 'batch', '12mp', 'overload'] as const;
+type Phase = (typeof PHASES)[number];
+
+const HELP = `edgeserve bench [server flags] -- [bench options]
+  (npm run bench -- -- [bench options]; server settings also from WORKERS=…, INTRA_OP_THREADS=…)
+
+  --phases LIST        ${PHASES.join(',')} (default: all)
+  --duration S         seconds measured per run (default 5)
+  --warmup S           unmeasured seconds before each run (default 1)
+  --concs LIST         HTTP concurrencies (default 1,8,64,256)
+  --big-concs LIST     concurrencies for the 12 MP JPEG (default 1,64)
+  --image FILE         JPEG to send (default test/fixtures/astronaut.jpg)
+  --max-batch N        max_batch_size of the batching-on server (default 8)
+  --batch-delay-us N   its max_queue_delay_microseconds (default 0)
+  --overload-queue N   MAX_QUEUE_SIZE in the overload phase (default 64)
+  --overload-conc N    connections in the overload phase (default 4 x (queue + instances), min 512)
+  --out DIR            where tables and JSON go (default bench-results)
+`;
+
+export interface BenchOptions {
+  phases: Phase[];
+  durationMs: number;
+  warmupMs: number;
+  concs: number[];
+  bigConcs: number[];
+  image?: string;
+  maxBatch: number;
+  batchDelayUs: number;
+  overloadQueue: number;
+  overloadConc?: number;
+  out: string;
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const nums = (s: string) => list(s).map((x) => { const n = Number(x); if (!(n > 0)) throw new Error(`not a positive number: ${x}`); return n; });
+
+/** Accepts `--key value`, `--key=value` and `key=value` (cli.ts hands over what follows `--`). */
+export function parseBenchArgs(args: string[]): BenchOptions | undefined {
+  const o: BenchOptions = {
+    phases: [...PHASES], durationMs: 5000, warmupMs: 1000, concs: [1, 8, 64, 256], bigConcs: [1, 64],
+    maxBatch: 8, batchDelayUs: 0, overloadQueue: 64, out: 'bench-results',
+  };
+  for (let i = 0; i < args.length; i++) {
+    let a = args[i];
+    if (a === '--help' || a === '-h') return undefined;
+    let v: string | undefined;
+    if (a.includes('=')) [a, v] = [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)];
+    const key = a.replace(/^--/, '');
+    const val = () => v ?? args[++i] ?? (() => { throw new Error(`--${key} needs a value`); })();
+    switch (key) {
+      case 'phases': {
+        const p = list(val());
+        const bad = p.filter((x) => !PHASES.includes(x as Phase));
+        if (bad.length) throw new Error(`unknown phase(s) ${bad.join(', ')}; phases: ${PHASES.join(', ')}`);
+        o.phases = p as Phase[];
+        break;
+      }
+      case 'duration': o.durationMs = nums(val())[0] * 1000; break;
+      case 'warmup': o.warmupMs = Number(val()) * 1000; break;
+      case 'concs': o.concs = nums(val()); break;
+      case 'big-concs': o.bigConcs = nums(val()); break;
+      case 'image': o.image = val(); break;
+      case 'max-batch': o.maxBatch = nums(val())[0]; break;
+      case 'batch-delay-us': o.batchDelayUs = Number(val()); break;
+      case 'overload-queue': o.overloadQueue = nums(val())[0]; break;
+      case 'overload-conc': o.overloadConc = nums(val())[0]; break;
+      case 'out': o.out = val(); break;
+      default: throw new Error(`unknown bench option '${args[i]}'\n\n${HELP}`);
+    }
+  }
+  return o;
+}
+
+/** The worker/thread split `serve` would use with these settings (same rules as runtime/). */
+export function threadBudget(cfg: ServerConfig, cores = availableParallelism()) {
+  const workers = cfg.workers ?? cores;
+  if (workers === 0) return { workers: 0, t0Workers: 1, pipelinesPerWorker: cfg.instances || 1, intraOpThreads: cfg.intraOpThreads || cores, instances: cfg.instances || 1, cores };
+  const intraOpThreads = cfg.intraOpThreads || Math.max(1, Math.floor(cores / workers));
+  const instances = cfg.instances || workers;
+  return { workers, t0Workers: workers, pipelinesPerWorker: Math.ceil(instances / workers), intraOpThreads, instances, cores };
+}
+
+/** cfg as the environment variables `serve` reads, so the child gets exactly these settings. */
+function serverEnv(cfg: ServerConfig, over: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, field] of Object.entries(ENV_NAMES)) {
+    const v = cfg[field];
+    if (v !== undefined && !['port', 'host', 'pull', 'logLevel'].includes(field)) env[name] = String(v);
+  }
+  env.MODEL_REPOSITORY = resolve(cfg.models);
+  return { ...env, ...over };
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0) : '-');
+const rate = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
+const errs = (r: LoadResult) => {
+  const bad = Object.entries(r.status).filter(([s]) => !s.startsWith('2')).map(([s, n]) => `${n}x${s}`);
+  if (r.socketErrors) bad.push(`${r.socketErrors} sock`);
+  return bad.join(' ') || '0';
+};
+
+async function modelCounts(url: string, model = 'face_detect'): Promise<{ inferences: number; executions: number } | undefined> {
+  try {
+    const j = await (await fetch(`${url}/v2/models/${model}/stats`)).json() as { model_stats?: Array<{ inference_count: number; execution_count: number }> };
+    const s = j.model_stats?.[0];
+    return s ? { inferences: s.inference_count, executions: s.execution_count } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runBench(cfg: ServerConfig, args: string[]): Promise<void> {
+  const o = parseBenchArgs(args);
+  if (!o) { process.stdout.write(HELP); return; }
+  const budget = threadBudget(cfg);
+  const rawConfig = JSON.parse(await Bun.file(join(cfg.models, 'face_detect', 'config.json')).text()) as Record<string, unknown>;
+  const config = ModelConfig.parse(rawConfig);
+  const model = new Uint8Array(await Bun.file(join(cfg.models, 'face_detect', '1', 'model.onnx')).arrayBuffer());
+  const image = o.image ? new Uint8Array(await Bun.file(o.image).arrayBuffer()) : fixture('astronaut.jpg');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  mkdirSync(o.out, { recursive: true });
+  const out: string[] = [];
+  const json: Record<string, unknown> = { stamp, bun: Bun.version, cores: budget.cores, budget, options: o };
+  const say = (s = '') => { out.push(s); console.log(s); };
+  const split = budget.workers
+    ? `${budget.workers} workers x ${budget.intraOpThreads} intra-op threads, ${budget.instances} instances`
+    : `in-process, ${budget.intraOpThreads} intra-op threads`;
+  say(`edgeserve bench — Bun ${Bun.version}, ${budget.cores} cores, ${split}; ${o.durationMs / 1000}s per run after ${o.warmupMs / 1000}s warm-up; ${stamp}`);
+  const verdicts: string[] = [];
+  const load = (srv: ServerProcess, body: Uint8Array, c: number, durationMs = o.durationMs) => runLoad({
+    host: '127.0.0.1', port: srv.port, connections: c, durationMs, warmupMs: o.warmupMs,
+    request: multipartRequest('127.0.0.1', srv.port, '/v1/faces/detect', 'image', body),
+  });
+  // Requests still queued server-side from the closed connections must not leak into the next run.
+  const settle = (c: number) => Bun.sleep(1000 + c * 10);
+  const t0Of = (img: Uint8Array, workers: number, pipelines: number) => measureT0({
+    config, model, image: img, workers, pipelinesPerWorker: pipelines, intraOpThreads: budget.intraOpThreads,
+    maxImagePixels: cfg.maxImagePixels, durationMs: o.durationMs, warmup: img.length > 1e6 ? 3 : 20,
+  });
+
+  // ---- T₀
+  let t0: T0Result | undefined;
+  let t0Alone: T0Result | undefined;
+  if (o.phases.includes('t0') || o.phases.includes('http')) {
+    t0Alone = await t0Of(image, 1, 1);
+    t0 = await t0Of(image, budget.t0Workers, budget.pipelinesPerWorker);
+    say('\nT₀ — in-process ceiling (decode + preprocess + infer + post-process, no HTTP), face detector, astronaut.jpg');
+    const rows: Row[] = [
+      { run: `1 pipeline x ${budget.intraOpThreads} thr (per-image time)`, 'img/s': rate(t0Alone.imagesPerSecond), p50: ms(t0Alone.latency.p50), p99: ms(t0Alone.latency.p99) },
+      { run: `T₀: ${budget.t0Workers} thread(s) x ${budget.pipelinesPerWorker} pipeline(s) x ${budget.intraOpThreads} thr`, 'img/s': rate(t0.imagesPerSecond), p50: ms(t0.latency.p50), p99: ms(t0.latency.p99) },
+    ];
+    say(table(rows));
+    json.t0 = { alone: t0Alone, served: t0 };
+  }
+
+  // ---- served over HTTP
+  if (o.phases.includes('http') || o.phases.includes('12mp')) {
+    const srv = await startServer(serverEnv(cfg), join(o.out, 'server.log'));
+    try {
+      if (o.phases.includes('http')) {
+        const rows: Row[] = [];
+        const runs: Array<LoadResult & { cpu: number }> = [];
+        for (const c of o.concs) {
+          const cpu = cpuSampler(srv.pid);
+          const r = await load(srv, image, c);
+          const use = cpu.stop();
+          runs.push({ ...r, cpu: use.serverCores });
+          rows.push({
+            c, 'req/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r),
+            'served/T₀': t0 ? pct(r.okRps / t0.imagesPerSecond) : '-', 'srv cores': use.serverCores.toFixed(2), 'box busy': `${use.boxPct.toFixed(0)}%`,
+          });
+          await settle(c);
+        }
+        say(`\nServed — POST /v1/faces/detect, multipart astronaut.jpg (${image.length} B), closed loop, ${split}`);
+        say(table(rows));
+        json.http = runs;
+        if (t0 && t0Alone) {
+          const sat = Math.max(...runs.filter((r) => r.connections >= 64).map((r) => r.okRps));
+          const one = runs.find((r) => r.connections === 1);
+          if (Number.isFinite(sat)) verdicts.push(`served/T₀ at saturation (best of c≥64): ${pct(sat / t0.imagesPerSecond)} (target ≥ 90%) ${sat / t0.imagesPerSecond >= 0.9 ? 'MET' : 'MISSED'}`);
+          if (one) verdicts.push(`c=1 median ${ms(one.ok.p50)} ms vs T₀ per-image ${ms(t0Alone.latency.p50)} ms + 1 ms ${one.ok.p50 <= t0Alone.latency.p50 + 1 ? 'MET' : 'MISSED'}`);
+        }
+      }
+      if (o.phases.includes('12mp')) {
+        const big = await bigJpeg(4000, 3000);
+        writeFileSync(join(o.out, 'astronaut-12mp.jpg'), big);
+        const bigT0 = await t0Of(big, budget.t0Workers, budget.pipelinesPerWorker);
+        const bigAlone = await t0Of(big, 1, 1);
+        const rows: Row[] = [
+          { run: 'T₀ 1 pipeline (per-image time)', 'img/s': rate(bigAlone.imagesPerSecond), p50: ms(bigAlone.latency.p50), p99: ms(bigAlone.latency.p99), errors: '', 'served/T₀': '' },
+          { run: `T₀ ${budget.t0Workers} x ${budget.pipelinesPerWorker} x ${budget.intraOpThreads} thr`, 'img/s': rate(bigT0.imagesPerSecond), p50: ms(bigT0.latency.p50), p99: ms(bigT0.latency.p99), errors: '', 'served/T₀': '' },
+        ];
+        const runs: LoadResult[] = [];
+        for (const c of o.bigConcs) {
+          const r = await load(srv, big, c);
+          runs.push(r);
+          rows.push({ run: `served c=${c}`, 'img/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r), 'served/T₀': pct(r.okRps / bigT0.imagesPerSecond) });
+          await settle(c);
+        }
+        say(`\n12 MP JPEG — 4000x3000 q90 (${(big.length / 1e6).toFixed(1)} MB; written to ${join(o.out, 'astronaut-12mp.jpg')})`);
+        say(table(rows));
+        json.big = { t0: bigT0, alone: bigAlone, http: runs };
+      }
+    } finally {
+      await srv.stop();
+    }
+  }
+
+  // ---- batching on vs off
+  if (o.phases.includes('batch')) {
+    const repos = await makeBatchRepos(rawConfig, config, model, o.maxBatch, o.batchDelayUs);
+    const off = await startServer(serverEnv(cfg, { MODEL_REPOSITORY: repos.off }), join(o.out, 'server-batch-off.log'));
+    const on = await startServer(serverEnv(cfg, { MODEL_REPOSITORY: repos.on }), join(o.out, 'server-batch-on.log'));
+    try {
+      const rows: Row[] = [];
+      const runs: Array<{ c: number; off: LoadResult; on: LoadResult; meanBatch: number }> = [];
+      for (const c of o.concs) {
+        // Alternated, off first, so slow drift hits both alike.
+        const a = await load(off, image, c);
+        await settle(c);
+        const before = await modelCounts(on.url);
+        const b = await load(on, image, c);
+        const after = await modelCounts(on.url);
+        await settle(c);
+        const meanBatch = before && after && after.executions > before.executions
+          ? (after.inferences - before.inferences) / (after.executions - before.executions) : NaN;
+        runs.push({ c, off: a, on: b, meanBatch });
+        rows.push({
+          c, 'off req/s': rate(a.okRps), 'off p50': ms(a.ok.p50), 'off p99': ms(a.ok.p99),
+          'on req/s': rate(b.okRps), 'on p50': ms(b.ok.p50), 'on p99': ms(b.ok.p99), 'mean batch': Number.isFinite(meanBatch) ? meanBatch.toFixed(1) : '-',
+          'on/off': pct(b.okRps / a.okRps), errors: `${errs(a)} / ${errs(b)}`,
+        });
+      }
+      say(`\nBatching — off: max_batch_size 0; on: max_batch_size ${o.maxBatch}, dynamic_batching delay ${o.batchDelayUs} µs (symbolic batch dim, outputs within ${repos.maxAbsDiff.toExponential(1)} of unbatched)`);
+      say(table(rows));
+      json.batch = runs;
+      const worst = Math.min(...runs.map((r) => r.on.okRps / r.off.okRps));
+      verdicts.push(`batching on vs off: worst on/off throughput ${pct(worst)} (target: never slower; within ±3% is noise) ${worst >= 0.97 ? 'MET' : 'MISSED'}`);
+    } finally {
+      await Promise.all([off.stop(), on.stop()]);
+      repos.remove();
+    }
+  }
+
+  // ---- overload
+  if (o.phases.includes('overload')) {
+    const q = o.overloadQueue;
+    const c = o.overloadConc ?? Math.max(512, 4 * (q + budget.instances));
+    const srv = await startServer(serverEnv(cfg, { MAX_QUEUE_SIZE: String(q) }), join(o.out, 'server-overload.log'));
+    try {
+      const rssBefore = srv.rssMiB();
+      let rssPeak = rssBefore;
+      const timer = setInterval(() => { rssPeak = Math.max(rssPeak, srv.rssMiB()); }, 200);
+      const r = await load(srv, image, c, Math.max(o.durationMs, 5000));
+      clearInterval(timer);
+      await settle(c);
+      const rssAfter = srv.rssMiB();
+      const other = Object.entries(r.status).filter(([s]) => !s.startsWith('2') && s !== '503').reduce((n, [, k]) => n + k, 0);
+      say(`\nOverload — ${c} connections against MAX_QUEUE_SIZE ${q} (capacity ${q + budget.instances} requests in the server)`);
+      say(table([{
+        c, 'ok req/s': rate(r.okRps), '503/s': rate((r.status[503] ?? 0) / r.seconds), 'ok p50': ms(r.ok.p50), 'ok p99': ms(r.ok.p99),
+        'other errors': String(other + r.socketErrors), 'RSS before': `${rssBefore.toFixed(0)} MiB`, 'RSS peak': `${rssPeak.toFixed(0)} MiB`, 'RSS after': `${rssAfter.toFixed(0)} MiB`,
+      }]));
+      json.overload = { c, queue: q, result: r, rssBefore, rssPeak, rssAfter };
+      verdicts.push(`overload: ${other + r.socketErrors} responses other than 200/503, accepted p99 ${ms(r.ok.p99)} ms, RSS ${rssBefore.toFixed(0)} → peak ${rssPeak.toFixed(0)} MiB ${other + r.socketErrors === 0 ? 'MET' : 'MISSED'}`);
+    } finally {
+      await srv.stop();
+    }
+  }
+
+  if (verdicts.length) {
+    say('\nTargets (this run):');
+    for (const v of verdicts) say(`  ${v}`);
+  }
+  say('\nReproduce: npm run bench (or: bun src/cli.ts bench -- --phases t0,http --duration 5)');
+  writeFileSync(join(o.out, `bench-${stamp}.txt`), out.join('\n') + '\n');
+  writeFileSync(join(o.out, `bench-${stamp}.json`), JSON.stringify(json, null, 2));
+  writeFileSync(join(o.out, 'latest.txt'), out.join('\n') + '\n');
+}

@@ -1,0 +1,108 @@
+// Deno composition root (`deno task start`, see deno.json): the same app and stack as Bun, served
+// with Deno.serve. Which engine depends on what the process may do:
+// - FFI allowed (--allow-ffi): the native engine (onnxruntime-node) and decoder (@napi-rs/canvas)
+//   in a pool of node:worker_threads workers, exactly as on Bun.
+// - FFI not allowed: native addons cannot load, so onnxruntime-web (WASM) and the @jsquash
+//   decoder run in-process. The pool's worker entry always loads the native decoder, hence
+//   in-process rather than in workers; the WASM engine's own threads still work.
+// Deno's globals are declared locally (tsconfig type-checks against Bun's types only).
+
+import { fileURLToPath } from 'node:url';
+import type { ServerConfig } from '../config/server-config.ts';
+import { nodeBackend } from '../engine/onnxruntime-node.ts';
+import { webBackend } from '../engine/onnxruntime-web.ts';
+import { createImageTensorizer } from '../image/tensorizer.ts';
+import { fsDocsAssets } from './docs-assets.ts';
+import { FsRepository } from './fs-repository.ts';
+import { createLogger } from './log.ts';
+import { pullRepository } from './pull-repository.ts';
+import { type RunningServer, type StackParts, createServerApp, createStack } from './stack.ts';
+
+export { exitOnSignals } from './signals.ts';
+
+interface DenoHttpServer {
+  readonly addr: { port: number };
+  shutdown(): Promise<void>;
+  readonly finished: Promise<void>;
+}
+interface DenoApi {
+  serve(o: { port: number; hostname: string; onListen?: () => void }, handler: (req: Request) => Response | Promise<Response>): DenoHttpServer;
+  permissions: { querySync(d: { name: 'ffi'; path?: string }): { state: 'granted' | 'prompt' | 'denied' } };
+}
+const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
+
+/**
+ * Whether native addons may load: FFI granted outright, or for the installed packages' folder
+ * (deno.json grants `--allow-ffi=./node_modules`, no wider).
+ */
+export function ffiAllowed(): boolean {
+  if (deno.permissions.querySync({ name: 'ffi' }).state === 'granted') return true;
+  const dir = (pkg: string) => fileURLToPath(new URL('.', import.meta.resolve(pkg)));
+  try {
+    return ['onnxruntime-node', '@napi-rs/canvas'].every((p) => deno.permissions.querySync({ name: 'ffi', path: dir(p) }).state === 'granted');
+  } catch {
+    return false; // a package that does not resolve cannot be loaded either
+  }
+}
+
+export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
+  const repository = new FsRepository(cfg.models);
+  if (ffiAllowed()) {
+    const { renderFaces } = await import('./render-faces.ts');
+    return {
+      repository,
+      docs: fsDocsAssets,
+      render: renderFaces,
+      engines: {
+        workers: {},
+        inProcess: {
+          backends: () => ({ 'onnxruntime-node': nodeBackend(), 'onnxruntime-web': webBackend() }),
+          tensorizer: async (maxPixels) => (await import('./native-image.ts')).nativeTensorizer({ maxPixels }),
+        },
+      },
+    };
+  }
+  return {
+    repository,
+    docs: fsDocsAssets,
+    engines: {
+      engine: 'onnxruntime-web',
+      note: 'FFI not allowed: WASM engine and decoder; add --allow-ffi for the native ones',
+      inProcess: {
+        backends: () => ({ 'onnxruntime-web': webBackend() }),
+        tensorizer: async (maxPixels) => {
+          const [{ createJsquashDecoder }, { nodeJsquashWasm }] = await Promise.all([
+            import('../image/decoders/jsquash.ts'),
+            import('../image/decoders/jsquash-node-init.ts'),
+          ]);
+          return createImageTensorizer(createJsquashDecoder(nodeJsquashWasm()), { maxPixels });
+        },
+      },
+    },
+  };
+}
+
+export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
+  const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
+  if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
+  const parts = await denoParts(cfg);
+  const stack = createStack(cfg, parts, log);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log);
+  // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
+  const server = deno.serve({ port: cfg.port, hostname: cfg.host, onListen: () => {} }, app.fetch);
+  const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${server.addr.port}`;
+  log('info', `edgeserve (Deno) listening on ${url} (${stack.describe}); loading models from ${cfg.models}`);
+  await stack.load();
+  log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    stop: () => (stopping ??= (async () => {
+      log('info', 'shutting down: no new connections, draining in-flight requests');
+      // shutdown() stops accepting and waits for the responses in flight; the stack drains queues.
+      await Promise.all([server.shutdown(), stack.shutdown()]);
+      log('info', 'stopped');
+    })()),
+  };
+}

@@ -1,0 +1,73 @@
+// `bun --hot` (what `npm run dev` runs): ten reloads of a route module while a closed-loop client
+// keeps posting a photo to /v1/faces/detect. The listener, the worker pool and the loaded models
+// must survive every reload (no failed request, no model loaded twice) and memory must stay flat
+// (RSS growth under 10% from the warmed-up baseline).
+
+import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './helpers.ts';
+import { type Child, fixture, haveFaceModels, rssBytes, startChild } from './runtime-process.ts';
+
+const RELOADS = 10;
+// Rewriting a file with its own bytes is enough for Bun's watcher (a bare touch is not).
+const ROUTE = join(ROOT, 'src', 'http', 'routes', 'faces.ts');
+
+let srv: Child | undefined;
+beforeAll(async () => {
+  if (!haveFaceModels || process.platform !== 'linux') return;
+  srv = await startChild(join(ROOT, 'node_modules', '.bin', 'bun'), ['--hot', 'src/cli.ts', 'serve'], { cwd: ROOT, env: { WORKERS: '2' } });
+});
+afterAll(async () => { await srv?.stop(); });
+
+const count = (s: string, needle: string) => s.split(needle).length - 1;
+
+async function waitFor(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${srv!.output()}`);
+    await Bun.sleep(20);
+  }
+}
+
+test.skipIf(!haveFaceModels || process.platform !== 'linux')('10 hot reloads under load: no failed request, flat RSS, pool kept', async () => {
+  const s = srv!;
+  const jpeg = fixture('astronaut.jpg');
+  let ok = 0;
+  const failures: string[] = [];
+  let running = true;
+  const client = async () => {
+    while (running) {
+      try {
+        const r = await fetch(`${s.url}/v1/faces/detect`, { method: 'POST', body: jpeg, headers: { 'Content-Type': 'image/jpeg' } });
+        const j = (await r.json()) as { faces?: Array<{ box: number[] }> };
+        if (r.status === 200 && j.faces?.length === 1) ok++;
+        else failures.push(`${r.status} ${JSON.stringify(j)}`);
+      } catch (e) {
+        failures.push(String(e));
+      }
+    }
+  };
+  const clients = [client(), client()];
+  await Bun.sleep(2000); // warm up: sessions, decoder, JIT, allocator
+  const before = rssBytes(s.proc.pid!);
+  const loadsBefore = count(s.output(), 'ready (');
+
+  for (let i = 1; i <= RELOADS; i++) {
+    writeFileSync(ROUTE, readFileSync(ROUTE));
+    await waitFor(() => s.output().includes(`hot reload ${i}:`), 10_000, `hot reload ${i}`);
+    await Bun.sleep(300);
+  }
+  await Bun.sleep(1000); // let the post-reload GC run under load
+  const after = rssBytes(s.proc.pid!);
+  running = false;
+  await Promise.all(clients);
+
+  const growth = after / before - 1;
+  console.log(`bun --hot: ${RELOADS} reloads, ${ok} requests ok, ${failures.length} failed; RSS ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(1)}%)`);
+  expect(failures).toEqual([]);
+  expect(ok).toBeGreaterThan(50);
+  expect(count(s.output(), 'ready (')).toBe(loadsBefore); // no model loaded again
+  expect(count(s.output(), 'edgeserve listening on')).toBe(1); // one listener, never restarted
+  expect(growth).toBeLessThan(0.1);
+}, 90_000);
