@@ -6,7 +6,7 @@
 
 import { invalid } from '../core/errors.ts';
 import type { ImagePreprocessing } from '../core/model-config.ts';
-import { toHalfBits } from './fp16.ts';
+import { floatToHalf as toHalfBits } from '../core/datatypes.ts';
 import type { Box } from './geometry.ts';
 import type { Sink } from './resample.ts';
 

@@ -4,7 +4,7 @@
 
 import { describe, expect, test } from 'bun:test';
 import { ImagePreprocessing } from '../core/model-config.ts';
-import { fromHalfBits, toHalfBits } from './fp16.ts';
+import { halfToFloat as fromHalfBits, floatToHalf as toHalfBits } from '../core/datatypes.ts';
 import { computeTransform, mapBox, mapPoint } from './geometry.ts';
 import { preprocess } from './preprocess.ts';
 import { rawImage, type RawImage } from './raw-image.ts';
