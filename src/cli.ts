@@ -43,10 +43,14 @@ async function main(argv: string[]): Promise<number> {
   const cfg = loadServerConfig(process.env, overrides);
   switch (cmd) {
     case 'serve': {
-      // The one runtime switch: Deno runs this same CLI (deno.json), Bun everything else.
+      // The one runtime switch: Deno (deno.json) and Node (a bundle, npm run build:node) run
+      // this same CLI; Bun is the reference.
       if ('Deno' in globalThis) {
         const { serveDeno, exitOnSignals } = await import('./runtime/deno.ts');
         exitOnSignals(await serveDeno(cfg));
+      } else if (!('Bun' in globalThis)) {
+        const { serveNode, exitOnSignals } = await import('./runtime/node.ts');
+        exitOnSignals(await serveNode(cfg));
       } else {
         const { serveBun, exitOnSignals } = await import('./runtime/bun.ts');
         exitOnSignals(await serveBun(cfg));

@@ -19,7 +19,7 @@ import { type LoadResult, multipartRequest, runLoad } from './loadgen.ts';
 import { makeBatchRepos } from './repo.ts';
 import { type ServerProcess, startServer } from './server.ts';
 import { measureT0, type T0Result } from './t0.ts';
-import { cpuSampler } from './cpu.ts';
+import { type CpuUse, cpuSampler, waitForQuiet } from './cpu.ts';
 import { type Row, table } from './table.ts';
 
 const PHASES = ['t0', 'http', 'batch', '12mp', 'overload'] as const;
@@ -38,6 +38,8 @@ const HELP = `edgeserve bench [server flags] -- [bench options]
   --batch-delay-us N   its max_queue_delay_microseconds (default 0)
   --overload-queue N   MAX_QUEUE_SIZE in the overload phase (default 64)
   --overload-conc N    connections in the overload phase (default 4 x (queue + instances), min 512)
+  --retries N          re-run a measurement up to N times when other processes took more
+                       than 0.15 core during it (default 2; the least disturbed run is kept)
   --out DIR            where tables and JSON go (default bench-results)
 `;
 
@@ -52,6 +54,7 @@ export interface BenchOptions {
   batchDelayUs: number;
   overloadQueue: number;
   overloadConc?: number;
+  retries: number;
   out: string;
 }
 
@@ -62,7 +65,7 @@ const nums = (s: string) => list(s).map((x) => { const n = Number(x); if (!(n > 
 export function parseBenchArgs(args: string[]): BenchOptions | undefined {
   const o: BenchOptions = {
     phases: [...PHASES], durationMs: 5000, warmupMs: 1000, concs: [1, 8, 64, 256], bigConcs: [1, 64],
-    maxBatch: 8, batchDelayUs: 0, overloadQueue: 64, out: 'bench-results',
+    maxBatch: 8, batchDelayUs: 0, overloadQueue: 64, retries: 2, out: 'bench-results',
   };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
@@ -88,6 +91,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | undefined {
       case 'batch-delay-us': o.batchDelayUs = Number(val()); break;
       case 'overload-queue': o.overloadQueue = nums(val())[0]; break;
       case 'overload-conc': o.overloadConc = nums(val())[0]; break;
+      case 'retries': o.retries = Number(val()); break;
       case 'out': o.out = val(); break;
       default: throw new Error(`unknown bench option '${args[i]}'\n\n${HELP}`);
     }
@@ -152,16 +156,32 @@ export async function runBench(cfg: ServerConfig, args: string[]): Promise<void>
     : `in-process, ${budget.intraOpThreads} intra-op threads`;
   say(`edgeserve bench — Bun ${Bun.version}, ${budget.cores} cores, ${split}; ${o.durationMs / 1000}s per run after ${o.warmupMs / 1000}s warm-up; ${stamp}`);
   const verdicts: string[] = [];
-  const load = (srv: ServerProcess, body: Uint8Array, c: number, durationMs = o.durationMs) => runLoad({
-    host: '127.0.0.1', port: srv.port, connections: c, durationMs, warmupMs: o.warmupMs,
-    request: multipartRequest('127.0.0.1', srv.port, '/v1/faces/detect', 'image', body),
-  });
+  // The box may be shared: start each run on a quiet machine and re-run one that other
+  // processes disturbed, keeping the least disturbed.
+  const undisturbed = async <T>(run: () => Promise<T>, other: (r: T) => number): Promise<T> => {
+    let best: T | undefined;
+    for (let i = 0; i <= o.retries; i++) {
+      await waitForQuiet(20_000);
+      const r = await run();
+      if (best === undefined || other(r) < other(best)) best = r;
+      if (other(best) <= 0.15) break;
+    }
+    return best!;
+  };
+  const load = (srv: ServerProcess, body: Uint8Array, c: number, durationMs = o.durationMs) => undisturbed(async () => {
+    const cpu = cpuSampler(srv.pid);
+    const r = await runLoad({
+      host: '127.0.0.1', port: srv.port, connections: c, durationMs, warmupMs: o.warmupMs,
+      request: multipartRequest('127.0.0.1', srv.port, '/v1/faces/detect', 'image', body),
+    });
+    return { ...r, cpu: cpu.stop() };
+  }, (r) => r.cpu.otherCores);
   // Requests still queued server-side from the closed connections must not leak into the next run.
   const settle = (c: number) => Bun.sleep(1000 + c * 10);
-  const t0Of = (img: Uint8Array, workers: number, pipelines: number) => measureT0({
+  const t0Of = (img: Uint8Array, workers: number, pipelines: number) => undisturbed(() => measureT0({
     config, model, image: img, workers, pipelinesPerWorker: pipelines, intraOpThreads: budget.intraOpThreads,
     maxImagePixels: cfg.maxImagePixels, durationMs: o.durationMs, warmup: img.length > 1e6 ? 3 : 20,
-  });
+  }), (r) => r.otherCores);
 
   // ---- T₀
   let t0: T0Result | undefined;
@@ -171,8 +191,8 @@ export async function runBench(cfg: ServerConfig, args: string[]): Promise<void>
     t0 = await t0Of(image, budget.t0Workers, budget.pipelinesPerWorker);
     say('\nT₀ — in-process ceiling (decode + preprocess + infer + post-process, no HTTP), face detector, astronaut.jpg');
     const rows: Row[] = [
-      { run: `1 pipeline x ${budget.intraOpThreads} thr (per-image time)`, 'img/s': rate(t0Alone.imagesPerSecond), p50: ms(t0Alone.latency.p50), p99: ms(t0Alone.latency.p99) },
-      { run: `T₀: ${budget.t0Workers} thread(s) x ${budget.pipelinesPerWorker} pipeline(s) x ${budget.intraOpThreads} thr`, 'img/s': rate(t0.imagesPerSecond), p50: ms(t0.latency.p50), p99: ms(t0.latency.p99) },
+      { run: `1 pipeline x ${budget.intraOpThreads} thr (per-image time)`, 'img/s': rate(t0Alone.imagesPerSecond), p50: ms(t0Alone.latency.p50), p99: ms(t0Alone.latency.p99), cores: t0Alone.selfCores.toFixed(2), 'other cores': t0Alone.otherCores.toFixed(2) },
+      { run: `T₀: ${budget.t0Workers} thread(s) x ${budget.pipelinesPerWorker} pipeline(s) x ${budget.intraOpThreads} thr`, 'img/s': rate(t0.imagesPerSecond), p50: ms(t0.latency.p50), p99: ms(t0.latency.p99), cores: t0.selfCores.toFixed(2), 'other cores': t0.otherCores.toFixed(2) },
     ];
     say(table(rows));
     json.t0 = { alone: t0Alone, served: t0 };
@@ -184,15 +204,14 @@ export async function runBench(cfg: ServerConfig, args: string[]): Promise<void>
     try {
       if (o.phases.includes('http')) {
         const rows: Row[] = [];
-        const runs: Array<LoadResult & { cpu: number }> = [];
+        const runs: Array<LoadResult & { cpu: CpuUse }> = [];
         for (const c of o.concs) {
-          const cpu = cpuSampler(srv.pid);
           const r = await load(srv, image, c);
-          const use = cpu.stop();
-          runs.push({ ...r, cpu: use.serverCores });
+          const use = r.cpu;
+          runs.push(r);
           rows.push({
             c, 'req/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r),
-            'served/T₀': t0 ? pct(r.okRps / t0.imagesPerSecond) : '-', 'srv cores': use.serverCores.toFixed(2), 'box busy': `${use.boxPct.toFixed(0)}%`,
+            'served/T₀': t0 ? pct(r.okRps / t0.imagesPerSecond) : '-', 'srv cores': use.serverCores.toFixed(2), 'other cores': use.otherCores.toFixed(2),
           });
           await settle(c);
         }

@@ -32,20 +32,44 @@ export interface CpuUse {
   serverCores: number;
   /** Share of all cores that were busy (0-100). */
   boxPct: number;
+  /** Cores kept busy by neither the server nor this process (other tenants of the box): when
+   *  this is not near 0 the run measured a shared machine and should be repeated. */
+  otherCores: number;
 }
 
-export function cpuSampler(pid: number): { stop(): CpuUse } {
+const selfCores = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+/** `pid` = the server (absent for in-process runs); this process is counted separately. */
+export function cpuSampler(pid?: number): { stop(): CpuUse } {
   const t0 = performance.now();
-  const p0 = procTicks(pid);
+  const p0 = pid ? procTicks(pid) : 0;
   const b0 = boxTicks();
+  const s0 = selfCores();
   return {
     stop() {
       const secs = (performance.now() - t0) / 1000;
       const b1 = boxTicks();
+      const serverCores = pid ? (procTicks(pid) - p0) / TICKS_PER_S / secs : 0;
+      const boxCores = (b1.busy - b0.busy) / TICKS_PER_S / secs;
       return {
-        serverCores: (procTicks(pid) - p0) / TICKS_PER_S / secs,
+        serverCores,
         boxPct: (100 * (b1.busy - b0.busy)) / (b1.total - b0.total),
+        otherCores: Math.max(0, boxCores - serverCores - (selfCores() - s0) / secs),
       };
     },
   };
+}
+
+/** Waits (up to `maxMs`) until the box has been nearly idle for `windowMs`: other tenants'
+ *  jobs (test suites, builds) would otherwise take cores from the run about to start. */
+export async function waitForQuiet(maxMs = 30_000, windowMs = 500, maxBusyCores = 0.15): Promise<boolean> {
+  const end = performance.now() + maxMs;
+  while (performance.now() < end) {
+    const b0 = boxTicks();
+    const t = performance.now();
+    await Bun.sleep(windowMs);
+    const b1 = boxTicks();
+    if ((b1.busy - b0.busy) / TICKS_PER_S / ((performance.now() - t) / 1000) <= maxBusyCores) return true;
+  }
+  return false;
 }

@@ -7,6 +7,7 @@
 
 import { Worker } from 'node:worker_threads';
 import type { ModelConfig } from '../core/model-config.ts';
+import { cpuSampler } from './cpu.ts';
 import { summarize, type Summary } from './stats.ts';
 import type { T0FromWorker, T0ToWorker } from './t0-worker.ts';
 
@@ -29,6 +30,9 @@ export interface T0Result {
   imagesPerSecond: number;
   latency: Summary;
   faces: number;
+  /** Cores this process used, and cores other tenants of the box used, during the run. */
+  selfCores: number;
+  otherCores: number;
 }
 
 function reply(w: Worker, want: T0FromWorker['type']): Promise<T0FromWorker> {
@@ -58,8 +62,12 @@ export async function measureT0(o: T0Options): Promise<T0Result> {
       await ready;
     }
     const done = workers.map((w) => reply(w, 'done'));
+    const u0 = process.cpuUsage();
+    const cpu = cpuSampler();
     for (const w of workers) w.postMessage({ type: 'go', durationMs: o.durationMs } satisfies T0ToWorker);
     const results = (await Promise.all(done)) as Array<Extract<T0FromWorker, { type: 'done' }>>;
+    const use = cpu.stop();
+    const u1 = process.cpuUsage(u0);
     const latencies = results.flatMap((r) => r.latencies);
     return {
       workers: o.workers,
@@ -68,6 +76,8 @@ export async function measureT0(o: T0Options): Promise<T0Result> {
       imagesPerSecond: latencies.length / (o.durationMs / 1000),
       latency: summarize(latencies),
       faces: results[0]?.faces ?? 0,
+      selfCores: (u1.user + u1.system) / 1e6 / (o.durationMs / 1000),
+      otherCores: use.otherCores,
     };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));

@@ -64,7 +64,9 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
   const makeParts = o.parts ?? ((c: ServerConfig) => bunParts(c));
   const key = JSON.stringify(cfg);
-  const prev = hot[HOT];
+  // Only under --hot: elsewhere two calls mean two servers (tests, embedding), not a reload.
+  const hotMode = process.execArgv.includes('--hot');
+  const prev = hotMode ? hot[HOT] : undefined;
   if (prev && !prev.stopped) {
     if (prev.key === key) return reloadApp(prev, cfg, await makeParts(cfg, log), log);
     log('info', 'hot reload: server settings changed; restarting the listener and the worker pool');
@@ -101,7 +103,7 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
       })()),
     },
   };
-  hot[HOT] = state;
+  if (hotMode) hot[HOT] = state;
   log('info', `edgeserve listening on ${url} (${stack.describe}); loading models from ${parts.repositoryLabel ?? cfg.models}`);
   await stack.load();
   log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
@@ -113,6 +115,8 @@ function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logge
   const app = createServerApp(cfg, s.stack.dataPlane, parts, log);
   s.server.reload({ fetch: app.fetch });
   s.reloads++;
+  // Every dependency was re-evaluated: the old module graph is garbage now. Collecting it at once
+  // keeps RSS flat across reloads (without this it grew ~3 MB per reload until a GC came).
   setTimeout(() => Bun.gc(true), 200);
   log('info', `hot reload ${s.reloads}: routes rebuilt; listener, worker pool and models kept`);
   return s.running;

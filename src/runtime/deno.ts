@@ -89,6 +89,7 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   const stack = createStack(cfg, parts, log);
   const app = createServerApp(cfg, stack.dataPlane, parts, log);
   // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
+  // onListen replaces Deno's own "Listening on" line with our log line below.
   const server = deno.serve({ port: cfg.port, hostname: cfg.host, onListen: () => {} }, app.fetch);
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${server.addr.port}`;
   log('info', `edgeserve (Deno) listening on ${url} (${stack.describe}); loading models from ${cfg.models}`);

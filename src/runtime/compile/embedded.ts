@@ -21,11 +21,6 @@ export function embeddedUrl(path: string): URL {
   return new URL(`./${path}`, import.meta.url);
 }
 
-/** True when running as a compiled binary built by scripts/build-binary.sh. */
-export function isCompiled(): boolean {
-  return import.meta.url.includes('/$bunfs/') && embeddedFile(ASSETS_TAR) !== undefined;
-}
-
 let assets: Promise<Map<string, Uint8Array>> | undefined;
 
 /** The archive's files by path; empty when the binary carries none. */

@@ -20,27 +20,30 @@ const loaded: unknown[] = [];
 export async function preloadOnnxRuntime(): Promise<string> {
   const blob = embeddedFile(`${process.arch}/${SONAME}`);
   if (!blob) throw new Error(`this binary carries no ${SONAME} for ${process.platform}-${process.arch}`);
-  const bytes = new Uint8Array(await blob.arrayBuffer());
-  // Keyed by content so two builds never share a stale copy; hashing 45 MB costs ~30 ms.
-  const key = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
-  const path = writeOnce(key, bytes);
+  // Keyed by size and the first and last 256 KiB, so a new build never reuses a stale copy while
+  // a restart reads half a megabyte rather than the whole library.
+  const edge = 1 << 18;
+  const hash = createHash('sha256').update(String(blob.size));
+  hash.update(new Uint8Array(await blob.slice(0, edge).arrayBuffer()));
+  hash.update(new Uint8Array(await blob.slice(Math.max(0, blob.size - edge)).arrayBuffer()));
+  const path = await writeOnce(hash.digest('hex').slice(0, 16), blob);
   const lib = dlopen(path, { OrtGetApiBase: { args: [], returns: 'ptr' } });
   loaded.push(lib);
   return path;
 }
 
 /** The library under the user's cache (or the temp) directory, written atomically if missing. */
-function writeOnce(key: string, bytes: Uint8Array): string {
+async function writeOnce(key: string, blob: Blob): Promise<string> {
   const roots = [process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), tmpdir()];
   let lastError: unknown;
   for (const root of roots) {
     const dir = join(root, 'edgeserve', 'native', key);
     const path = join(dir, SONAME);
     try {
-      if (statSync(path, { throwIfNoEntry: false })?.size === bytes.byteLength) return path;
+      if (statSync(path, { throwIfNoEntry: false })?.size === blob.size) return path;
       mkdirSync(dir, { recursive: true });
       const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, bytes);
+      writeFileSync(tmp, new Uint8Array(await blob.arrayBuffer()));
       renameSync(tmp, path); // atomic: a concurrent start sees either nothing or the whole file
       return path;
     } catch (e) {

@@ -1,0 +1,56 @@
+// Node: `npm run build:node` bundles the CLI for Node 20 (which runs no TypeScript) and
+// `node dist/node/cli.js serve` must serve the same answers as Bun: boxes IoU ≥ 0.99 and
+// embeddings cosine ≥ 0.999 against the Bun reference computed in this process. Skipped, with
+// the reason, when node or the face models are missing.
+
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './helpers.ts';
+import { type Child, type FaceAnswers, IMAGES, askServer, bunReference, cosine, haveFaceModels, iou, startChild } from './runtime-process.ts';
+
+const node = spawnSync('node', ['--version'], { encoding: 'utf8' });
+const skip = node.status !== 0 ? 'node is not on PATH' : !haveFaceModels ? 'face models not pulled (npm run pull)' : '';
+if (skip) console.warn(`Node runtime tests skipped: ${skip}`);
+
+describe.skipIf(Boolean(skip))('node dist/node/cli.js serve', () => {
+  let srv: Child | undefined;
+  let reference: FaceAnswers;
+  beforeAll(async () => {
+    const b = spawnSync('bash', ['scripts/build-node.sh'], { cwd: ROOT, encoding: 'utf8' });
+    if (b.status !== 0) throw new Error(`build:node failed:\n${b.stdout}${b.stderr}`);
+    reference = await bunReference();
+    srv = await startChild('node', [join(ROOT, 'dist', 'node', 'cli.js'), 'serve'], { cwd: ROOT });
+    console.log(`node ${node.stdout.trim()}: ready in ${srv.readyMs.toFixed(0)} ms`);
+  }, 90_000);
+  afterAll(async () => { await srv?.stop(); });
+
+  test('native engine in worker threads', () => {
+    expect(srv!.output()).toContain('(Node) listening');
+    expect(srv!.output()).toContain('engine onnxruntime-node, 2 workers');
+  });
+
+  test('faces and embeddings equal the Bun reference', async () => {
+    const got = await askServer(srv!.url);
+    for (const f of IMAGES) {
+      expect(iou(got.boxes[f]!, reference.boxes[f]!)).toBeGreaterThanOrEqual(0.99);
+      expect(cosine(got.embeddings[f]!, reference.embeddings[f]!)).toBeGreaterThanOrEqual(0.999);
+    }
+  }, 30_000);
+
+  test('multipart upload and the docs assets go through the node:http adapter', async () => {
+    const form = new FormData();
+    form.append('image', new Blob([await Bun.file(join(ROOT, 'test', 'fixtures', 'camera.png')).arrayBuffer()]), 'camera.png');
+    const r = await fetch(`${srv!.url}/v1/faces/detect`, { method: 'POST', body: form });
+    expect(r.status).toBe(200);
+    expect(iou(((await r.json()) as { faces: Array<{ box: number[] }> }).faces[0]!.box, reference.boxes['camera.png']!)).toBeGreaterThanOrEqual(0.99);
+    const docs = await fetch(`${srv!.url}/docs/assets/swagger-ui-dist/swagger-ui.css`);
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toContain('text/css');
+  });
+
+  test('stops gracefully on SIGTERM', async () => {
+    expect(await srv!.stop()).toBe(0);
+    expect(srv!.output()).toContain('stopped');
+  }, 20_000);
+});
