@@ -21,7 +21,8 @@ export function mountDocs(app: OpenAPIHono, assets: DocsAssets, info: { title: s
   // The UI asks for `${baseUrl}/swagger-ui-dist/…`; both files are cached after the first load.
   app.get('/docs', swaggerUI({ url: '/openapi.json', baseUrl: '/docs/assets', title: 'edgeserve API' }));
   let cached: Promise<{ css: string; js: string }> | undefined;
-  const get = () => (cached ??= assets.load());
+  // A failed load is not cached: the next request tries again.
+  const get = () => (cached ??= assets.load().catch((e: unknown) => { cached = undefined; throw e; }));
   app.get('/docs/assets/swagger-ui-dist/swagger-ui.css', async (c) => {
     c.header('Cache-Control', 'public, max-age=86400');
     return c.body((await get()).css, 200, { 'Content-Type': 'text/css; charset=utf-8' });
