@@ -48,7 +48,7 @@ export class LocalInstance implements ModelInstance {
     });
     let inferUs = 0;
     let outputUs = 0;
-    if (ok.length > 1 && this.opts.batchable) {
+    if (ok.length > 1 && this.opts.batchable && sameItemShapes(ok.map((i) => prepared[i] as Prepared))) {
       const parts = ok.map((i) => prepared[i] as Prepared);
       const names = [...new Set(ok.flatMap((i) => items[i].outputs))];
       const feeds = parts[0].feeds.map((f, k) => concat(parts.map((p) => p.feeds[k])));
@@ -99,6 +99,13 @@ export class LocalInstance implements ModelInstance {
     const first = feeds[0];
     return { feeds, batch: this.opts.batchable ? first.shape[0] : 1, parameters };
   }
+}
+
+/** Items can share one run only when every input has the same non-batch dims and datatype. */
+function sameItemShapes(parts: Prepared[]): boolean {
+  const key = (p: Prepared) => p.feeds.map((f) => `${f.name}:${f.datatype}:${f.shape.slice(1).join('x')}`).join('|');
+  const first = key(parts[0]);
+  return parts.every((p) => key(p) === first);
 }
 
 function errorOf(e: unknown): { code: string; message: string } {
