@@ -96,6 +96,8 @@ export class LocalInstance implements ModelInstance {
         : { image_sizes: JSON.stringify(images.map((m) => [m.width, m.height])) };
       return stack(t.name, images.map((m) => m.data), images[0].shape, img.spec.dtype);
     }));
+    // One order for every request, so batch items line up input by input.
+    feeds.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const first = feeds[0];
     return { feeds, batch: this.opts.batchable ? first.shape[0] : 1, parameters };
   }
