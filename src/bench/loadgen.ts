@@ -17,6 +17,9 @@ export interface LoadOptions {
   connections: number;
   durationMs: number;
   warmupMs?: number;
+  /** After a 503, wait this long before the next request on that connection, as a client
+   *  honouring Retry-After would (default 0: retry at once, the worst case for the server). */
+  backoffOn503Ms?: number;
 }
 
 export interface LoadResult {
@@ -120,7 +123,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       allLat.push(ms);
       if (c.status >= 200 && c.status < 300) okLat.push(ms);
     }
-    send(s);
+    if (c.status === 503 && o.backoffOn503Ms) setTimeout(() => send(s), o.backoffOn503Ms);
+    else send(s);
   };
   const onData = (s: Socket<Conn>, chunk: Uint8Array) => {
     const c = s.data;

@@ -29,10 +29,24 @@ describe('WorkerPool + WorkerLoader (2 workers, simple model)', () => {
   });
   afterAll(() => pool.dispose());
 
-  test('one instance per worker by default, intra-op threads = cores / workers', () => {
-    expect(instances).toHaveLength(2);
+  test('one session per worker by default, offered twice (pipelineDepth 2), intra-op threads = cores / workers', () => {
+    expect(instances).toHaveLength(4);
+    expect(instances.map((i) => (i as ModelInstance & { slot: number }).slot)).toEqual([0, 1, 0, 1]);
     expect(pool.intraOpThreads).toBe(1);
     expect(pool.status().map((s) => [s.up, s.models.length])).toEqual([[true, 1], [true, 1]]);
+  });
+
+  test("a session's proxies run at once, and it is freed only with its last proxy", async () => {
+    const { config, bytes } = simpleModel();
+    const m = await new WorkerLoader(pool, { defaultInstances: 1 }).load('simple', '3', config, bytes);
+    expect(m.instances).toHaveLength(2);
+    const [a, b] = await Promise.all(m.instances.map((inst, k) => inst.execute([simpleItem(10 + k)])));
+    checkSimple(a.results[0], 10);
+    checkSimple(b.results[0], 11);
+    await m.instances[0].dispose();
+    checkSimple((await m.instances[1].execute([simpleItem(3)])).results[0], 3);
+    await m.instances[1].dispose();
+    expect(pool.status().map((s) => s.models.length)).toEqual([1, 1]);
   });
 
   test('executes a batch on each worker: sums and differences per item', async () => {
@@ -66,14 +80,19 @@ describe('WorkerPool + WorkerLoader (2 workers, simple model)', () => {
     bad.inputs = bad.inputs.map((t) => ({ ...t, shape: [1, 8], data: new Int32Array(8) }));
     const r = await instances[0].execute([bad]);
     expect('error' in r.results[0] && r.results[0].error.code).toBe('INVALID_ARGUMENT');
-    // A whole execute that throws in the worker rejects here as an EdgeError.
-    const err = await instances[1].execute([simpleItem(2), bad]).catch((e: unknown) => e);
-    expect(err).toMatchObject({ name: 'EdgeError', code: 'INTERNAL' });
+    // In a batch, the good item still runs and the bad one carries its own error.
+    const mixed = await instances[1].execute([simpleItem(2), bad]);
+    checkSimple(mixed.results[0], 2);
+    expect('error' in mixed.results[1] && mixed.results[1].error.code).toBe('INVALID_ARGUMENT');
+    // A whole execute that throws in the worker (here: an instance it does not hold) rejects
+    // here as an EdgeError with the worker's code.
+    const err = await pool.execute(1, pool.status()[1].models[0], 99, [simpleItem(2)]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'EdgeError', code: 'UNAVAILABLE' });
   });
 
   test('dispose frees the sessions on every worker', async () => {
     const { config, bytes } = simpleModel();
-    const extra = await new WorkerLoader(pool, { defaultInstances: 3 }).load('simple', '2', config, bytes);
+    const extra = await new WorkerLoader(pool, { defaultInstances: 3, pipelineDepth: 1 }).load('simple', '2', config, bytes);
     expect(pool.status().map((s) => s.models.length)).toEqual([2, 2]);
     await Promise.all(extra.instances.map((i) => i.dispose()));
     expect(pool.status().map((s) => s.models.length)).toEqual([1, 1]);

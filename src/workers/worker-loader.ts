@@ -4,6 +4,14 @@
 // While the replacement starts, execute() waits up to the pool's restartWaitMs (2 s) rather than
 // failing at once: a failing instance returns to the scheduler's idle list first and would
 // otherwise drain the whole queue into 503s while the healthy workers are busy.
+//
+// Pipelining: each session gets `pipelineDepth` proxies (default 2), so the scheduler keeps up
+// to that many requests on it at once. A worker then decodes the next image (on Bun's thread
+// pool) while the current one runs inference on the worker thread, and never sits idle waiting
+// for the main thread to hand it the next request. Measured on 2 cores (face detector, 2
+// workers): +10-15% served throughput at c >= 8 with one session per worker, the same gain as a
+// second session per worker without its memory. Proxies are listed round-robin (every session's
+// first proxy, then every second one), so instances[i] for i < sessions is session i.
 
 import type { TensorMetadata } from '../core/inference.ts';
 import type { ExecutionBatchResult, ExecutionItem, ModelInstance } from '../core/instance.ts';
@@ -15,6 +23,15 @@ import type { WorkerPool } from './pool.ts';
 export interface WorkerLoaderOptions {
   /** Instances when instance_group does not say; 0 or absent = one per worker. */
   defaultInstances?: number;
+  /** Requests the scheduler may have on one session at once (default 2; 1 = no overlap). */
+  pipelineDepth?: number;
+}
+
+/** One session on one worker, shared by its proxies; freed when the last proxy is disposed. */
+interface Session {
+  slot: number;
+  index: number;
+  proxies: number;
 }
 
 class RemoteInstance implements ModelInstance {
@@ -22,21 +39,23 @@ class RemoteInstance implements ModelInstance {
 
   constructor(
     private readonly pool: WorkerPool,
-    readonly slot: number,
+    private readonly session: Session,
     private readonly key: string,
-    private readonly index: number,
     private readonly onDispose: () => void,
   ) {}
 
+  get slot(): number { return this.session.slot; }
+
   execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
-    return this.pool.execute(this.slot, this.key, this.index, items);
+    return this.pool.execute(this.session.slot, this.key, this.session.index, items);
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    if (--this.session.proxies > 0) return;
     this.onDispose();
-    await this.pool.unload(this.slot, this.key, this.index);
+    await this.pool.unload(this.session.slot, this.key, this.session.index);
   }
 }
 
@@ -81,7 +100,10 @@ export class WorkerLoader implements ModelLoader {
     }
     const io = (settled[0] as PromiseFulfilledResult<{ io: { inputs: TensorMetadata[]; outputs: TensorMetadata[] } }>).value.io;
     for (const s of slots) this.placed[s]++;
-    const instances = slots.map((s, i) => new RemoteInstance(this.pool, s, key, local[i], () => { this.placed[s]--; }));
+    const depth = Math.max(1, this.opts.pipelineDepth ?? 2);
+    const sessions: Session[] = slots.map((slot, i) => ({ slot, index: local[i], proxies: depth }));
+    const instances = Array.from({ length: depth }, () => sessions.map((s) =>
+      new RemoteInstance(this.pool, s, key, () => { this.placed[s.slot]--; }))).flat();
     return { instances, inputs: io.inputs, outputs: io.outputs };
   }
 }
