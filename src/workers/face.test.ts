@@ -14,7 +14,7 @@ import { WorkerLoader } from './worker-loader.ts';
 const bytes = loadFaceModel('face_detect');
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const hasDecoder = existsSync(here('../runtime/native-image.ts'));
-const jpegPath = [here('../../test/fixtures/astronaut.jpg'), '/work/shared/fixtures/astronaut.jpg'].find((p) => existsSync(p));
+const jpegPath = [here('../../test/fixtures/astronaut.jpg')].find((p) => existsSync(p));
 const config = ModelConfig.parse(JSON.parse(readFileSync(here('../../models/face_detect/config.json'), 'utf8')));
 
 function maxFaceScore(r: ExecutionResult): number {
