@@ -24,6 +24,12 @@ ${Object.entries(ENV_NAMES).map(([env, field]) => {
 const flagNames = Object.values(ENV_NAMES).map((f) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
 
 async function main(argv: string[]): Promise<number> {
+  // bench has its own flags (--duration, --phases, …): it parses them itself.
+  if (argv[0] === 'bench' && !argv.includes('--help')) {
+    const { runBench } = await import('./bench/bench.ts');
+    await runBench(loadServerConfig(process.env), argv.slice(1));
+    return 0;
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
