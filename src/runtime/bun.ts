@@ -12,11 +12,8 @@
 // a new one started instead.
 
 import type { ServerConfig } from '../config/server-config.ts';
-import { nodeBackend } from '../engine/onnxruntime-node.ts';
-import { webBackend } from '../engine/onnxruntime-web.ts';
-import { fsDocsAssets } from './docs-assets.ts';
-import { FsRepository } from './fs-repository.ts';
 import { type Logger, createLogger } from './log.ts';
+import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type Stack, type StackParts, createServerApp, createStack } from './stack.ts';
 
@@ -24,20 +21,8 @@ export { exitOnSignals } from './signals.ts';
 export type { RunningServer } from './stack.ts';
 
 /** Parts for Bun running from source. */
-export async function bunParts(cfg: ServerConfig): Promise<StackParts> {
-  const { renderFaces } = await import('./render-faces.ts');
-  return {
-    repository: new FsRepository(cfg.models),
-    docs: fsDocsAssets,
-    render: renderFaces,
-    engines: {
-      workers: {},
-      inProcess: {
-        backends: () => ({ 'onnxruntime-node': nodeBackend(), 'onnxruntime-web': webBackend() }),
-        tensorizer: async (maxPixels) => (await import('./native-image.ts')).nativeTensorizer({ maxPixels }),
-      },
-    },
-  };
+export function bunParts(cfg: ServerConfig): Promise<StackParts> {
+  return nativeParts(cfg.models);
 }
 
 export interface ServeBunOptions {

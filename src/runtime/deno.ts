@@ -9,12 +9,12 @@
 
 import { fileURLToPath } from 'node:url';
 import type { ServerConfig } from '../config/server-config.ts';
-import { nodeBackend } from '../engine/onnxruntime-node.ts';
 import { webBackend } from '../engine/onnxruntime-web.ts';
 import { createImageTensorizer } from '../image/tensorizer.ts';
 import { fsDocsAssets } from './docs-assets.ts';
 import { FsRepository } from './fs-repository.ts';
 import { createLogger } from './log.ts';
+import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type StackParts, createServerApp, createStack } from './stack.ts';
 
@@ -46,24 +46,9 @@ export function ffiAllowed(): boolean {
 }
 
 export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
-  const repository = new FsRepository(cfg.models);
-  if (ffiAllowed()) {
-    const { renderFaces } = await import('./render-faces.ts');
-    return {
-      repository,
-      docs: fsDocsAssets,
-      render: renderFaces,
-      engines: {
-        workers: {},
-        inProcess: {
-          backends: () => ({ 'onnxruntime-node': nodeBackend(), 'onnxruntime-web': webBackend() }),
-          tensorizer: async (maxPixels) => (await import('./native-image.ts')).nativeTensorizer({ maxPixels }),
-        },
-      },
-    };
-  }
+  if (ffiAllowed()) return nativeParts(cfg.models);
   return {
-    repository,
+    repository: new FsRepository(cfg.models),
     docs: fsDocsAssets,
     engines: {
       engine: 'onnxruntime-web',

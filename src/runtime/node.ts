@@ -7,11 +7,8 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ServerConfig } from '../config/server-config.ts';
-import { nodeBackend } from '../engine/onnxruntime-node.ts';
-import { webBackend } from '../engine/onnxruntime-web.ts';
-import { fsDocsAssets } from './docs-assets.ts';
-import { FsRepository } from './fs-repository.ts';
 import { createLogger } from './log.ts';
+import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type StackParts, createServerApp, createStack } from './stack.ts';
 
@@ -19,21 +16,9 @@ export { exitOnSignals } from './signals.ts';
 
 type Fetch = (req: Request) => Response | Promise<Response>;
 
-export async function nodeParts(cfg: ServerConfig): Promise<StackParts> {
-  const { renderFaces } = await import('./render-faces.ts');
-  return {
-    repository: new FsRepository(cfg.models),
-    docs: fsDocsAssets,
-    render: renderFaces,
-    engines: {
-      // Bundled beside this file as workers/worker-entry.js (scripts/build-node.sh).
-      workers: { entry: new URL('./workers/worker-entry.js', import.meta.url) },
-      inProcess: {
-        backends: () => ({ 'onnxruntime-node': nodeBackend(), 'onnxruntime-web': webBackend() }),
-        tensorizer: async (maxPixels) => (await import('./native-image.ts')).nativeTensorizer({ maxPixels }),
-      },
-    },
-  };
+export function nodeParts(cfg: ServerConfig): Promise<StackParts> {
+  // Bundled beside this file as workers/worker-entry.js (scripts/build-node.sh).
+  return nativeParts(cfg.models, { entry: new URL('./workers/worker-entry.js', import.meta.url) });
 }
 
 export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {

@@ -42,7 +42,7 @@ export interface SlotStatus {
 /**
  * worker-entry.ts beside this file when running from source. In a binary built with
  * `bun build --compile src/cli.ts src/workers/worker-entry.ts`, this code is bundled into the
- * main entry at /$bunfs/root/<name> and the worker entry sits at its source path relative to the
+ * main entry at <$bunfs root>/<name> and the worker entry sits at its source path relative to the
  * entrypoints' common root (src/), so the sibling URL would miss it (checked on Bun 1.4.5).
  */
 export function workerEntryUrl(): URL {

@@ -1,6 +1,6 @@
 // Files built into the compiled binary: scripts/build-binary.sh passes them to `bun build
 // --compile` as extra entrypoints with --asset-naming='[dir]/[name].[ext]', so each keeps its
-// path from the repository root, both in Bun.embeddedFiles and under /$bunfs/root/. Also the
+// path from the repository root, both in Bun.embeddedFiles and under the virtual $bunfs root directory. Also the
 // one archive of text assets (models and Swagger UI), read once into memory.
 
 import { TarReader } from '../pull/tar.ts';
@@ -17,7 +17,7 @@ export function embeddedFile(suffix: string): Named | undefined {
 
 /** An embedded entrypoint or file by its path from the repository root, as a URL to import. */
 export function embeddedUrl(path: string): URL {
-  // The main entry is /$bunfs/root/<binary name>; every other entrypoint sits under its source path.
+  // The main entry is <$bunfs root>/<binary name>; every other entrypoint sits under its source path.
   return new URL(`./${path}`, import.meta.url);
 }
 
