@@ -25,9 +25,9 @@ const flagNames = Object.values(ENV_NAMES).map((f) => f.replace(/[A-Z]/g, (c) =>
 
 async function main(argv: string[]): Promise<number> {
   // bench has its own flags (--duration, --phases, …): it parses them itself.
-  if (argv[0] === 'bench' && !argv.includes('--help')) {
+  if (argv[0] === 'bench') {
     const { runBench } = await import('./bench/bench.ts');
-    await runBench(loadServerConfig(process.env), argv.slice(1));
+    await runBench(loadServerConfig(process.env), argv.slice(argv[1] === '--' ? 2 : 1));
     return 0;
   }
   const { values, positionals } = parseArgs({
