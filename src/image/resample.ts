@@ -7,6 +7,8 @@
 // reading source pixels, so later work runs on 1 or 3 float channels.
 // Samples outside the image repeat the edge pixel (crops may reach past the border).
 
+import { wasmResampler } from './wasm/resample-kernel.ts';
+
 /** What translucent pixels are composited over, 0-255 (white: see raw-image.ts). */
 export const ALPHA_BACKGROUND = 255;
 const BG = ALPHA_BACKGROUND / 255;
@@ -89,11 +91,16 @@ export interface Sink {
   pixStride: number;
 }
 
+/** Whether resample() may use the WebAssembly SIMD kernels (tests turn it off to compare). */
+export const resampleOptions = { wasm: true };
+
 /** Resamples to x.count * y.count pixels of 3 channels (R,G,B) or 1 (luma), 0-255, into `sink`. */
 export function resample(src: Source, x: AxisMap, y: AxisMap, gray: boolean, sink: Sink): void {
   const C = gray ? 1 : 3;
   const xt = axisTaps(x, src.width);
   const yt = axisTaps(y, src.height);
+  // The common case (opaque colour) runs ~5x faster as SIMD where the runtime allows it.
+  if (!gray && src.opaque && resampleOptions.wasm && wasmResampler()?.rgb(src.data, src.width, xt, yt, sink)) return;
   const span = xt.hi - xt.lo + 1;
   const tmp = new Float32Array(y.count * span * C);
   verticalPass(src, yt, xt.lo, span, C, tmp);
