@@ -59,6 +59,12 @@ export class DataPlane {
       .map((v) => ({ name: m.name, version: v.version, stats: v.scheduler!.stats })));
   }
 
+  /** Throws now what infer() would: unknown model (404), not ready or queue full (503). Cheap:
+   *  for transports to call before they read a request body. */
+  admit(name: string, version?: string): void {
+    this.registry.resolve(name, version).served.scheduler!.admit();
+  }
+
   async infer(name: string, version: string | undefined, req: InferRequest): Promise<InferResponse> {
     const { model, served } = this.registry.resolve(name, version);
     const config = model.config!;

@@ -62,11 +62,24 @@ export class Scheduler {
   get inFlight(): number { return this.busy; }
 
   /** Queue one request; resolves with its own outputs once its batch has run. */
-  enqueue(item: ExecutionItem, batch: number, o: EnqueueOptions = {}): Promise<ExecutionResult> {
-    if (this.closed) return Promise.reject(unavailable('model is unloading or the server is shutting down', 1));
-    if (o.signal?.aborted) return Promise.reject(new EdgeError('CANCELLED', 'request cancelled by the client'));
+  /**
+   * Throws the 503 that enqueue() would give right now (closing, or the queue full). Transports
+   * call it before reading a request body: under overload a refused request then costs no
+   * upload and no parsing, and clients that retry at once can't starve admitted work.
+   */
+  admit(): void {
+    if (this.closed) throw unavailable('model is unloading or the server is shutting down', 1);
     if (this.queue.length >= this.opts.maxQueueSize) {
-      return Promise.reject(unavailable(`queue full: ${this.queue.length} requests waiting (max_queue_size ${this.opts.maxQueueSize})`, 1));
+      throw unavailable(`queue full: ${this.queue.length} requests waiting (max_queue_size ${this.opts.maxQueueSize})`, 1);
+    }
+  }
+
+  enqueue(item: ExecutionItem, batch: number, o: EnqueueOptions = {}): Promise<ExecutionResult> {
+    if (o.signal?.aborted) return Promise.reject(new EdgeError('CANCELLED', 'request cancelled by the client'));
+    try {
+      this.admit();
+    } catch (e) {
+      return Promise.reject(e);
     }
     const timeoutUs = o.timeoutUs !== undefined && this.opts.allowTimeoutOverride ? o.timeoutUs : this.opts.defaultTimeoutUs;
     const t0 = now();

@@ -46,6 +46,7 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
       ...errors,
     },
   }), async (c) => {
+    faces.admit('detect'); // a full queue answers 503 before the upload is read
     const { images, extra } = await readImages(c, ['image'], o.maxBodyBytes);
     const opt = options(DetectOptionsSchema, c, extra);
     const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces }, c.req.raw.signal);
@@ -62,6 +63,7 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     request: { query: EmbedOptionsSchema, body: imageBodyDoc(['image'], { box: { type: 'string', example: '120,60,300,280' } }) },
     responses: { 200: { content: { 'application/json': { schema: EmbedResponseSchema } }, description: 'Embedding and the box used' }, ...errors },
   }), async (c) => {
+    faces.admit('embed');
     const { images, extra } = await readImages(c, ['image'], o.maxBodyBytes);
     const opt = options(EmbedOptionsSchema, c, extra);
     const box = opt.box?.split(',').map(Number) as [number, number, number, number] | undefined;
@@ -75,6 +77,7 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     request: { query: VerifyOptionsSchema, body: imageBodyDoc(['image1', 'image2'], { threshold: { type: 'number' } }) },
     responses: { 200: { content: { 'application/json': { schema: VerifyResponseSchema } }, description: 'Similarity and decision' }, ...errors },
   }), async (c) => {
+    faces.admit('verify');
     const { images, extra } = await readImages(c, ['image1', 'image2'], o.maxBodyBytes);
     const opt = options(VerifyOptionsSchema, c, extra);
     return c.json(await faces.verify(images.image1, images.image2, opt.threshold, c.req.raw.signal), 200);

@@ -112,6 +112,7 @@ export function mountKServe(app: OpenAPIHono, dp: DataPlane, opts: { maxBodyByte
       if (headerLength !== undefined && !(Number.isInteger(headerLength) && headerLength >= 0)) {
         throw invalid(`Inference-Header-Content-Length must be a non-negative integer, got '${hdr}'`);
       }
+      dp.admit(name, version); // unknown model, not ready or queue full: answered before the body is read
       const body = await readBody(c, opts.maxBodyBytes);
       const req = decodeInferRequest(body, headerLength);
       req.signal = c.req.raw.signal;

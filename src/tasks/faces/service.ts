@@ -42,6 +42,13 @@ export const DEFAULT_MATCH_THRESHOLD = 0.5;
 export class FaceService {
   constructor(private readonly dp: DataPlane, private readonly models: FaceModels = { detect: 'face_detect', embed: 'face_embed' }) {}
 
+  /** Throws the 404/503 the task would meet now (model missing, not ready, queue full), so a
+   *  route can refuse before it reads the upload. */
+  admit(task: 'detect' | 'embed' | 'verify'): void {
+    if (task !== 'embed') this.dp.admit(this.models.detect);
+    if (task !== 'detect') this.dp.admit(this.models.embed);
+  }
+
   async detect(image: Uint8Array, o: DetectOptions = DEFAULT_DETECT, signal?: AbortSignal): Promise<Detection> {
     const r = await this.dp.infer(this.models.detect, undefined, {
       inputs: [{ name: await this.imageInput(this.models.detect), datatype: 'BYTES', shape: [1], data: [image] }],
