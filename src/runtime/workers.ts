@@ -1,6 +1,8 @@
 // Cloudflare Workers composition root (wrangler.toml `main`): the same app, KServe routes and
 // face routes as on Bun, over onnxruntime-web (WASM, one thread, in-process), the @jsquash WASM
-// decoders and a bundled repository whose weights are private Static Assets.
+// decoders behind libjpeg-turbo's DCT-scaled decoding for large JPEGs (the WASM codec Node and
+// Deno use, so the same pixels; and a 8 MP photo decoded at 1/4 needs 1/16 of the isolate's
+// memory), and a bundled repository whose weights are private Static Assets.
 //
 // workerd rules this file follows:
 // - No async work and no WebAssembly instantiation at global scope: the server is built inside
@@ -17,11 +19,13 @@ import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
 // `?module`: the package ships a .d.ts for this file that would hide modules.d.ts's type.
 import png from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module';
 import webp from '@jsquash/webp/codec/dec/webp_dec.wasm';
+import jpegTurbo from '@cwasm/jpeg-turbo/jpeg-turbo.wasm';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { loadServerConfig } from '../config/server-config.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
 import { mountFaces } from '../http/routes/faces.ts';
 import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
+import { withScaledJpeg } from '../image/decoders/turbo-jpeg.ts';
 import { createImageTensorizer } from '../image/tensorizer.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { assemble } from './assemble.ts';
@@ -64,7 +68,7 @@ function createServer(env: Env): Server {
     backend: () => backend,
     defaultInstances: 1, // one thread per isolate: a second instance would only queue
     intraOpThreads: 1,
-    tensorizer: createImageTensorizer(createJsquashDecoder({ jpeg, png, webp }), { maxPixels: cfg.maxImagePixels }),
+    tensorizer: createImageTensorizer(withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo), { maxPixels: cfg.maxImagePixels }),
   });
   const { app, load } = assemble({
     repository: new BundledRepository(WORKER_MODELS, assetWeights(env.ASSETS)),
