@@ -277,8 +277,8 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
       for (const c of o.concs) {
         // Alternated off, on, off, on, so slow drift and other tenants hit both alike; the
         // sums over both rounds are compared.
-        const offRuns: LoadResult[] = [];
-        const onRuns: LoadResult[] = [];
+        const offRuns: Array<LoadResult & { cpu: CpuUse }> = [];
+        const onRuns: Array<LoadResult & { cpu: CpuUse }> = [];
         let inferences = 0;
         let executions = 0;
         for (let round = 0; round < 2; round++) {
@@ -292,12 +292,14 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
         }
         const meanBatch = executions > 0 ? inferences / executions : NaN;
         const okRps = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.okRps, 0) / rs.length;
+        const cores = (rs: Array<{ cpu: CpuUse }>) => (rs.reduce((a, r) => a + r.cpu.serverCores, 0) / rs.length).toFixed(2);
         const worstP50 = (rs: LoadResult[]) => Math.max(...rs.map((r) => r.ok.p50));
         const worstP99 = (rs: LoadResult[]) => Math.max(...rs.map((r) => r.ok.p99));
         runs.push({ c, off: offRuns, on: onRuns, meanBatch });
         rows.push({
           c, 'off req/s': rate(okRps(offRuns)), 'off p50': ms(worstP50(offRuns)), 'off p99': ms(worstP99(offRuns)),
           'on req/s': rate(okRps(onRuns)), 'on p50': ms(worstP50(onRuns)), 'on p99': ms(worstP99(onRuns)), 'mean batch': Number.isFinite(meanBatch) ? meanBatch.toFixed(1) : '-',
+          'off cores': cores(offRuns), 'on cores': cores(onRuns),
           'on/off': pct(okRps(onRuns) / okRps(offRuns)), errors: `${offRuns.map(errs).join('+')} / ${onRuns.map(errs).join('+')}`,
         });
       }

@@ -13,6 +13,8 @@ export interface LoadedModel {
   outputs: TensorMetadata[];
   /** The config as actually served, when loading had to change it (e.g. batching refused). */
   config?: ModelConfig;
+  /** What loading found worth telling the operator (logged by the registry at info). */
+  notes?: string[];
 }
 
 export interface ModelLoader {

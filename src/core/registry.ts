@@ -146,6 +146,7 @@ export class ModelRegistry {
         timeoutAction: qp?.timeout_action ?? 'REJECT',
       });
       sv.state = 'READY';
+      for (const note of loaded.notes ?? []) this.opts.log('info', `model '${model.name}' version ${version}: ${note}`);
       this.opts.log('info', `model '${model.name}' version ${version} ready (${loaded.instances.length} instance${loaded.instances.length > 1 ? 's' : ''})`);
     } catch (e) {
       sv.state = 'UNAVAILABLE';

@@ -22,6 +22,9 @@ export interface ImageTensorizer {
 
 export interface LocalInstanceOptions {
   batchable: boolean;
+  /** Most items (summed batch) per engine call when batching; larger batches run in chunks
+   *  of this size (batch-calibration.ts). Default: no limit. */
+  batchChunk?: number;
   image?: { spec: ImagePreprocessing; input: string; tensorizer: ImageTensorizer };
 }
 
@@ -37,47 +40,67 @@ export class LocalInstance implements ModelInstance {
   constructor(private readonly session: EngineSession, private readonly opts: LocalInstanceOptions) {}
 
   async execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
-    const t0 = now();
-    const prepared = await Promise.all(items.map((it) => this.prepare(it).catch((e: unknown) => e)));
-    const t1 = now();
     const results: ExecutionBatchResult['results'] = new Array(items.length);
-    const ok: number[] = [];
-    prepared.forEach((p, i) => {
-      if (p instanceof Error || !(p && typeof p === 'object' && 'feeds' in p)) results[i] = { error: errorOf(p) };
-      else ok.push(i);
-    });
+    // Engine calls: the whole gathered batch, or chunks of batchChunk items where larger calls
+    // cost more per item (batch-calibration.ts); one item per call when not batchable.
+    const all = items.map((_, i) => i);
+    const groups = this.opts.batchable ? chunks(all, (i) => items[i].inputs[0]?.shape[0] ?? 1, this.opts.batchChunk ?? Infinity) : all.map((i) => [i]);
+    let inputUs = 0;
     let inferUs = 0;
     let outputUs = 0;
-    if (ok.length > 1 && this.opts.batchable && sameItemShapes(ok.map((i) => prepared[i] as Prepared))) {
-      const parts = ok.map((i) => prepared[i] as Prepared);
-      const names = [...new Set(ok.flatMap((i) => items[i].outputs))];
-      const feeds = parts[0].feeds.map((f, k) => concat(parts.map((p) => p.feeds[k])));
+    // A group is prepared (decoded, preprocessed) while the previous one runs, so a batch run in
+    // chunks streams through the worker as single requests do.
+    const prepareGroup = async (g: number[]) => {
       const s = now();
-      const outs = await this.session.run(feeds, names);
-      const e = now();
-      inferUs = (e - s) * 1000;
-      let offset = 0;
-      ok.forEach((i, j) => {
-        const b = parts[j].batch;
-        const mine = outs.filter((o) => items[i].outputs.includes(o.name)).map((o) => slice(o, offset, b));
-        results[i] = { outputs: mine, ...(parts[j].parameters ? { parameters: parts[j].parameters } : {}) };
-        offset += b;
+      const p = await Promise.all(g.map((i) => this.prepare(items[i]).catch((e: unknown) => e)));
+      inputUs += (now() - s) * 1000;
+      return p;
+    };
+    let next = groups.length ? prepareGroup(groups[0]) : undefined;
+    for (let g = 0; g < groups.length; g++) {
+      const prepared = await next!;
+      next = g + 1 < groups.length ? prepareGroup(groups[g + 1]) : undefined;
+      const ok: number[] = []; // items of this group, by index into `items`
+      const part = new Map<number, Prepared>();
+      groups[g].forEach((i, j) => {
+        const p = prepared[j];
+        if (p instanceof Error || !(p && typeof p === 'object' && 'feeds' in p)) results[i] = { error: errorOf(p) };
+        else (ok.push(i), part.set(i, p as Prepared));
       });
-      outputUs = (now() - e) * 1000;
-    } else {
-      for (const i of ok) {
-        const p = prepared[i] as Prepared;
+      if (ok.length > 1 && sameItemShapes(ok.map((i) => part.get(i)!))) {
+        const parts = ok.map((i) => part.get(i)!);
+        const names = [...new Set(ok.flatMap((i) => items[i].outputs))];
         const s = now();
         try {
-          const outputs = await this.session.run(p.feeds, items[i].outputs);
-          results[i] = { outputs, ...(p.parameters ? { parameters: p.parameters } : {}) } satisfies ExecutionResult;
+          const outs = await this.session.run(parts[0].feeds.map((f, k) => concat(parts.map((p) => p.feeds[k]))), names);
+          const e = now();
+          inferUs += (e - s) * 1000;
+          let offset = 0;
+          ok.forEach((i, j) => {
+            const b = parts[j].batch;
+            const mine = outs.filter((o) => items[i].outputs.includes(o.name)).map((o) => slice(o, offset, b));
+            results[i] = { outputs: mine, ...(parts[j].parameters ? { parameters: parts[j].parameters } : {}) };
+            offset += b;
+          });
+          outputUs += (now() - e) * 1000;
         } catch (e) {
-          results[i] = { error: errorOf(e) };
+          for (const i of ok) results[i] = { error: errorOf(e) };
         }
-        inferUs += (now() - s) * 1000;
+      } else {
+        for (const i of ok) {
+          const p = part.get(i)!;
+          const s = now();
+          try {
+            const outputs = await this.session.run(p.feeds, items[i].outputs);
+            results[i] = { outputs, ...(p.parameters ? { parameters: p.parameters } : {}) } satisfies ExecutionResult;
+          } catch (e) {
+            results[i] = { error: errorOf(e) };
+          }
+          inferUs += (now() - s) * 1000;
+        }
       }
     }
-    return { results, timing: { inputUs: (t1 - t0) * 1000, inferUs, outputUs } };
+    return { results, timing: { inputUs, inferUs, outputUs } };
   }
 
   dispose(): Promise<void> {
@@ -153,4 +176,24 @@ function slice(t: Tensor, start: number, count: number): Tensor {
   const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const data = (t.data as FixedData | Uint8Array[]).slice(start * per, (start + count) * per) as TensorData;
   return { name: t.name, datatype: t.datatype, shape: [count, ...t.shape.slice(1)], data };
+}
+
+/** Consecutive groups of `ids` whose summed size stays within `limit` (an item larger than the
+ *  limit on its own forms a group by itself). */
+export function chunks(ids: number[], size: (id: number) => number, limit: number): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
+  let sum = 0;
+  for (const id of ids) {
+    const n = size(id);
+    if (cur.length && sum + n > limit) {
+      out.push(cur);
+      cur = [];
+      sum = 0;
+    }
+    cur.push(id);
+    sum += n;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }

@@ -50,7 +50,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; reqId: number }
-  | { type: 'loaded'; reqId: number; inputs: TensorMetadata[]; outputs: TensorMetadata[] }
+  | { type: 'loaded'; reqId: number; inputs: TensorMetadata[]; outputs: TensorMetadata[]; notes?: string[] }
   | { type: 'result'; reqId: number; batchResult: ExecutionBatchResult }
   | { type: 'unloaded'; reqId: number }
   | { type: 'error'; reqId: number; error: WireError };

@@ -117,13 +117,13 @@ export class WorkerPool {
   }
 
   /** Creates `spec.instances` sessions of a model on worker `slot`; they are reloaded after a crash. */
-  async load(slot: number, spec: LoadSpec): Promise<{ inputs: TensorMetadata[]; outputs: TensorMetadata[] }> {
+  async load(slot: number, spec: LoadSpec): Promise<{ inputs: TensorMetadata[]; outputs: TensorMetadata[]; notes?: string[] }> {
     const s = this.slot(slot);
     await this.whenUp(s, Math.max(LOAD_WAIT_MS, this.restartWaitMs));
     const r = await this.channel(s).request({ type: 'load', ...spec });
     if (r.type !== 'loaded') throw new Error(`worker answered ${r.type} to a load`);
     s.held.set(spec.key, { spec, disposed: new Set() });
-    return { inputs: r.inputs, outputs: r.outputs };
+    return { inputs: r.inputs, outputs: r.outputs, notes: r.notes };
   }
 
   async execute(slot: number, key: string, instanceIndex: number, items: ExecutionItem[]): Promise<ExecutionBatchResult> {

@@ -60,7 +60,7 @@ async function load(m: LoadSpec & { reqId: number }): Promise<void> {
   try {
     const loaded = await p;
     models.set(m.key, { instances: loaded.instances });
-    post({ type: 'loaded', reqId: m.reqId, inputs: loaded.inputs, outputs: loaded.outputs });
+    post({ type: 'loaded', reqId: m.reqId, inputs: loaded.inputs, outputs: loaded.outputs, notes: loaded.notes });
   } finally {
     loading.delete(m.key);
   }

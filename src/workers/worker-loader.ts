@@ -98,12 +98,12 @@ export class WorkerLoader implements ModelLoader {
         : []));
       throw failed.reason;
     }
-    const io = (settled[0] as PromiseFulfilledResult<{ io: { inputs: TensorMetadata[]; outputs: TensorMetadata[] } }>).value.io;
+    const io = (settled[0] as PromiseFulfilledResult<{ io: { inputs: TensorMetadata[]; outputs: TensorMetadata[]; notes?: string[] } }>).value.io;
     for (const s of slots) this.placed[s]++;
     const depth = Math.max(1, this.opts.pipelineDepth ?? 2);
     const sessions: Session[] = slots.map((slot, i) => ({ slot, index: local[i], proxies: depth }));
     const instances = Array.from({ length: depth }, () => sessions.map((s) =>
       new RemoteInstance(this.pool, s, key, () => { this.placed[s.slot]--; }))).flat();
-    return { instances, inputs: io.inputs, outputs: io.outputs };
+    return { instances, inputs: io.inputs, outputs: io.outputs, notes: io.notes };
   }
 }
