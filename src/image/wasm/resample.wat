@@ -13,7 +13,7 @@
   (func (export "vertical")
     (param $src i32) (param $taps i32) (param $k i32) (param $rows i32) (param $span i32) (param $tmp i32)
     (local $j i32) (local $t i32) (local $x i32) (local $tap i32) (local $s i32) (local $d i32)
-    (local $end i32) (local $w v128)
+    (local $end i32) (local $w v128) (local $v v128)
     (block $rows_done
       (loop $row
         (br_if $rows_done (i32.ge_u (local.get $j) (local.get $rows)))
@@ -35,29 +35,48 @@
             (if (i32.eqz (local.get $t))
               (then
                 ;; first tap: store
-                (block $px_done0
-                  (loop $px0
-                    (br_if $px_done0 (i32.ge_u (local.get $d) (local.get $end)))
-                    (v128.store (local.get $d)
-                      (f32x4.mul (local.get $w)
-                        (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                          (v128.load32_zero (local.get $s)))))))
+                ;; four pixels per step: one 16-byte load
+                (block $st4_done
+                  (loop $st4
+                    (br_if $st4_done (i32.gt_u (i32.add (local.get $d) (i32.const 64)) (local.get $end)))
+                    (local.set $v (v128.load (local.get $s)))
+                    (v128.store offset=0 (local.get $d) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (local.get $v))))))
+                    (v128.store offset=16 (local.get $d) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (i16x8.extend_low_i8x16_u (local.get $v))))))
+                    (v128.store offset=32 (local.get $d) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v))))))
+                    (v128.store offset=48 (local.get $d) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v))))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                    (local.set $d (i32.add (local.get $d) (i32.const 64)))
+                    (br $st4)))
+                ;; the last 0-3 pixels
+                (block $st1_done
+                  (loop $st1
+                    (br_if $st1_done (i32.ge_u (local.get $d) (local.get $end)))
+                    (v128.store (local.get $d) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $s)))))))
                     (local.set $s (i32.add (local.get $s) (i32.const 4)))
                     (local.set $d (i32.add (local.get $d) (i32.const 16)))
-                    (br $px0))))
+                    (br $st1))))
               (else
                 ;; further taps: accumulate
-                (block $px_done
-                  (loop $px
-                    (br_if $px_done (i32.ge_u (local.get $d) (local.get $end)))
-                    (v128.store (local.get $d)
-                      (f32x4.add (v128.load (local.get $d))
-                        (f32x4.mul (local.get $w)
-                          (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                            (v128.load32_zero (local.get $s))))))))
+                ;; four pixels per step: one 16-byte load
+                (block $acc4_done
+                  (loop $acc4
+                    (br_if $acc4_done (i32.gt_u (i32.add (local.get $d) (i32.const 64)) (local.get $end)))
+                    (local.set $v (v128.load (local.get $s)))
+                    (v128.store offset=0 (local.get $d) (f32x4.add (v128.load offset=0 (local.get $d)) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (local.get $v)))))))
+                    (v128.store offset=16 (local.get $d) (f32x4.add (v128.load offset=16 (local.get $d)) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (i16x8.extend_low_i8x16_u (local.get $v)))))))
+                    (v128.store offset=32 (local.get $d) (f32x4.add (v128.load offset=32 (local.get $d)) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v)))))))
+                    (v128.store offset=48 (local.get $d) (f32x4.add (v128.load offset=48 (local.get $d)) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_high_i16x8_u (i16x8.extend_high_i8x16_u (local.get $v)))))))
+                    (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                    (local.set $d (i32.add (local.get $d) (i32.const 64)))
+                    (br $acc4)))
+                ;; the last 0-3 pixels
+                (block $acc1_done
+                  (loop $acc1
+                    (br_if $acc1_done (i32.ge_u (local.get $d) (local.get $end)))
+                    (v128.store (local.get $d) (f32x4.add (v128.load (local.get $d)) (f32x4.mul (local.get $w) (f32x4.convert_i32x4_u (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $s))))))))
                     (local.set $s (i32.add (local.get $s) (i32.const 4)))
                     (local.set $d (i32.add (local.get $d) (i32.const 16)))
-                    (br $px)))))
+                    (br $acc1)))))
             (local.set $t (i32.add (local.get $t) (i32.const 1)))
             (br $each_tap)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
