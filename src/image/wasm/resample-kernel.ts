@@ -1,8 +1,7 @@
 // Runs resample.wat's SIMD kernels for resample.ts: one instance per thread, created on first
 // use, with memory grown to the largest job seen (bounded by MAX_BYTES; bigger jobs stay in
-// JS). Per call it copies in the source rows the taps use, the taps and the output tensor (for
-// its letterbox padding), runs both passes and copies the tensor back: ~0.2 ms of copies
-// against ~1.5 ms saved on a 512x512 → 320x240 resize.
+// JS). Per call it copies in the source rows the taps use and the taps (and the output tensor
+// when it has letterbox padding), runs both passes row by row and copies the tensor back.
 //
 // Where WebAssembly can't be compiled from bytes at run time (Cloudflare Workers forbid it) or
 // has no SIMD, wasmResampler() is undefined and resample.ts keeps to its JS kernels. Both
@@ -58,9 +57,9 @@ function compile(): WasmResampler | undefined {
       const ch = yt.idx.length / yt.k, cw = xt.idx.length / xt.k;
       const span = xt.hi - xt.lo + 1;
       const srcBytes = (yt.hi - yt.lo + 1) * width * 4;
-      // Layout: [source rows][vertical taps][horizontal taps][tmp f32x4 rows][output]
+      // Layout: [source rows][vertical taps][horizontal taps][one f32x4 row][output]
       const vt = align(srcBytes), ht = align(vt + yt.idx.length * 8), tmp = align(ht + xt.idx.length * 8);
-      const out = align(tmp + ch * span * 16), end = out + sink.out.length * 4;
+      const out = align(tmp + span * 16), end = out + sink.out.length * 4;
       if (end > MAX_BYTES) return false;
       if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
       const buf = memory.buffer;
@@ -76,10 +75,16 @@ function compile(): WasmResampler | undefined {
         hf[2 * t + 1] = xt.w[t];
       }
       const o = new Float32Array(buf, out, sink.out.length);
-      o.set(sink.out); // keeps letterbox padding
-      ex.vertical(0, vt, yt.k, ch, span, tmp);
-      ex.horizontal(tmp, ht, xt.k, cw, ch, span, out, sink.rowStride, sink.pixStride,
-        sink.base[0], sink.base[1], sink.base[2], sink.mul[0], sink.mul[1], sink.mul[2], sink.add[0], sink.add[1], sink.add[2]);
+      // Letterbox padding lives in sink.out: bring it along unless the content covers it all.
+      if (cw * ch * 3 !== sink.out.length) o.set(sink.out);
+      // Row by row: the vertical pass fills one f32x4 row (L1-sized) that the horizontal pass
+      // consumes at once; a whole-image intermediate (2 MB for 512 columns x 240 rows) would
+      // go through memory and back.
+      for (let j = 0; j < ch; j++) {
+        ex.vertical(0, vt + j * yt.k * 8, yt.k, 1, span, tmp);
+        ex.horizontal(tmp, ht, xt.k, cw, 1, span, out + j * sink.rowStride * 4, sink.rowStride, sink.pixStride,
+          sink.base[0], sink.base[1], sink.base[2], sink.mul[0], sink.mul[1], sink.mul[2], sink.add[0], sink.add[1], sink.add[2]);
+      }
       sink.out.set(o);
       return true;
     },
