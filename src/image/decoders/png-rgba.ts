@@ -34,15 +34,13 @@ export async function readRgbaPng(png: Uint8Array): Promise<Rgba> {
     o += 12 + n;
   }
   if (!width || !height || !idat.length) throw new PngLayoutError('PNG without IHDR or IDAT');
-  const out = new Uint8Array(width * height * 4);
-  const rows = new RowWriter(out, width * 4, height);
+  const rows = new RowWriter(width * 4, height);
   if (!copyStored(new ChunkReader(idat), rows)) {
     const raw = await inflate(join(idat));
     rows.reset();
     rows.write(raw, 0, raw.length);
   }
-  rows.finish();
-  return { width, height, data: out };
+  return { width, height, data: rows.finish() };
 }
 
 function join(parts: Uint8Array[]): Uint8Array {
@@ -98,38 +96,32 @@ async function inflate(z: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** Places the filtered scanline stream (a filter byte before each row) into `out`. */
+/**
+ * Collects the filtered scanline stream (a filter byte before each row) with one copy per
+ * stored block, then closes the gaps the filter bytes leave with copyWithin: no per-row
+ * allocation. The pixels end up at the start of the buffer (H spare bytes after them).
+ */
 class RowWriter {
   private pos = 0;
-  readonly filters: Uint8Array;
-  constructor(private readonly out: Uint8Array, private readonly stride: number, private readonly height: number) {
-    this.filters = new Uint8Array(height);
+  private readonly raw: Uint8Array;
+  constructor(private readonly stride: number, private readonly height: number) {
+    this.raw = new Uint8Array((stride + 1) * height);
   }
   reset(): void {
     this.pos = 0;
   }
   write(src: Uint8Array, at: number, n: number): void {
-    const line = this.stride + 1;
-    const total = line * this.height;
-    while (n > 0 && this.pos < total) {
-      const row = (this.pos / line) | 0;
-      const col = this.pos - row * line;
-      if (col === 0) {
-        this.filters[row] = src[at];
-        at++, n--, this.pos++;
-        continue;
-      }
-      const take = Math.min(n, line - col);
-      this.out.set(src.subarray(at, at + take), row * this.stride + col - 1);
-      at += take, n -= take, this.pos += take;
-    }
+    const take = Math.min(n, this.raw.length - this.pos);
+    this.raw.set(at === 0 && take === src.length ? src : src.subarray(at, at + take), this.pos);
+    this.pos += take;
   }
-  /** Checks the stream was complete and undoes the row filters in place, top to bottom. */
-  finish(): void {
+  /** Checks the stream was complete, packs the rows and undoes their filters, top to bottom. */
+  finish(): Uint8Array {
     if (this.pos !== (this.stride + 1) * this.height) throw new PngLayoutError('PNG pixel data is short');
-    const s = this.stride, o = this.out;
+    const s = this.stride, o = this.raw;
     for (let y = 0; y < this.height; y++) {
-      const f = this.filters[y];
+      const f = o[y * (s + 1)]; // read before row y moves down over it
+      o.copyWithin(y * s, y * (s + 1) + 1, (y + 1) * (s + 1));
       if (f === 0) continue;
       const r = y * s, u = r - s; // this row, the row above (u < 0 on the first row: zeros)
       for (let i = 0; i < s; i++) {
@@ -147,5 +139,6 @@ class RowWriter {
         o[r + i] = (o[r + i] + p) & 255;
       }
     }
+    return o.subarray(0, s * this.height);
   }
 }
