@@ -1,7 +1,9 @@
 // `bun --hot` (what `npm run dev` runs): ten reloads of a route module while a closed-loop client
 // keeps posting a photo to /v1/faces/detect. The listener, the worker pool and the loaded models
-// must survive every reload (no failed request, no model loaded twice) and memory must stay flat
-// (RSS growth under 10% from the warmed-up baseline).
+// must survive every reload (no failed request, no model loaded twice) and memory must stay flat:
+// the least-squares trend of RSS over the reloads under 1% of the warmed-up baseline per reload
+// (a 10% rise over ten). A trend, not first-vs-last: under load RSS swings by ±20 MB from moment
+// to moment (decode buffers in flight), which made a two-point comparison flaky.
 
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -74,19 +76,22 @@ test.skipIf(!haveFaceModels || process.platform !== 'linux')('10 hot reloads und
 
   for (let i = 2; i <= RELOADS + 1; i++) {
     await reload(i);
-    series.push(rssBytes(s.proc.pid!));
+    series.push(await steadyRss(s.proc.pid!));
   }
-  await Bun.sleep(1000); // let the post-reload GC run under load
-  const after = await steadyRss(s.proc.pid!);
   running = false;
   await Promise.all(clients);
 
-  const growth = after / before - 1;
+  // Least-squares slope of RSS against the reload number (0 = the baseline).
+  const ys = [before, ...series];
+  const mx = (ys.length - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const slope = ys.reduce((a, y, x) => a + (x - mx) * (y - my), 0) / ys.reduce((a, _, x) => a + (x - mx) ** 2, 0);
+  const growth = slope / before; // per reload
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(`bun --hot: ${RELOADS} reloads after a warm-up one, ${ok} requests ok, ${failures.length} failed; RSS ${mib(before)} → ${mib(after)} MiB (${(growth * 100).toFixed(1)}%); after each: ${series.map(mib).join(' ')}`);
+  console.log(`bun --hot: ${RELOADS} reloads after a warm-up one, ${ok} requests ok, ${failures.length} failed; RSS ${mib(before)} MiB, then after each: ${series.map(mib).join(' ')}; trend ${(slope / 2 ** 20).toFixed(2)} MiB (${(growth * 100).toFixed(2)}%) per reload`);
   expect(failures).toEqual([]);
   expect(ok).toBeGreaterThan(50);
   expect(count(s.output(), 'ready (')).toBe(loadsBefore); // no model loaded again
   expect(count(s.output(), 'edgeserve listening on')).toBe(1); // one listener, never restarted
-  expect(growth).toBeLessThan(0.1);
+  expect(growth).toBeLessThan(0.01);
 }, 90_000);
