@@ -47,6 +47,17 @@ describe('on a real session (simple, batchable up to 8)', () => {
     await session.release();
   });
 
+  test('a model the synthetic inputs do not suit is left as configured, not failed', async () => {
+    const session = await nodeBackend().createSession(buildSimpleModel(), { intraOpThreads: 1 });
+    // The engine refusing the run (as a model with an index input might) must not fail the load.
+    const refusing = { ...session, inputs: session.inputs, outputs: session.outputs, run: () => Promise.reject(new Error('bad index')) };
+    expect(await calibrateBatch(refusing, 8)).toBeUndefined();
+    // Nor may a dim other than the batch be unknown: no input can be built.
+    const symbolic = { ...refusing, inputs: session.inputs.map((m) => ({ ...m, shape: [-1, -1] })) };
+    expect(await calibrateBatch(symbolic, 8)).toBeUndefined();
+    await session.release();
+  });
+
   test('a batch run in chunks of 2 answers each request as one engine call does', async () => {
     const session = await nodeBackend().createSession(buildSimpleModel(), { intraOpThreads: 1 });
     const whole = new LocalInstance(session, { batchable: true });

@@ -19,8 +19,10 @@ import type { EngineSession } from './backend.ts';
 export const MIN_GAIN = 0.15;
 /** Timing rounds per size (the minimum is kept: noise only ever adds time). */
 const ROUNDS = 5;
-/** Stop growing the batch once one run takes this long: calibration stays short. */
+/** Stop growing the batch before one run takes this long: calibration stays short. */
 const MAX_RUN_MS = 250;
+/** …or before its synthetic inputs take this much memory. */
+const MAX_INPUT_BYTES = 64 << 20;
 
 export interface BatchCalibration {
   /** Largest batch run as one engine call. */
@@ -78,23 +80,29 @@ export async function calibrateBatch(session: EngineSession, maxBatch: number): 
   const outputs = session.outputs.map((o) => o.name);
   const sizes: number[] = [];
   const feeds = new Map<number, Tensor[]>();
-  for (const b of candidateSizes(maxBatch)) {
-    const f = syntheticFeeds(session, b);
-    if (!f) return undefined;
-    const t = performance.now();
-    await session.run(f, outputs); // warm-up, and a first estimate
-    sizes.push(b);
-    feeds.set(b, f);
-    if (performance.now() - t > MAX_RUN_MS) break;
-  }
   const best = new Map<number, number>();
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const b of sizes) { // interleaved, so drift and other tenants hit every size alike
+  try {
+    for (const b of candidateSizes(maxBatch)) {
+      const f = syntheticFeeds(session, b);
+      if (!f) return undefined;
+      if (b > 1 && f.reduce((n, t) => n + (t.data as ArrayBufferView).byteLength, 0) > MAX_INPUT_BYTES) break;
       const t = performance.now();
-      await session.run(feeds.get(b)!, outputs);
+      await session.run(f, outputs); // warm-up, and a first estimate
       const ms = performance.now() - t;
-      best.set(b, Math.min(best.get(b) ?? Infinity, ms));
+      sizes.push(b);
+      feeds.set(b, f);
+      if (ms > MAX_RUN_MS / 2) break; // the next size, about twice as large, would exceed it
     }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const b of sizes) { // interleaved, so drift and other tenants hit every size alike
+        const t = performance.now();
+        await session.run(feeds.get(b)!, outputs);
+        const ms = performance.now() - t;
+        best.set(b, Math.min(best.get(b) ?? Infinity, ms));
+      }
+    }
+  } catch {
+    return undefined; // a model the synthetic inputs don't suit: run batches as configured
   }
   const perItemMs = Object.fromEntries(sizes.map((b) => [b, best.get(b)! / b]));
   return { chunk: chooseChunk(perItemMs), perItemMs };
