@@ -1,6 +1,7 @@
 // A model instance that runs in the current thread: decodes and preprocesses image inputs,
-// concatenates a batch along dim 0 when the model is batchable, runs the engine session once and
-// splits the outputs back per request. Worker instances run this same class inside the worker.
+// concatenates a batch along dim 0 when the model is batchable (in engine calls of at most
+// batchChunk items, see batch-calibration.ts), runs the engine session and splits the outputs
+// back per request. Worker instances run this same class inside the worker.
 
 import type { FixedData, TensorData } from '../core/datatypes.ts';
 import { EdgeError, invalid } from '../core/errors.ts';
