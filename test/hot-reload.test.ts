@@ -68,7 +68,7 @@ test.skipIf(!haveFaceModels || process.platform !== 'linux')('10 hot reloads und
   const clients = [client(), client()];
   // Warm up: sessions, decoder, JIT, allocator, and one reload (the first one raises the heap's
   // high-water mark: old and new module graphs are briefly alive together).
-  await Bun.sleep(2000);
+  await Bun.sleep(4000); // decode buffers take a few seconds of load to reach their high-water mark
   await reload(1);
   const before = await steadyRss(s.proc.pid!);
   const loadsBefore = count(s.output(), 'ready (');
