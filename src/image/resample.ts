@@ -77,6 +77,24 @@ export function axisTaps(a: AxisMap, size: number): Taps {
   return { k, idx, w, lo, hi };
 }
 
+// A server sees the same few (image size → model size) mappings over and over: their taps are
+// kept (read-only) for the last few mappings instead of being rebuilt per request.
+const TAP_CACHE_SIZE = 8;
+const tapCache = new Map<string, Taps>();
+
+function cachedTaps(a: AxisMap, size: number): Taps {
+  const key = `${a.count}:${a.start}:${a.ratio}:${size}`;
+  let t = tapCache.get(key);
+  if (t) {
+    tapCache.delete(key); // re-inserted below: most recently used last
+  } else {
+    t = axisTaps(a, size);
+    if (tapCache.size >= TAP_CACHE_SIZE) tapCache.delete(tapCache.keys().next().value!);
+  }
+  tapCache.set(key, t);
+  return t;
+}
+
 /**
  * Where resampled values go, so normalisation and layout cost no extra pass: the value of
  * source channel k (R, G, B, or luma) at output pixel (col, row) of the resampled area is
@@ -97,8 +115,8 @@ export const resampleOptions = { wasm: true };
 /** Resamples to x.count * y.count pixels of 3 channels (R,G,B) or 1 (luma), 0-255, into `sink`. */
 export function resample(src: Source, x: AxisMap, y: AxisMap, gray: boolean, sink: Sink): void {
   const C = gray ? 1 : 3;
-  const xt = axisTaps(x, src.width);
-  const yt = axisTaps(y, src.height);
+  const xt = cachedTaps(x, src.width);
+  const yt = cachedTaps(y, src.height);
   // The common case (opaque colour) runs ~5x faster as SIMD where the runtime allows it.
   if (!gray && src.opaque && resampleOptions.wasm && wasmResampler()?.rgb(src.data, src.width, xt, yt, sink)) return;
   const span = xt.hi - xt.lo + 1;
