@@ -15,7 +15,7 @@ import type { ServerConfig } from '../config/server-config.ts';
 import { type Logger, createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type Stack, type StackParts, createServerApp, createStack } from './stack.ts';
+import { type RunningServer, type Stack, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 export type { RunningServer } from './stack.ts';
@@ -71,27 +71,21 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
     idleTimeout: cfg.idleTimeoutS,
     development: false,
   });
-  const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${server.port}`;
-
-  let stopping: Promise<void> | undefined;
+  const url = localUrl(cfg.host, server.port!);
   const state: HotState = {
     key, server, stack, reloads: 0, stopped: false,
     running: {
       url,
-      stop: () => (stopping ??= (async () => {
+      stop: stopOnce(log, async () => {
         state.stopped = true;
-        log('info', 'shutting down: no new connections, draining in-flight requests');
         void server.stop(false);
         await stack.shutdown();
         await server.stop(true);
-        log('info', 'stopped');
-      })()),
+      }),
     },
   };
   if (hotMode) hot[HOT] = state;
-  log('info', `edgeserve listening on ${url} (${stack.describe}); loading models from ${parts.repositoryLabel ?? cfg.models}`);
-  await stack.load();
-  log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
+  await announceAndLoad(stack, log, { server: 'edgeserve', url, models: parts.repositoryLabel ?? cfg.models });
   return state.running;
 }
 

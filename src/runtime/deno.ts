@@ -16,7 +16,7 @@ import { FsRepository } from './fs-repository.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type StackParts, createServerApp, createStack } from './stack.ts';
+import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 
@@ -76,19 +76,8 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
   // onListen replaces Deno's own "Listening on" line with our log line below.
   const server = deno.serve({ port: cfg.port, hostname: cfg.host, onListen: () => {} }, app.fetch);
-  const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${server.addr.port}`;
-  log('info', `edgeserve (Deno) listening on ${url} (${stack.describe}); loading models from ${cfg.models}`);
-  await stack.load();
-  log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
-
-  let stopping: Promise<void> | undefined;
-  return {
-    url,
-    stop: () => (stopping ??= (async () => {
-      log('info', 'shutting down: no new connections, draining in-flight requests');
-      // shutdown() stops accepting and waits for the responses in flight; the stack drains queues.
-      await Promise.all([server.shutdown(), stack.shutdown()]);
-      log('info', 'stopped');
-    })()),
-  };
+  const url = localUrl(cfg.host, server.addr.port);
+  await announceAndLoad(stack, log, { server: 'edgeserve (Deno)', url, models: cfg.models });
+  // shutdown() stops accepting and waits for the responses in flight; the stack drains queues.
+  return { url, stop: stopOnce(log, async () => { await Promise.all([server.shutdown(), stack.shutdown()]); }) };
 }

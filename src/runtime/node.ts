@@ -10,7 +10,7 @@ import type { ServerConfig } from '../config/server-config.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type StackParts, createServerApp, createStack } from './stack.ts';
+import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 
@@ -35,22 +35,16 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
-  const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`;
-  log('info', `edgeserve (Node) listening on ${url} (${stack.describe}); loading models from ${cfg.models}`);
-  await stack.load();
-  log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
-
-  let stopping: Promise<void> | undefined;
+  const url = localUrl(cfg.host, port);
+  await announceAndLoad(stack, log, { server: 'edgeserve (Node)', url, models: cfg.models });
   return {
     url,
-    stop: () => (stopping ??= (async () => {
-      log('info', 'shutting down: no new connections, draining in-flight requests');
+    stop: stopOnce(log, async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await stack.shutdown();
       await closed;
-      log('info', 'stopped');
-    })()),
+    }),
   };
 }
 

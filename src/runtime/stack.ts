@@ -28,6 +28,28 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** The address clients use for a listener bound to `host` (0.0.0.0 is reached via loopback). */
+export function localUrl(host: string, port: number): string {
+  return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+}
+
+/** What every root does once its listener is up: say where, load the models, say how it went. */
+export async function announceAndLoad(stack: Stack, log: Logger, o: { server: string; url: string; models: string }): Promise<void> {
+  log('info', `${o.server} listening on ${o.url} (${stack.describe}); loading models from ${o.models}`);
+  await stack.load();
+  log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
+}
+
+/** A stop() that runs `drain` once, however often it is called, logging around it. */
+export function stopOnce(log: Logger, drain: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= (async () => {
+    log('info', 'shutting down: no new connections, draining in-flight requests');
+    await drain();
+    log('info', 'stopped');
+  })());
+}
+
 /** What a runtime can run, decided once by its root. */
 export interface EngineParts {
   /**
