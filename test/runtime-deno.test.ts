@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers.ts';
-import { type Child, type FaceAnswers, IMAGES, askServer, bunReference, cosine, haveFaceModels, iou, startChild } from './runtime-process.ts';
+import { type Child, type FaceAnswers, askServer, bunReference, expectSameAnswers, haveFaceModels, startChild } from './runtime-process.ts';
 
 const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
 const skip = !existsSync(DENO) ? 'node_modules/.bin/deno not installed' : !haveFaceModels ? 'face models not pulled (npm run pull)' : '';
@@ -48,10 +48,7 @@ for (const [task, engine] of [['start', 'onnxruntime-node'], ['start:wasm', 'onn
     test('faces and embeddings equal the Bun reference', async () => {
       if (!srv) throw startError;
       const got = await askServer(srv.url);
-      for (const f of IMAGES) {
-        expect(iou(got.boxes[f]!, reference.boxes[f]!)).toBeGreaterThanOrEqual(0.99);
-        expect(cosine(got.embeddings[f]!, reference.embeddings[f]!)).toBeGreaterThanOrEqual(0.999);
-      }
+      expectSameAnswers(got, reference);
     }, 30_000);
 
     test('stops gracefully on SIGTERM', async () => {

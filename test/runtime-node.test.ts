@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './helpers.ts';
-import { type Child, type FaceAnswers, IMAGES, askServer, bunReference, cosine, haveFaceModels, iou, startChild } from './runtime-process.ts';
+import { type Child, type FaceAnswers, askServer, bunReference, expectSameAnswers, haveFaceModels, iou, startChild } from './runtime-process.ts';
 
 const node = spawnSync('node', ['--version'], { encoding: 'utf8' });
 const skip = node.status !== 0 ? 'node is not on PATH' : !haveFaceModels ? 'face models not pulled (npm run pull)' : '';
@@ -32,10 +32,7 @@ describe.skipIf(Boolean(skip))('node dist/node/cli.js serve', () => {
 
   test('faces and embeddings equal the Bun reference', async () => {
     const got = await askServer(srv!.url);
-    for (const f of IMAGES) {
-      expect(iou(got.boxes[f]!, reference.boxes[f]!)).toBeGreaterThanOrEqual(0.99);
-      expect(cosine(got.embeddings[f]!, reference.embeddings[f]!)).toBeGreaterThanOrEqual(0.999);
-    }
+    expectSameAnswers(got, reference);
   }, 30_000);
 
   test('multipart upload and the docs assets go through the node:http adapter', async () => {

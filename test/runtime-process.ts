@@ -2,6 +2,7 @@
 // as a child process on a free port, wait for /v2/health/ready, read its RSS, stop it; and the
 // Bun reference answers (computed in this process) that every runtime must reproduce.
 
+import { expect } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -126,4 +127,12 @@ export function cosine(a: number[], b: number[]): number {
   let ab = 0, aa = 0, bb = 0;
   for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
   return ab / Math.sqrt(aa * bb);
+}
+
+/** Another runtime's answers match Bun's: boxes IoU ≥ 0.99, embeddings cosine ≥ 0.999, per image. */
+export function expectSameAnswers(got: FaceAnswers, reference: FaceAnswers): void {
+  for (const f of IMAGES) {
+    expect(iou(got.boxes[f]!, reference.boxes[f]!), f).toBeGreaterThanOrEqual(0.99);
+    expect(cosine(got.embeddings[f]!, reference.embeddings[f]!), f).toBeGreaterThanOrEqual(0.999);
+  }
 }
