@@ -5,6 +5,8 @@
 // All five row filters are undone, whichever the encoder chose. Not a general PNG decoder: any
 // other layout is an error, and the caller falls back to its other decoder.
 
+import { concatBytes } from '../../core/bytes.ts';
+
 export interface Rgba {
   width: number;
   height: number;
@@ -36,19 +38,13 @@ export async function readRgbaPng(png: Uint8Array): Promise<Rgba> {
   if (!width || !height || !idat.length) throw new PngLayoutError('PNG without IHDR or IDAT');
   const rows = new RowWriter(width * 4, height);
   if (!copyStored(new ChunkReader(idat), rows)) {
-    const raw = await inflate(join(idat));
+    const raw = await inflate(concatBytes(idat));
     rows.reset();
     rows.write(raw, 0, raw.length);
   }
   return { width, height, data: rows.finish() };
 }
 
-function join(parts: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) (all.set(p, o), (o += p.length));
-  return all;
-}
 
 /** Reads the zlib stream across the IDAT chunks where it lies, without joining them. */
 class ChunkReader {

@@ -3,6 +3,7 @@
 // known pixel values instead of committing binary fixtures. Uses node:zlib: tests run on Bun.
 
 import { deflateSync } from 'node:zlib';
+import { concatBytes } from '../../core/bytes.ts';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
@@ -44,10 +45,7 @@ export function ihdr(width: number, height: number, bitDepth: number, colorType:
 }
 
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
+  return concatBytes(parts);
 }
 
 export interface PngSpec {

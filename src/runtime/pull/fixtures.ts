@@ -2,6 +2,7 @@
 // reader and the pull tests need no binary fixtures. Used only by *.test.ts in this folder.
 
 import { gzipSync } from 'node:zlib';
+import { concatBytes } from '../../core/bytes.ts';
 
 export interface FixtureEntry {
   name: string;
@@ -38,7 +39,7 @@ export function buildTar(entries: readonly FixtureEntry[], longNames: LongNames 
     if (!e.type || e.type === '0') blocks.push(...padded(data));
   }
   blocks.push(new Uint8Array(1024));
-  return concat(blocks);
+  return concatBytes(blocks);
 }
 
 export function buildTgz(entries: readonly FixtureEntry[], longNames: LongNames = 'pax'): Uint8Array<ArrayBuffer> {
@@ -100,12 +101,3 @@ function padded(data: Uint8Array): Uint8Array[] {
   return pad ? [data, new Uint8Array(pad)] : [data];
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}

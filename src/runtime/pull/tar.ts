@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { PullError } from './errors.ts';
+import { concatBytes } from '../../core/bytes.ts';
 
 export interface TarEntry {
   name: string;
@@ -129,7 +130,7 @@ export class TarReader {
   }
 
   private endBody(): void {
-    const data = this.parts ? concat(this.parts) : undefined;
+    const data = this.parts ? concatBytes(this.parts) : undefined;
     this.parts = undefined;
     if (this.meta) {
       const bytes = data ?? new Uint8Array();
@@ -194,16 +195,6 @@ function cstr(s: string): string {
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
 
 export interface TgzSearch {
   /** The first entry `match` accepted, with its bytes. */
