@@ -29,7 +29,7 @@ export interface Source {
   opaque?: boolean;
 }
 
-interface Taps {
+export interface Taps {
   /** Taps per output pixel. */
   k: number;
   idx: Int32Array;
@@ -125,8 +125,7 @@ export function resample(src: Source, x: AxisMap, y: AxisMap, gray: boolean, sin
   // Horizontal taps as offsets into a tmp row.
   const off = new Int32Array(xt.idx.length);
   for (let t = 0; t < off.length; t++) off[t] = (xt.idx[t] - xt.lo) * C;
-  if (C === 3 && xt.k === 2) horizontal3x2(tmp, off, xt.w, x.count, y.count, span, sink);
-  else if (C === 3) horizontal3(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
+  if (C === 3) horizontal3(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
   else horizontal1(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
 }
 
@@ -239,6 +238,17 @@ function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
   for (let j = 0; j < ch; j++) {
     const row = j * span * 3;
     let p = j * rowStride;
+    if (K === 2) {
+      // Bilinear, unrolled: the same operations in the same order (bit-identical), ~2x faster.
+      for (let i = 0, k = 0; i < cw; i++, k += 2, p += pixStride) {
+        const s = row + off[k], u = row + off[k + 1];
+        const w = +wt[k], v = +wt[k + 1];
+        out[b0 + p] = (w * tmp[s] + v * tmp[u]) * m0 + a0;
+        out[b1 + p] = (w * tmp[s + 1] + v * tmp[u + 1]) * m1 + a1;
+        out[b2 + p] = (w * tmp[s + 2] + v * tmp[u + 2]) * m2 + a2;
+      }
+      continue;
+    }
     for (let i = 0; i < cw; i++, p += pixStride) {
       let r = 0, g = 0, b = 0;
       for (let k = i * K, e = k + K; k < e; k++) {
@@ -251,27 +261,6 @@ function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
       out[b0 + p] = r * m0 + a0;
       out[b1 + p] = g * m1 + a1;
       out[b2 + p] = b * m2 + a2;
-    }
-  }
-}
-
-/** horizontal3 for two taps, unrolled (same operations and order: bit-identical results). */
-function horizontal3x2(tmp: Float32Array, off: Int32Array, wt: Float32Array, cw: number, ch: number, span: number, sink: Sink): void {
-  const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
-  const b0 = sink.base[0] | 0, b1 = sink.base[1] | 0, b2 = sink.base[2] | 0;
-  const m0 = +sink.mul[0], m1 = +sink.mul[1], m2 = +sink.mul[2];
-  const a0 = +sink.add[0], a1 = +sink.add[1], a2 = +sink.add[2];
-  for (let j = 0; j < ch; j++) {
-    const row = j * span * 3;
-    let p = j * rowStride;
-    for (let i = 0, k = 0; i < cw; i++, k += 2, p += pixStride) {
-      const s = row + off[k];
-      const u = row + off[k + 1];
-      const w = +wt[k];
-      const v = +wt[k + 1];
-      out[b0 + p] = (w * tmp[s] + v * tmp[u]) * m0 + a0;
-      out[b1 + p] = (w * tmp[s + 1] + v * tmp[u + 1]) * m1 + a1;
-      out[b2 + p] = (w * tmp[s + 2] + v * tmp[u + 2]) * m2 + a2;
     }
   }
 }

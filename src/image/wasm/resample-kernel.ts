@@ -7,27 +7,11 @@
 // has no SIMD, wasmResampler() is undefined and resample.ts keeps to its JS kernels. Both
 // compute the same sums (f32 here, f64 in JS): results agree to ~1e-5 (resample-wasm.test.ts).
 
+import type { Sink, Taps } from '../resample.ts'; // types only: no import cycle at run time
 import { WASM_BASE64 } from './resample-wasm.ts';
 
 /** Largest memory a thread's instance may grow to; jobs needing more run in JS. */
 const MAX_BYTES = 64 << 20;
-
-export interface KernelTaps {
-  k: number;
-  idx: Int32Array;
-  w: Float32Array;
-  lo: number;
-  hi: number;
-}
-
-export interface KernelSink {
-  out: Float32Array;
-  base: number[];
-  mul: number[];
-  add: number[];
-  rowStride: number;
-  pixStride: number;
-}
 
 interface Exports {
   vertical(src: number, taps: number, k: number, rows: number, span: number, tmp: number): void;
@@ -37,7 +21,7 @@ interface Exports {
 
 export interface WasmResampler {
   /** Resamples opaque RGBA `data` (width px per row) into sink's 3 channels; false if too big. */
-  rgb(data: Uint8Array, width: number, xt: KernelTaps, yt: KernelTaps, sink: KernelSink): boolean;
+  rgb(data: Uint8Array, width: number, xt: Taps, yt: Taps, sink: Sink): boolean;
 }
 
 function compile(): WasmResampler | undefined {
