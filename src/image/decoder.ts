@@ -2,6 +2,7 @@
 // decoders/ (canvas: native Skia; jsquash: WASM, runs on Workers); runtime/ picks one and
 // passes it in. Every implementation must pass decoders/contract.test.ts.
 
+import { orientedSize, type ImageInfo } from './probe.ts';
 import type { RawImage } from './raw-image.ts';
 
 export interface DecodeOptions {
@@ -29,6 +30,20 @@ export interface ImageDecoder {
    * maxPixels), UNPROCESSABLE (corrupt or truncated data). Never anything else for bad input.
    */
   decode(bytes: Uint8Array, opts?: DecodeOptions): Promise<RawImage>;
+}
+
+/**
+ * The stored (pre-orientation) size a JPEG of `info`'s dimensions is decoded at inside the DCT
+ * (libjpeg's k/8 sizes) for this hint, or undefined for a full-size decode. The smallest k/8
+ * that decodeScale() allows, and only at 1/2 or less: at 5/8-7/8 the saving is small, and a
+ * full decode keeps ordinary photos identical across decoders. Every DCT-scaling decoder uses
+ * this one rule, so they all return the same pixels.
+ */
+export function jpegDctSize(info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>, opts: DecodeOptions | undefined): { width: number; height: number } | undefined {
+  const upright = orientedSize(info);
+  const k = Math.ceil(decodeScale(upright.width, upright.height, opts) * 8 - 1e-9);
+  if (k > 4) return undefined;
+  return { width: Math.ceil((info.width * k) / 8), height: Math.ceil((info.height * k) / 8) };
 }
 
 /**

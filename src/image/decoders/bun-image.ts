@@ -11,11 +11,11 @@
 //
 // Raw pixels come back as an uncompressed PNG (Bun.Image has no raw output) read by
 // png-rgba.ts. EXIF orientation is applied by orient.ts, not by Bun, as in the other decoders.
-// libjpeg-turbo only warns about a JPEG cut short (it returns grey blocks), so a JPEG without
-// an end-of-image marker after its scan data is refused here, as Skia and jsquash refuse it.
+// libjpeg-turbo only warns about a JPEG cut short (it returns grey blocks): checkImage() refuses
+// those before Bun sees them, as for every decoder.
 
 import { EdgeError } from '../../core/errors.ts';
-import { decodeScale, type DecodeOptions, type ImageDecoder } from '../decoder.ts';
+import { decodeScale, jpegDctSize, type DecodeOptions, type ImageDecoder } from '../decoder.ts';
 import { applyOrientation } from '../orient.ts';
 import { checkImage, DEFAULT_MAX_PIXELS, orientedSize, type ImageInfo } from '../probe.ts';
 import type { RawImage } from '../raw-image.ts';
@@ -38,15 +38,12 @@ export function withBunImage(fallback: ImageDecoder, Image: BunImageClass): Imag
       const maxPixels = opts?.maxPixels ?? DEFAULT_MAX_PIXELS;
       const info = checkImage(bytes, { maxPixels });
       const upright = orientedSize(info);
-      const scale = decodeScale(upright.width, upright.height, opts);
       let size: { width: number; height: number } | undefined;
-      if (scale < 1) {
+      if (decodeScale(upright.width, upright.height, opts) < 1) {
         if (info.format !== 'jpeg') return fallback.decode(bytes, opts); // Skia would draw it smaller
-        const k = Math.ceil(scale * 8 - 1e-9); // as turbo-jpeg.ts picks it
-        if (k > 4) return fallback.decode(bytes, opts);
-        size = { width: Math.ceil((info.width * k) / 8), height: Math.ceil((info.height * k) / 8) };
+        size = jpegDctSize(info, opts); // as turbo-jpeg.ts decodes it
+        if (!size) return fallback.decode(bytes, opts);
       }
-      if (info.format === 'jpeg' && !hasEndOfImage(bytes)) throw new EdgeError('UNPROCESSABLE', 'corrupt JPEG: the data ends before the end-of-image marker (truncated?)');
       let png: Uint8Array;
       try {
         let p = new Image(bytes, { maxPixels, autoOrient: false });
@@ -82,30 +79,4 @@ function asEdgeError(e: unknown, info: ImageInfo): EdgeError {
   if (code === 'ERR_IMAGE_TOO_MANY_PIXELS') return new EdgeError('PAYLOAD_TOO_LARGE', `image too large: ${msg}`);
   if (code === 'ERR_IMAGE_UNKNOWN_FORMAT' || code === 'ERR_IMAGE_FORMAT_UNSUPPORTED') return new EdgeError('UNSUPPORTED_MEDIA', `unsupported image: ${msg}`);
   return new EdgeError('UNPROCESSABLE', `corrupt ${info.format.toUpperCase()}: ${msg}`);
-}
-
-/**
- * Whether an EOI marker (FF D9) follows the first start-of-scan. Searched backwards from the
- * end, so a complete file answers at once even with trailing bytes after EOI; FF D9 cannot
- * occur inside entropy-coded data (a data FF is always followed by 00 there).
- */
-export function hasEndOfImage(b: Uint8Array): boolean {
-  const sos = firstScan(b);
-  if (sos < 0) return false;
-  for (let i = b.length - 1; i > sos; i--) if (b[i] === 0xd9 && b[i - 1] === 0xff) return true;
-  return false;
-}
-
-/** Offset of the first SOS marker, walking the marker segments from SOI (-1 if none). */
-function firstScan(b: Uint8Array): number {
-  let o = 2;
-  while (o + 4 <= b.length) {
-    if (b[o] !== 0xff) return -1;
-    const m = b[o + 1];
-    if (m === 0xff) { o++; continue; } // fill byte
-    if (m === 0xda) return o;
-    if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7) || m === 0x01) { o += 2; continue; } // no length
-    o += 2 + ((b[o + 2] << 8) | b[o + 3]);
-  }
-  return -1;
 }

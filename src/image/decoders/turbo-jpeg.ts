@@ -4,7 +4,7 @@
 // ~28 ms instead of ~120-200 ms for a full Skia decode). Used only for JPEGs with a target hint;
 // everything else, and any JPEG the codec rejects, goes to the fallback decoder.
 
-import { decodeScale, type DecodeOptions, type ImageDecoder } from '../decoder.ts';
+import { jpegDctSize, type DecodeOptions, type ImageDecoder } from '../decoder.ts';
 import { applyOrientation } from '../orient.ts';
 import { DEFAULT_MAX_PIXELS, checkImage, orientedSize } from '../probe.ts';
 import type { RawImage } from '../raw-image.ts';
@@ -67,9 +67,7 @@ class Turbo {
 
 /**
  * `fallback` with scaled JPEG decoding in front: when the caller hinted a target and the photo
- * is at least twice as large as needed, the JPEG is decoded at the smallest DCT scale (k/8) that
- * keeps both axes ≥ decodeScale()'s bound, when that is 1/2 or less; EXIF orientation is then
- * applied here.
+ * is large enough, the JPEG is decoded at jpegDctSize(); EXIF orientation is then applied here.
  */
 export function withScaledJpeg(fallback: ImageDecoder, module: WebAssembly.Module): ImageDecoder {
   const turbo = new Turbo(module);
@@ -79,12 +77,9 @@ export function withScaledJpeg(fallback: ImageDecoder, module: WebAssembly.Modul
       const info = checkImage(bytes, { maxPixels: opts?.maxPixels ?? DEFAULT_MAX_PIXELS });
       if (info.format !== 'jpeg') return fallback.decode(bytes, opts);
       const upright = orientedSize(info);
-      const k = Math.ceil(decodeScale(upright.width, upright.height, opts) * 8 - 1e-9);
-      // Only where it pays: at 5/8-7/8 the saving is small, and the full decode keeps results
-      // identical to the fallback for ordinary photos.
-      if (k > 4) return fallback.decode(bytes, opts);
-      const w = Math.ceil((info.width * k) / 8);
-      const h = Math.ceil((info.height * k) / 8);
+      const size = jpegDctSize(info, opts);
+      if (!size) return fallback.decode(bytes, opts);
+      const { width: w, height: h } = size;
       let data: Uint8Array;
       try {
         data = turbo.decode(bytes, w, h);
