@@ -5,6 +5,7 @@
 import type { Context } from 'hono';
 import { EdgeError, invalid } from '../core/errors.ts';
 import { readBody } from './body.ts';
+import { parseMultipart } from './multipart.ts';
 
 export interface ImageFields {
   images: Record<string, Uint8Array>;
@@ -15,10 +16,11 @@ export interface ImageFields {
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export async function readImages(c: Context, fields: string[], maxBytes: number): Promise<ImageFields> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  const contentType = c.req.header('content-type') ?? '';
+  const type = contentType.split(';')[0].trim().toLowerCase();
   const body = await readBody(c, maxBytes);
   if (body.byteLength === 0) throw invalid(`empty request body: send the image as multipart field${fields.length > 1 ? 's' : ''} ${fields.map((f) => `'${f}'`).join(', ')}, a raw image/* body${fields.length > 1 ? '' : ''}, or JSON {${fields.map((f) => `"${f}": "<base64>"`).join(', ')}}`);
-  if (type === 'multipart/form-data') return fromMultipart(c, body, fields);
+  if (type === 'multipart/form-data') return fromMultipart(contentType, body, fields);
   if (type === 'application/json') return fromJson(body, fields);
   if (type.startsWith('image/') || type === 'application/octet-stream' || type === '') {
     if (fields.length !== 1) throw invalid(`this route takes ${fields.length} images: send multipart fields ${fields.join(', ')} or JSON with base64 strings`);
@@ -27,22 +29,18 @@ export async function readImages(c: Context, fields: string[], maxBytes: number)
   throw new EdgeError('UNSUPPORTED_MEDIA', `unsupported Content-Type '${type}': use multipart/form-data, image/jpeg|png|webp, or application/json`);
 }
 
-async function fromMultipart(c: Context, body: Uint8Array, fields: string[]): Promise<ImageFields> {
-  let form: FormData;
-  try {
-    form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': c.req.header('content-type')! } }).formData();
-  } catch (e) {
-    throw invalid(`malformed multipart body: ${(e as Error).message}`);
-  }
+function fromMultipart(contentType: string, body: Uint8Array, fields: string[]): ImageFields {
+  const parts = parseMultipart(body, contentType);
   const images: Record<string, Uint8Array> = {};
   const extra: Record<string, unknown> = {};
   for (const f of fields) {
-    const v = form.get(f);
-    if (v === null) throw invalid(`missing multipart field '${f}' (an image file)`);
-    images[f] = typeof v === 'string' ? new TextEncoder().encode(v) : new Uint8Array(await v.arrayBuffer());
-    if (images[f].byteLength === 0) throw invalid(`multipart field '${f}' is empty`);
+    const p = parts.find((q) => q.name === f);
+    if (!p) throw invalid(`missing multipart field '${f}' (an image file)`);
+    if (p.data.byteLength === 0) throw invalid(`multipart field '${f}' is empty`);
+    images[f] = p.data;
   }
-  for (const [k, v] of form.entries()) if (!fields.includes(k) && typeof v === 'string') extra[k] = v;
+  const text = new TextDecoder();
+  for (const p of parts) if (!fields.includes(p.name) && p.filename === undefined && !(p.name in extra)) extra[p.name] = text.decode(p.data);
   return { images, extra };
 }
 
