@@ -8,8 +8,10 @@ import { renderFaces } from '../src/runtime/render-faces.ts';
 import { FaceService } from '../src/tasks/faces/service.ts';
 import { buildApp, tempRepository } from './helpers.ts';
 
-export async function faceApp() {
+/** `edit` may change the copied repository (e.g. a config.json) before the models load. */
+export async function faceApp(edit?: (repo: string) => void) {
   const repo = tempRepository(['face_detect', 'face_embed']);
+  edit?.(repo);
   const built = await buildApp(repo, nodeBackend(), nativeTensorizer({ maxPixels: 50_000_000 }), [
     (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024, render: renderFaces }),
   ]);

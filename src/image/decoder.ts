@@ -12,14 +12,20 @@ export interface DecodeOptions {
   /**
    * Hint: the size the caller will resize the WHOLE upright image to. A decoder that can
    * downscale cheaply while decoding MAY return a smaller image, never smaller than
-   * decodeScale() allows (about 2x the target in both axes, so the final resize still has
-   * pixels to average). Leave it out when you will crop small regions from the image (face
+   * decodeScale() allows (reducingGap times the target in both axes, 2 by default, so the
+   * final resize still has pixels to average). Leave it out when you will crop small regions from the image (face
    * crops for an embedding model need the full resolution). The result always reports the
    * original upright size in originalWidth/originalHeight.
    */
   targetWidth?: number;
   targetHeight?: number;
+  /** How many times the target each axis must stay (default DEFAULT_REDUCING_GAP): the
+   *  model config's image.reducing_gap. */
+  reducingGap?: number;
 }
+
+/** Pillow's thumbnail() and libvips keep at least 2x the target for the final resize. */
+export const DEFAULT_REDUCING_GAP = 2;
 
 export interface ImageDecoder {
   /** For logs and benchmarks, e.g. "canvas" or "jsquash". */
@@ -48,13 +54,14 @@ export function jpegDctSize(info: Pick<ImageInfo, 'width' | 'height' | 'orientat
 
 /**
  * The factor (<= 1) a decoder may shrink an upright image of `width` x `height` by when the
- * caller hinted a target: the largest reduction that keeps both axes at least twice the
- * target (which also covers letterbox and center_crop, whose content is never larger than
- * that). 1 when there is no hint or nothing to gain.
+ * caller hinted a target: the largest reduction that keeps both axes at least reducingGap
+ * times the target (which also covers letterbox and center_crop, whose content is never
+ * larger than that). 1 when there is no hint or nothing to gain.
  */
 export function decodeScale(width: number, height: number, opts: DecodeOptions | undefined): number {
   const tw = opts?.targetWidth;
   const th = opts?.targetHeight;
   if (!tw || !th) return 1;
-  return Math.min(1, Math.max((2 * tw) / width, (2 * th) / height));
+  const gap = Math.max(1, opts?.reducingGap ?? DEFAULT_REDUCING_GAP);
+  return Math.min(1, Math.max((gap * tw) / width, (gap * th) / height));
 }

@@ -14,7 +14,9 @@ test('hint without a crop, none with a crop; reports the original size', async (
   const spec = ImagePreprocessing.parse({ width: 16, height: 12 });
   const a = await t.toTensor(new Uint8Array(1), spec);
   const b = await t.toTensor(new Uint8Array(1), spec, [0, 0, 32, 24]);
-  expect(seen).toEqual([{ maxPixels: 1000, targetWidth: 16, targetHeight: 12 }, { maxPixels: 1000 }]);
+  expect(seen).toEqual([{ maxPixels: 1000, targetWidth: 16, targetHeight: 12, reducingGap: 2 }, { maxPixels: 1000 }]);
   expect([a.width, a.height, b.width, b.height]).toEqual([64, 48, 64, 48]);
   expect(a.shape).toEqual([3, 12, 16]);
+  await t.toTensor(new Uint8Array(1), ImagePreprocessing.parse({ width: 16, height: 12, reducing_gap: 1 }));
+  expect(seen[2].reducingGap).toBe(1);
 });

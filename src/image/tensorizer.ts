@@ -24,7 +24,7 @@ export function createImageTensorizer(decoder: ImageDecoder, o: TensorizerOption
   return {
     async toTensor(bytes: Uint8Array, spec: ImagePreprocessing, crop?: Box): Promise<ImageTensor> {
       // A crop (a face for the embedder) needs the pixels at full resolution.
-      const hint = o.downscaleHint !== false && !crop ? { targetWidth: spec.width, targetHeight: spec.height } : {};
+      const hint = o.downscaleHint !== false && !crop ? { targetWidth: spec.width, targetHeight: spec.height, reducingGap: spec.reducing_gap } : {};
       const img = await decoder.decode(bytes, { maxPixels: o.maxPixels, ...hint });
       const t = preprocess(img, spec, crop ? { crop } : undefined);
       return { ...t, width: t.originalWidth, height: t.originalHeight };

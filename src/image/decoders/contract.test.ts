@@ -60,7 +60,7 @@ describe('all decoders agree on every fixture', () => {
 });
 
 describe('the Bun.Image decoder returns exactly the native path\'s bytes', () => {
-  const same = async (bytes: Uint8Array, opts?: { targetWidth: number; targetHeight: number }) => {
+  const same = async (bytes: Uint8Array, opts?: { targetWidth: number; targetHeight: number; reducingGap?: number }) => {
     const [a, b] = await Promise.all([native.decode(bytes, opts), bunImage.decode(bytes, opts)]);
     expect([b.width, b.height, b.originalWidth, b.originalHeight, b.opaque]).toEqual([a.width, a.height, a.originalWidth, a.originalHeight, a.opaque]);
     expect(Buffer.compare(Buffer.from(b.data), Buffer.from(a.data))).toBe(0);
@@ -75,6 +75,7 @@ describe('the Bun.Image decoder returns exactly the native path\'s bytes', () =>
     for (const [tw, th, w] of [[100, 75, 250], [200, 150, 500], [300, 225, 750], [500, 375, 1000]] as const) {
       expect((await same(jpeg, { targetWidth: tw, targetHeight: th })).width).toBe(w);
     }
+    expect((await same(jpeg, { targetWidth: 320, targetHeight: 240, reducingGap: 1 })).width).toBe(500); // 2/8, not 3/8
     const rotated = await same(withJpegExif(await bigJpeg(1600, 1200), 6), { targetWidth: 200, targetHeight: 150 });
     expect([rotated.width, rotated.height, rotated.originalWidth]).toEqual([450, 600, 1200]);
   });
