@@ -83,11 +83,11 @@ export const ImagePreprocessing = z.strictObject({
   scale: z.number().optional(),
   offset: z.number().optional(),
   /**
-   * How much larger than the model input a decoder that shrinks while decoding (JPEG's DCT
-   * scaling) must keep the image, per axis, so the final resize still averages pixels:
-   * Pillow's `reducing_gap`. 2 (default) as Pillow's thumbnail() and libvips; 1 decodes
-   * straight to the smallest k/8 size that covers the input (a 12 MP photo at 1/8 rather than
-   * 1/4: ~25% more requests/s on this box), trading a little antialiasing for speed.
+   * How much larger than the model input a JPEG shrunk inside the DCT (libjpeg's k/8 sizes)
+   * must stay, per axis, so the final resize still averages pixels: Pillow's `reducing_gap`.
+   * 2 (default) as Pillow's thumbnail() and libvips; 1 decodes to the smallest k/8 size that
+   * still covers the input (a 12 MP photo at 1/8 rather than 1/4: ~1.5x the requests/s on
+   * this box), trading a little antialiasing for speed. Other images are unaffected.
    */
   reducing_gap: z.number().min(1).max(8).default(2),
 }).refine((p) => !((p.mean !== undefined || p.std !== undefined) && (p.scale !== undefined || p.offset !== undefined)), {

@@ -38,12 +38,8 @@ export function withBunImage(fallback: ImageDecoder, Image: BunImageClass): Imag
       const maxPixels = opts?.maxPixels ?? DEFAULT_MAX_PIXELS;
       const info = checkImage(bytes, { maxPixels });
       const upright = orientedSize(info);
-      let size: { width: number; height: number } | undefined;
-      if (decodeScale(upright.width, upright.height, opts) < 1) {
-        if (info.format !== 'jpeg') return fallback.decode(bytes, opts); // Skia would draw it smaller
-        size = jpegDctSize(info, opts); // as turbo-jpeg.ts decodes it
-        if (!size) return fallback.decode(bytes, opts);
-      }
+      const size = info.format === 'jpeg' ? jpegDctSize(info, opts) : undefined; // as turbo-jpeg.ts decodes it
+      if (!size && decodeScale(upright.width, upright.height, opts) < 1) return fallback.decode(bytes, opts); // Skia would draw it smaller
       let png: Uint8Array;
       try {
         let p = new Image(bytes, { maxPixels, autoOrient: false });
