@@ -6,7 +6,7 @@
 // Where WebAssembly can't be compiled from bytes at run time (Cloudflare Workers forbid it) or
 // has no SIMD, wasmResampler() is undefined and resample.ts keeps to its JS kernels. Here the
 // sums are fixed point (Q15 weights, Q7 intermediate: see resample.wat), in JS f64: results
-// agree to within 0.03 of a level (resample-wasm.test.ts).
+// agree to within 0.02 of a level (resample-wasm.test.ts).
 
 import type { Sink, Taps } from '../resample.ts'; // types only: no import cycle at run time
 import { WASM_BASE64 } from './resample-wasm.ts';
