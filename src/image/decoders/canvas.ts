@@ -9,7 +9,7 @@
 // - @napi-rs/canvas 1.1 has no sampled (DCT-scaled) decode: Image always decodes at full size
 //   (its width/height setters only re-render SVG). What a target hint still buys: drawing the
 //   bitmap straight into a small canvas skips the full-size draw and the full-size
-//   getImageData copy (12 MP JPEG: ~90 ms instead of ~120-160 ms; src/image/bench.ts).
+//   getImageData copy (12 MP JPEG: ~90 ms instead of ~120-160 ms; src/bench/decode.ts).
 // - Surfaces are premultiplied, so fully transparent pixels read back as (0,0,0,0); see the
 //   alpha policy in raw-image.ts.
 // - Skia colour-manages (ICC profiles, PNG gAMA/cHRM); the WASM codecs do not. We strip the

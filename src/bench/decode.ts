@@ -1,16 +1,16 @@
-// Decode + preprocess timings per decoder: `bun src/image/bench.ts [runs]`.
+// Decode + preprocess timings per decoder: `bun src/bench/decode.ts [runs]`.
 // Cases: astronaut.jpg (512x512) and a generated 12 MP JPEG (4000x3000, q90) → the face
 // detector's 320x240 FP32 input, each with and without the downscale-during-decode hint.
 // Prints median and min of `runs` (default 20; 12 MP cases use a quarter of that, at least 3).
 
 import { ImagePreprocessing } from '../core/model-config.ts';
-import type { ImageDecoder } from './decoder.ts';
-import { createCanvasDecoder } from './decoders/canvas.ts';
-import { createJsquashDecoder } from './decoders/jsquash.ts';
-import { nodeJsquashWasm } from './decoders/jsquash-node-init.ts';
+import type { ImageDecoder } from '../image/decoder.ts';
+import { createCanvasDecoder } from '../image/decoders/canvas.ts';
+import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
+import { nodeJsquashWasm } from '../image/decoders/jsquash-node-init.ts';
 import { nativeDecoder } from '../runtime/native-image.ts';
-import { preprocess } from './preprocess.ts';
-import { bigJpeg, fixture } from './testing/images.ts';
+import { preprocess } from '../image/preprocess.ts';
+import { bigJpeg, fixture } from '../image/testing/images.ts';
 
 const runs = Number(process.argv[2] ?? 20);
 const spec = ImagePreprocessing.parse({ width: 320, height: 240, mean: 127, std: 128 });
