@@ -5,7 +5,7 @@
 
 import type { FixedData, TensorData } from '../core/datatypes.ts';
 import { EdgeError, invalid } from '../core/errors.ts';
-import type { ExecutionBatchResult, ExecutionItem, ExecutionResult, ModelInstance } from '../core/instance.ts';
+import type { ExecutionBatchResult, ExecutionItem, ExecutionResult, ExecutionTiming, ModelInstance } from '../core/instance.ts';
 import type { ImagePreprocessing } from '../core/model-config.ts';
 import type { Parameters, Tensor } from '../core/tensor.ts';
 import type { EngineSession } from './backend.ts';
@@ -42,66 +42,65 @@ export class LocalInstance implements ModelInstance {
 
   async execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
     const results: ExecutionBatchResult['results'] = new Array(items.length);
+    const timing: ExecutionTiming = { inputUs: 0, inferUs: 0, outputUs: 0 };
     // Engine calls: the whole gathered batch, or chunks of batchChunk items where larger calls
     // cost more per item (batch-calibration.ts); one item per call when not batchable.
     const all = items.map((_, i) => i);
     const groups = this.opts.batchable ? chunks(all, (i) => items[i].inputs[0]?.shape[0] ?? 1, this.opts.batchChunk ?? Infinity) : all.map((i) => [i]);
-    let inputUs = 0;
-    let inferUs = 0;
-    let outputUs = 0;
     // A group is prepared (decoded, preprocessed) while the previous one runs, so a batch run in
     // chunks streams through the worker as single requests do.
     const prepareGroup = async (g: number[]) => {
       const s = now();
       const p = await Promise.all(g.map((i) => this.prepare(items[i]).catch((e: unknown) => e)));
-      inputUs += (now() - s) * 1000;
+      timing.inputUs += (now() - s) * 1000;
       return p;
     };
     let next = groups.length ? prepareGroup(groups[0]) : undefined;
     for (let g = 0; g < groups.length; g++) {
       const prepared = await next!;
       next = g + 1 < groups.length ? prepareGroup(groups[g + 1]) : undefined;
-      const ok: number[] = []; // items of this group, by index into `items`
-      const part = new Map<number, Prepared>();
+      const ok: Array<[number, Prepared]> = []; // (index into `items`, its prepared feeds)
       groups[g].forEach((i, j) => {
         const p = prepared[j];
         if (p instanceof Error || !(p && typeof p === 'object' && 'feeds' in p)) results[i] = { error: errorOf(p) };
-        else (ok.push(i), part.set(i, p as Prepared));
+        else ok.push([i, p as Prepared]);
       });
-      if (ok.length > 1 && sameItemShapes(ok.map((i) => part.get(i)!))) {
-        const parts = ok.map((i) => part.get(i)!);
-        const names = [...new Set(ok.flatMap((i) => items[i].outputs))];
-        const s = now();
-        try {
-          const outs = await this.session.run(parts[0].feeds.map((f, k) => concat(parts.map((p) => p.feeds[k]))), names);
-          const e = now();
-          inferUs += (e - s) * 1000;
-          let offset = 0;
-          ok.forEach((i, j) => {
-            const b = parts[j].batch;
-            const mine = outs.filter((o) => items[i].outputs.includes(o.name)).map((o) => slice(o, offset, b));
-            results[i] = { outputs: mine, ...(parts[j].parameters ? { parameters: parts[j].parameters } : {}) };
-            offset += b;
-          });
-          outputUs += (now() - e) * 1000;
-        } catch (e) {
-          for (const i of ok) results[i] = { error: errorOf(e) };
-        }
-      } else {
-        for (const i of ok) {
-          const p = part.get(i)!;
-          const s = now();
-          try {
-            const outputs = await this.session.run(p.feeds, items[i].outputs);
-            results[i] = { outputs, ...(p.parameters ? { parameters: p.parameters } : {}) } satisfies ExecutionResult;
-          } catch (e) {
-            results[i] = { error: errorOf(e) };
-          }
-          inferUs += (now() - s) * 1000;
-        }
-      }
+      if (ok.length > 1 && sameItemShapes(ok.map(([, p]) => p))) await this.runBatched(items, ok, results, timing);
+      else for (const [i, p] of ok) await this.runOne(items[i], p, i, results, timing);
     }
-    return { results, timing: { inputUs, inferUs, outputUs } };
+    return { results, timing };
+  }
+
+  /** One engine call for the group, its outputs split back per item along dim 0. */
+  private async runBatched(items: ExecutionItem[], ok: Array<[number, Prepared]>, results: ExecutionBatchResult['results'], timing: ExecutionTiming): Promise<void> {
+    const parts = ok.map(([, p]) => p);
+    const names = [...new Set(ok.flatMap(([i]) => items[i].outputs))];
+    const s = now();
+    try {
+      const outs = await this.session.run(parts[0].feeds.map((_, k) => concat(parts.map((p) => p.feeds[k]))), names);
+      const e = now();
+      timing.inferUs += (e - s) * 1000;
+      let offset = 0;
+      for (const [i, p] of ok) {
+        const mine = outs.filter((o) => items[i].outputs.includes(o.name)).map((o) => slice(o, offset, p.batch));
+        results[i] = { outputs: mine, ...(p.parameters ? { parameters: p.parameters } : {}) };
+        offset += p.batch;
+      }
+      timing.outputUs += (now() - e) * 1000;
+    } catch (e) {
+      for (const [i] of ok) results[i] = { error: errorOf(e) };
+    }
+  }
+
+  private async runOne(item: ExecutionItem, p: Prepared, i: number, results: ExecutionBatchResult['results'], timing: ExecutionTiming): Promise<void> {
+    const s = now();
+    try {
+      const outputs = await this.session.run(p.feeds, item.outputs);
+      results[i] = { outputs, ...(p.parameters ? { parameters: p.parameters } : {}) } satisfies ExecutionResult;
+    } catch (e) {
+      results[i] = { error: errorOf(e) };
+    }
+    timing.inferUs += (now() - s) * 1000;
   }
 
   dispose(): Promise<void> {
