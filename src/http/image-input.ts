@@ -40,7 +40,7 @@ function fromMultipart(contentType: string, body: Uint8Array, fields: string[]):
     images[f] = p.data;
   }
   const text = new TextDecoder();
-  for (const p of parts) if (!fields.includes(p.name) && p.filename === undefined && !(p.name in extra)) extra[p.name] = text.decode(p.data);
+  for (const p of parts) if (!fields.includes(p.name) && p.filename === undefined && !Object.hasOwn(extra, p.name)) extra[p.name] = text.decode(p.data);
   return { images, extra };
 }
 

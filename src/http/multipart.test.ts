@@ -104,7 +104,11 @@ describe('malformed bodies are refused, naming the problem', () => {
     refused(enc(`${part('a')}--XX`), type, /ends without the closing '--XX--'/);
     refused(enc('--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\nhalf a fi'), type, /part 1 is not closed by '--XX'/);
   });
-  test('a part without the blank line after its headers', () => refused(enc('--XX\r\nContent-Disposition: form-data; name="a"'), type, /part 1 has no end of headers/));
+  test('a part without the blank line after its headers', () => {
+    refused(enc('--XX\r\nContent-Disposition: form-data; name="a"'), type, /part 1 has no end of headers/);
+    // …even when a later part has one: part 1's headers are not read across into part 2.
+    refused(enc(`--XX\r\nContent-Disposition: form-data; name="a"\r\n${part('b')}--XX--`), type, /part 1 has no end of headers/);
+  });
   test('a part without Content-Disposition, or without a name', () => {
     refused(enc('--XX\r\nContent-Type: text/plain\r\n\r\nv\r\n--XX--'), type, /part 1 has no 'Content-Disposition: form-data'/);
     refused(enc(`${part('a')}--XX\r\nContent-Disposition: form-data; filename="f"\r\n\r\nv\r\n--XX--`), type, /part 2 has no name/);

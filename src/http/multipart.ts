@@ -48,11 +48,13 @@ export function parseMultipart(body: Uint8Array, contentType: string): FormPart[
     else if (body[pos] === LF) pos += 1;
     else throw invalid('malformed multipart body: a delimiter is not followed by a line break or "--"');
     if (parts.length === MAX_PARTS) throw invalid(`malformed multipart body: more than ${MAX_PARTS} parts`);
-    const headEnd = headerEnd(body, pos);
+    const next = find(body, delim, pos);
+    // The headers end before the next delimiter (their blank line may share its CRLF when the
+    // part is empty): a part without one is refused, not read across into the next part.
+    const headEnd = headerEnd(body, pos, next < 0 ? body.length : next + 2);
     if (!headEnd) throw invalid(`malformed multipart body: part ${parts.length + 1} has no end of headers (a blank line)`);
-    const headers = parseHeaders(text.decode(body.subarray(pos, headEnd.start)));
-    const next = find(body, delim, headEnd.end - 2); // -2: an empty part's CRLF is the delimiter's
     if (next < 0) throw invalid(`malformed multipart body: part ${parts.length + 1} is not closed by '--${boundary}'`);
+    const headers = parseHeaders(text.decode(body.subarray(pos, headEnd.start)));
     const disposition = headers.get('content-disposition');
     if (!disposition || !/^\s*form-data\b/i.test(disposition)) throw invalid(`malformed multipart body: part ${parts.length + 1} has no 'Content-Disposition: form-data' header`);
     const name = param(disposition, 'name');
@@ -70,11 +72,12 @@ export function parseMultipart(body: Uint8Array, contentType: string): FormPart[
   }
 }
 
-/** Where the part's header block ends: `start` of the blank line, `end` just past it. */
-function headerEnd(b: Uint8Array, from: number): { start: number; end: number } | undefined {
+/** Where the part's header block ends, looking before `limit`: `start` of the blank line,
+ *  `end` just past it. */
+function headerEnd(b: Uint8Array, from: number, limit: number): { start: number; end: number } | undefined {
   if (b[from] === CR && b[from + 1] === LF) return { start: from, end: from + 2 }; // no headers
   if (b[from] === LF) return { start: from, end: from + 1 };
-  for (let i = b.indexOf(LF, from); i >= 0; i = b.indexOf(LF, i + 1)) {
+  for (let i = b.indexOf(LF, from); i >= 0 && i < limit; i = b.indexOf(LF, i + 1)) {
     if (b[i + 1] === CR && b[i + 2] === LF) return { start: i + 1, end: i + 3 };
     if (b[i + 1] === LF) return { start: i + 1, end: i + 2 };
   }
