@@ -61,7 +61,6 @@ export class Scheduler {
   get queued(): number { return this.queue.length; }
   get inFlight(): number { return this.busy; }
 
-  /** Queue one request; resolves with its own outputs once its batch has run. */
   /**
    * Throws the 503 that enqueue() would give right now (closing, or the queue full). Transports
    * call it before reading a request body: under overload a refused request then costs no
@@ -74,6 +73,7 @@ export class Scheduler {
     }
   }
 
+  /** Queue one request; resolves with its own outputs once its batch has run. */
   enqueue(item: ExecutionItem, batch: number, o: EnqueueOptions = {}): Promise<ExecutionResult> {
     if (o.signal?.aborted) return Promise.reject(new EdgeError('CANCELLED', 'request cancelled by the client'));
     try {

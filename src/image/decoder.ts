@@ -13,9 +13,10 @@ export interface DecodeOptions {
    * Hint: the size the caller will resize the WHOLE upright image to. A decoder that can
    * downscale cheaply while decoding MAY return a smaller image, never smaller than
    * decodeScale() allows (twice the target in both axes, so the final resize still has pixels
-   * to average), or jpegDctSize() for a JPEG shrunk inside the DCT. Leave it out when you will crop small regions from the image (face
-   * crops for an embedding model need the full resolution). The result always reports the
-   * original upright size in originalWidth/originalHeight.
+   * to average), or jpegDctSize() for a JPEG shrunk inside the DCT. Leave it out when you will
+   * crop small regions from the image (face crops for an embedding model need the full
+   * resolution). The result always reports the original upright size in
+   * originalWidth/originalHeight.
    */
   targetWidth?: number;
   targetHeight?: number;
@@ -42,8 +43,8 @@ export interface ImageDecoder {
 /**
  * The stored (pre-orientation) size a JPEG of `info`'s dimensions is decoded at inside the DCT
  * (libjpeg's k/8 sizes) for this hint, or undefined for a full-size decode. The smallest k/8
- * that decodeScale() allows with the hint's reducingGap, and only at 1/2 or less: at 5/8-7/8 the saving is small, and a
- * full decode keeps ordinary photos identical across decoders. Every DCT-scaling decoder uses
+ * that decodeScale() allows with the hint's reducingGap, and only at 1/2 or less: at 5/8-7/8
+ * the saving is small, and a full decode keeps ordinary photos identical across decoders. Every DCT-scaling decoder uses
  * this one rule, so they all return the same pixels.
  */
 export function jpegDctSize(info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>, opts: DecodeOptions | undefined): { width: number; height: number } | undefined {

@@ -45,7 +45,6 @@ export async function readRgbaPng(png: Uint8Array): Promise<Rgba> {
   return { width, height, data: rows.finish() };
 }
 
-
 /** Reads the zlib stream across the IDAT chunks where it lies, without joining them. */
 class ChunkReader {
   private c = 0;

@@ -100,4 +100,3 @@ function padded(data: Uint8Array): Uint8Array[] {
   const pad = (512 - (data.length % 512)) % 512;
   return pad ? [data, new Uint8Array(pad)] : [data];
 }
-

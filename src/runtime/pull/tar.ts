@@ -195,7 +195,6 @@ function cstr(s: string): string {
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-
 export interface TgzSearch {
   /** The first entry `match` accepted, with its bytes. */
   found?: { entry: TarEntry; data: Uint8Array };
