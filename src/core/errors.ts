@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'UNPROCESSABLE'        // well-formed but unusable (corrupt image, no face) → 422
   | 'DEADLINE_EXCEEDED'    // per-request timeout elapsed → 504? Triton answers 400; see http/errors.ts
   | 'CANCELLED'            // client went away
+  | 'UNAUTHENTICATED'      // no credential, or an unknown/expired/revoked one → 401 (auth/)
+  | 'PERMISSION_DENIED'    // a valid credential without the scope the route needs → 403
+  | 'RESOURCE_EXHAUSTED'   // a per-client rate limit → 429 with Retry-After
   | 'INTERNAL';            // a bug or an engine failure → 500
 
 export class EdgeError extends Error {

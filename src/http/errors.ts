@@ -18,6 +18,9 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   DEADLINE_EXCEEDED: 503,
   // Nobody is listening any more; 499 is the de-facto "client closed request" code.
   CANCELLED: 499 as ContentfulStatusCode,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  RESOURCE_EXHAUSTED: 429,
   INTERNAL: 500,
 };
 
