@@ -3,6 +3,7 @@
 // optional crop. Resampling uses it forwards; mapBox/mapPoint use it to bring detections back.
 // Coordinates are continuous (pixel edges): model-input x = 0 is the left edge of column 0,
 // x = width its right edge; original pixels likewise (the pixel (i, j) spans [i, i+1)).
+// Also the one parser and check for client-given crops (parseBox, MIN_CROP_OVERLAP).
 
 import { invalid } from '../core/errors.ts';
 
@@ -28,6 +29,43 @@ export interface ImageTransform {
 }
 
 /**
+ * Least share of a crop's area that must be image. A crop mostly outside the image is a
+ * client's mistake (a box in other coordinates, a typo), not a face: answered with a 400
+ * rather than a tensor of repeated edge pixels. The resampler's work no longer depends on the
+ * crop (resample.ts), so this is about meaning, not cost.
+ */
+export const MIN_CROP_OVERLAP = 0.01;
+
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/**
+ * A box or crop "x1,y1,x2,y2" as sent by a client (a query parameter, a tensor parameter):
+ * four decimal numbers, finite, x2 > x1 and y2 > y1. Strict where Number() is lenient: an
+ * empty part, "0x10", "Infinity" or a fifth value is an error, never 0 or NaN. `what` names
+ * the field in the error, which quotes the value received.
+ */
+export function parseBox(value: unknown, what: string): Box {
+  const bad = (why: string) => invalid(`${what} must be "x1,y1,x2,y2" (four numbers, x2 > x1, y2 > y1): ${why}, got ${JSON.stringify(value) ?? String(value)}`);
+  if (typeof value !== 'string') throw bad('not a string');
+  if (value.trim() === '') throw bad('empty');
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length !== 4) throw bad(`${parts.length} value${parts.length === 1 ? '' : 's'}`);
+  const v = parts.map((p, i) => {
+    if (!NUMBER.test(p)) throw bad(p === '' ? `value ${i + 1} is empty` : `value ${i + 1} is not a number`);
+    const n = Number(p);
+    if (!Number.isFinite(n)) throw bad(`value ${i + 1} is out of range`);
+    return n;
+  }) as Box;
+  if (v[2] <= v[0] || v[3] <= v[1]) throw bad(v[2] <= v[0] ? 'x2 <= x1' : 'y2 <= y1');
+  return v;
+}
+
+function percent(f: number): string {
+  const p = f * 100;
+  return `${p >= 1 || p === 0 ? p.toFixed(0) : p >= 0.01 ? p.toFixed(2) : p.toExponential(1)}%`;
+}
+
+/**
  * The transform for resizing `crop` (original pixels; default the whole image) of an
  * originalWidth x originalHeight image to inputWidth x inputHeight with `mode`.
  */
@@ -41,6 +79,10 @@ export function computeTransform(
   }
   if (x2 <= 0 || y2 <= 0 || x1 >= originalWidth || y1 >= originalHeight) {
     throw invalid(`crop [${crop}] lies outside the ${originalWidth}x${originalHeight} image`);
+  }
+  const shown = ((Math.min(x2, originalWidth) - Math.max(x1, 0)) * (Math.min(y2, originalHeight) - Math.max(y1, 0))) / ((x2 - x1) * (y2 - y1));
+  if (!(shown >= MIN_CROP_OVERLAP)) {
+    throw invalid(`crop [${crop}] lies almost entirely outside the ${originalWidth}x${originalHeight} image: the image fills ${percent(shown)} of it, at least ${percent(MIN_CROP_OVERLAP)} must be image (coordinates are original-image pixels)`);
   }
   const rw = x2 - x1;
   const rh = y2 - y1;

@@ -5,7 +5,8 @@
 import { describe, expect, test } from 'bun:test';
 import { ImagePreprocessing } from '../core/model-config.ts';
 import { halfToFloat as fromHalfBits, floatToHalf as toHalfBits } from '../core/datatypes.ts';
-import { computeTransform, mapBox, mapPoint } from './geometry.ts';
+import type { EdgeError } from '../core/errors.ts';
+import { computeTransform, mapBox, mapPoint, parseBox } from './geometry.ts';
 import { preprocess } from './preprocess.ts';
 import { rawImage, type RawImage } from './raw-image.ts';
 import { gradient } from './testing/images.ts';
@@ -49,6 +50,48 @@ describe('geometry', () => {
   test('bad crops → INVALID_ARGUMENT', () => {
     expect(() => computeTransform('stretch', 10, 10, 100, 100, [5, 5, 5, 9])).toThrow(/x2 > x1/);
     expect(() => computeTransform('stretch', 10, 10, 100, 100, [200, 0, 300, 9])).toThrow(/outside/);
+  });
+  test('a crop mostly outside the image → INVALID_ARGUMENT quoting it; partly outside is fine', () => {
+    const bad = (crop: [number, number, number, number]) => {
+      try {
+        computeTransform('stretch', 112, 112, 512, 512, crop);
+      } catch (e) {
+        return e as EdgeError;
+      }
+      throw new Error(`crop ${crop} was accepted`);
+    };
+    for (const crop of [[0, 0, 1e7, 1e7], [0, 0, 1e12, 1e12], [0, 0, 512, 1e9], [-1e308, 0, 1e308, 5]] as const) {
+      const e = bad([...crop]);
+      expect(e.code).toBe('INVALID_ARGUMENT');
+      expect(e.message).toContain(`crop [${crop}] lies almost entirely outside the 512x512 image`);
+    }
+    expect(bad([0, 0, 1e7, 1e7]).message).toContain('the image fills 2.6e-7% of it, at least 1% must be image');
+    // The image is 4.9% of this one: a face cut by the border, boxed generously.
+    expect(computeTransform('stretch', 112, 112, 512, 512, [-5000, 0, 5512, 512]).scaleX).toBeCloseTo(10512 / 112);
+    expect(() => computeTransform('stretch', 112, 112, 512, 512, [-20, -20, 532, 532])).not.toThrow();
+  });
+  test('parseBox: four finite numbers, strictly; the error names the field and quotes the value', () => {
+    expect(parseBox('0,0,10,10', 'box')).toEqual([0, 0, 10, 10]);
+    expect(parseBox(' -1.5 , 2.5,3e2, 4 ', 'box')).toEqual([-1.5, 2.5, 300, 4]);
+    expect(parseBox('.5,1.,2,3', 'box')).toEqual([0.5, 1, 2, 3]);
+    const cases: Array<[unknown, string]> = [
+      ['0,,5,5', 'value 2 is empty, got "0,,5,5"'],
+      ['', 'empty, got ""'],
+      [' ', 'empty, got " "'],
+      ['0x10,0,5,5', 'value 1 is not a number'],
+      ['Infinity,0,1,1', 'value 1 is not a number'],
+      ['NaN,0,1,1', 'value 1 is not a number'],
+      ['1,2,3', '3 values, got "1,2,3"'],
+      ['1,2,3,4,5', '5 values'],
+      ['1e400,0,1,2', 'value 1 is out of range'],
+      ['5,0,1,2', 'x2 <= x1'],
+      ['0,5,1,5', 'y2 <= y1'],
+      [5, 'not a string, got 5'],
+      [['0', '0', '1', '1'], 'not a string'],
+    ];
+    for (const [v, why] of cases) {
+      expect(() => parseBox(v, "input 'image': parameter crop")).toThrow(`input 'image': parameter crop must be "x1,y1,x2,y2" (four numbers, x2 > x1, y2 > y1): ${why}`);
+    }
   });
 });
 

@@ -8,16 +8,17 @@ import type { ImagePreprocessing } from '../core/model-config.ts';
 import { computeTransform, type Box, type ImageTransform } from './geometry.ts';
 import { channelMath, convert, tensorLayout, type PackedData, type TensorDtype } from './pack.ts';
 import type { RawImage } from './raw-image.ts';
-import { resample } from './resample.ts';
+import { type AxisMap, resample } from './resample.ts';
 
 export type { Box, ImageTransform } from './geometry.ts';
-export { mapBox, mapPoint } from './geometry.ts';
+export { mapBox, mapPoint, parseBox } from './geometry.ts';
 
 export { ALPHA_BACKGROUND } from './resample.ts';
 
 export interface PreprocessOptions {
   /** x1, y1, x2, y2 in ORIGINAL upright image pixels (RawImage.originalWidth/Height space),
-   *  e.g. a detected face. May reach past the image: edge pixels repeat there. */
+   *  e.g. a detected face. May reach past the image (edge pixels repeat there), but at least
+   *  MIN_CROP_OVERLAP of it must be image (geometry.ts). */
   crop?: Box;
 }
 
@@ -33,21 +34,24 @@ export interface Preprocessed {
   transform: ImageTransform;
 }
 
-export function preprocess(img: RawImage, spec: ImagePreprocessing, opts?: PreprocessOptions): Preprocessed {
-  const math = channelMath(spec, spec.color === 'GRAY' ? 1 : 3); // validate before any work
-  const t = computeTransform(spec.resize, spec.width, spec.height, img.originalWidth, img.originalHeight, opts?.crop);
-  // Original pixels → decoded pixels (differ when the decoder downscaled).
+/** The content area's source axes in decoded pixels (they differ from the original ones when
+ *  the decoder downscaled). */
+export function axisMaps(img: RawImage, t: ImageTransform): [AxisMap, AxisMap] {
   const fx = img.width / img.originalWidth;
   const fy = img.height / img.originalHeight;
   const [cx1, cy1, cx2, cy2] = t.content;
-  const { sink, shape } = tensorLayout(spec, math, t.content);
-  resample(
-    img,
+  return [
     { count: cx2 - cx1, start: (t.offsetX + cx1 * t.scaleX) * fx, ratio: t.scaleX * fx },
     { count: cy2 - cy1, start: (t.offsetY + cy1 * t.scaleY) * fy, ratio: t.scaleY * fy },
-    spec.color === 'GRAY',
-    sink,
-  );
+  ];
+}
+
+export function preprocess(img: RawImage, spec: ImagePreprocessing, opts?: PreprocessOptions): Preprocessed {
+  const math = channelMath(spec, spec.color === 'GRAY' ? 1 : 3); // validate before any work
+  const t = computeTransform(spec.resize, spec.width, spec.height, img.originalWidth, img.originalHeight, opts?.crop);
+  const { sink, shape } = tensorLayout(spec, math, t.content);
+  const [x, y] = axisMaps(img, t);
+  resample(img, x, y, spec.color === 'GRAY', sink);
   const data = convert(sink.out, spec.dtype);
   return { data, datatype: spec.dtype, shape, originalWidth: img.originalWidth, originalHeight: img.originalHeight, transform: t };
 }

@@ -1,11 +1,14 @@
 // Separable resampling of an RGBA image region to floats: bilinear where the reduction per
 // axis is at most 2x, area averaging (each source pixel weighted by how much of it the output
 // pixel covers) beyond that, so a 12 MP photo shrunk to 320x240 is not aliased. Each axis gets
-// its taps precomputed once (index + weight, fixed count per output pixel); a vertical pass
-// then reduces rows (streaming whole source rows, cache-friendly) and a horizontal pass
-// reduces columns. Alpha is composited over white and GRAY (BT.601 luma) is taken while
-// reading source pixels, so later work runs on 1 or 3 float channels.
-// Samples outside the image repeat the edge pixel (crops may reach past the border).
+// its taps precomputed once (index + weight per output pixel); a vertical pass then reduces
+// rows (streaming whole source rows, cache-friendly) and a horizontal pass reduces columns.
+// Alpha is composited over white and GRAY (BT.601 luma) is taken while reading source pixels,
+// so later work runs on 1 or 3 float channels.
+// Samples outside the image repeat the edge pixel (crops may reach past the border). The work
+// is bounded by the output and the image, never by the crop: a crop far larger than the image
+// gets its outside folded into the edge taps (clippedTaps), so a box of 1e12 pixels costs what
+// one the size of the image costs.
 
 import { wasmResampler } from './wasm/resample-kernel.ts';
 
@@ -30,8 +33,12 @@ export interface Source {
 }
 
 export interface Taps {
-  /** Taps per output pixel. */
+  /** Most taps of any output pixel. */
   k: number;
+  /** Whether every output pixel has exactly k taps (first[i] = i * k), as the SIMD kernel needs. */
+  uniform: boolean;
+  /** Output pixel i's taps are idx/w[first[i] .. first[i + 1]). */
+  first: Int32Array;
   idx: Int32Array;
   w: Float32Array;
   /** Smallest and largest source index used. */
@@ -43,8 +50,15 @@ export interface Taps {
 const BILINEAR_MAX_RATIO = 2;
 
 export function axisTaps(a: AxisMap, size: number): Taps {
+  if (!(a.count >= 1 && size >= 1 && a.ratio > 0 && Number.isFinite(a.start) && Number.isFinite(a.ratio))) {
+    throw new RangeError(`resample: bad axis ${a.count} x ${a.ratio} from ${a.start} over ${size} pixels`);
+  }
   const area = a.ratio > BILINEAR_MAX_RATIO;
   const k = area ? Math.ceil(a.ratio) + 1 : 2;
+  // k taps for every pixel, padded with zero weights, cost count * k ~ the crop's extent: fine
+  // while the crop is about the image's size, unbounded beyond (a box of 1e7 pixels on a
+  // 512-pixel image). There, each pixel keeps only the source pixels it covers.
+  if (area && a.count * k > 2 * (size + a.count)) return clippedTaps(a, size);
   const idx = new Int32Array(a.count * k);
   const w = new Float32Array(a.count * k);
   let lo = size - 1;
@@ -74,7 +88,44 @@ export function axisTaps(a: AxisMap, size: number): Taps {
       put(t + 1, j + 1, f);
     }
   }
-  return { k, idx, w, lo, hi };
+  const first = new Int32Array(a.count + 1);
+  for (let i = 0; i <= a.count; i++) first[i] = i * k;
+  return { k, uniform: true, first, idx, w, lo, hi };
+}
+
+/**
+ * Area taps for a crop much larger than the image: output pixel i covers [left, right) of the
+ * source axis, which extends the edge pixels to infinity (the edge repeats), so everything
+ * left of pixel 0 becomes one weight on pixel 0 (right of size-1 likewise). Each pixel then has
+ * at most min(ratio + 1, size) taps and all of them together at most size + 2 * count.
+ */
+export function clippedTaps(a: AxisMap, size: number): Taps {
+  const first = new Int32Array(a.count + 1);
+  const span = (i: number): [number, number, number, number] => {
+    const left = a.start + i * a.ratio;
+    const right = a.start + (i + 1) * a.ratio;
+    const j0 = Math.min(size - 1, Math.max(0, Math.floor(left)));
+    const j1 = Math.min(size - 1, Math.max(0, Math.ceil(right) - 1, j0));
+    return [left, right, j0, j1];
+  };
+  for (let i = 0; i < a.count; i++) {
+    const [, , j0, j1] = span(i);
+    first[i + 1] = first[i] + j1 - j0 + 1;
+  }
+  const idx = new Int32Array(first[a.count]);
+  const w = new Float32Array(first[a.count]);
+  let k = 0;
+  for (let i = 0; i < a.count; i++) {
+    const [left, right, j0, j1] = span(i);
+    k = Math.max(k, j1 - j0 + 1);
+    for (let j = j0, t = first[i]; j <= j1; j++, t++) {
+      const from = j === 0 ? left : Math.max(left, j);
+      const to = j === size - 1 ? right : Math.min(right, j + 1);
+      idx[t] = j;
+      w[t] = (to - from) / a.ratio;
+    }
+  }
+  return { k, uniform: false, first, idx, w, lo: idx[0], hi: idx[idx.length - 1] };
 }
 
 // A server sees the same few (image size → model size) mappings over and over: their taps are
@@ -125,22 +176,22 @@ export function resample(src: Source, x: AxisMap, y: AxisMap, gray: boolean, sin
   // Horizontal taps as offsets into a tmp row.
   const off = new Int32Array(xt.idx.length);
   for (let t = 0; t < off.length; t++) off[t] = (xt.idx[t] - xt.lo) * C;
-  if (C === 3) horizontal3(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
-  else horizontal1(tmp, off, xt.w, xt.k, x.count, y.count, span, sink);
+  if (C === 3) horizontal3(tmp, off, xt, x.count, y.count, span, sink);
+  else horizontal1(tmp, off, xt, x.count, y.count, span, sink);
 }
 
 function verticalPass(src: Source, yt: Taps, lo: number, span: number, C: number, tmp: Float32Array): void {
   const d = as32(src.data);
-  const rows = yt.idx.length / yt.k;
+  const rows = yt.first.length - 1;
   const offs = new Int32Array(yt.k);
   const ws = new Float64Array(yt.k);
   const kernel = C === 3 ? (src.opaque ? rowsRgb : rowsRgbAlpha) : src.opaque ? rowsGray : rowsGrayAlpha;
   for (let j = 0; j < rows; j++) {
     let n = 0; // the row's non-zero taps, as pixel offsets of the first used column
-    for (let k = 0; k < yt.k; k++) {
-      const w = yt.w[j * yt.k + k];
+    for (let t = yt.first[j]; t < yt.first[j + 1]; t++) {
+      const w = yt.w[t];
       if (w === 0) continue;
-      offs[n] = yt.idx[j * yt.k + k] * src.width + lo;
+      offs[n] = yt.idx[t] * src.width + lo;
       ws[n++] = w;
     }
     if (n === 2 && kernel === rowsRgb) rowsRgb2(d, offs[0], offs[1], ws[0], ws[1], tmp, j * span * C, span);
@@ -229,8 +280,9 @@ function as32(b: Uint8Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
 }
 
-function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: number, cw: number, ch: number, span: number, sink: Sink): void {
+function horizontal3(tmp: Float32Array, off: Int32Array, xt: Taps, cw: number, ch: number, span: number, sink: Sink): void {
   // Plain locals with explicit int/double coercions: destructuring here measured 2x slower.
+  const wt = xt.w, first = xt.first, two = xt.uniform && xt.k === 2;
   const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
   const b0 = sink.base[0] | 0, b1 = sink.base[1] | 0, b2 = sink.base[2] | 0;
   const m0 = +sink.mul[0], m1 = +sink.mul[1], m2 = +sink.mul[2];
@@ -238,7 +290,7 @@ function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
   for (let j = 0; j < ch; j++) {
     const row = j * span * 3;
     let p = j * rowStride;
-    if (K === 2) {
+    if (two) {
       // Bilinear, unrolled: the same operations in the same order (bit-identical), ~2x faster.
       for (let i = 0, k = 0; i < cw; i++, k += 2, p += pixStride) {
         const s = row + off[k], u = row + off[k + 1];
@@ -251,7 +303,7 @@ function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
     }
     for (let i = 0; i < cw; i++, p += pixStride) {
       let r = 0, g = 0, b = 0;
-      for (let k = i * K, e = k + K; k < e; k++) {
+      for (let k = first[i], e = first[i + 1]; k < e; k++) {
         const s = row + off[k];
         const w = wt[k];
         r += w * tmp[s];
@@ -265,7 +317,8 @@ function horizontal3(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
   }
 }
 
-function horizontal1(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: number, cw: number, ch: number, span: number, sink: Sink): void {
+function horizontal1(tmp: Float32Array, off: Int32Array, xt: Taps, cw: number, ch: number, span: number, sink: Sink): void {
+  const wt = xt.w, first = xt.first;
   const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
   const b0 = sink.base[0] | 0, m0 = +sink.mul[0], a0 = +sink.add[0];
   for (let j = 0; j < ch; j++) {
@@ -273,7 +326,7 @@ function horizontal1(tmp: Float32Array, off: Int32Array, wt: Float32Array, K: nu
     let p = b0 + j * rowStride;
     for (let i = 0; i < cw; i++, p += pixStride) {
       let v = 0;
-      for (let k = i * K, e = k + K; k < e; k++) v += wt[k] * tmp[row + off[k]];
+      for (let k = first[i], e = first[i + 1]; k < e; k++) v += wt[k] * tmp[row + off[k]];
       out[p] = v * m0 + a0;
     }
   }

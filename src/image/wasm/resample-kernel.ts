@@ -24,7 +24,8 @@ interface Exports {
 }
 
 export interface WasmResampler {
-  /** Resamples opaque RGBA `data` (width px per row) into sink's 3 channels; false if too big. */
+  /** Resamples opaque RGBA `data` (width px per row) into sink's 3 channels; false if too big,
+   *  or if the horizontal taps vary in count per pixel (a crop far larger than the image). */
   rgb(data: Uint8Array, width: number, xt: Taps, yt: Taps, sink: Sink): boolean;
 }
 
@@ -42,7 +43,8 @@ function compile(): WasmResampler | undefined {
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
   return {
     rgb(data, width, xt, yt, sink) {
-      const ch = yt.idx.length / yt.k, cw = xt.idx.length / xt.k;
+      if (!xt.uniform) return false;
+      const ch = yt.first.length - 1, cw = xt.first.length - 1;
       const span = xt.hi - xt.lo + 1;
       const chunks = Math.ceil(span / CHUNK);
       const srcBytes = (yt.hi - yt.lo + 1) * width * 4;
@@ -60,7 +62,7 @@ function compile(): WasmResampler | undefined {
       const n = new Int32Array(ch);
       for (let j = 0, t = 0; j < ch; j++) {
         let m = 0;
-        for (let q = j * yt.k; q < (j + 1) * yt.k; q++) {
+        for (let q = yt.first[j]; q < yt.first[j + 1]; q++) {
           const w = yt.w[q];
           if (w === 0 && m > 0) continue;
           vi[t++] = ((yt.idx[q] - yt.lo) * width + xt.lo) * 4;
