@@ -19,6 +19,12 @@ export const ServerConfig = z.object({
   idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds before an idle connection is closed'),
   pull: z.coerce.boolean().default(true).describe('PULL: pull missing model weights at start'),
   logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL'),
+  // gRPC (src/runtime/grpc-server.ts): its own HTTP/2 port, since Bun.serve sends no trailers.
+  grpcPort: z.union([z.literal('off'), int(0).max(65535)], { error: 'must be a port number (0 = any free port) or off' }).default(8001)
+    .describe('GRPC_PORT: gRPC port (KServe v2 GRPCInferenceService, HTTP/2); off = no gRPC'),
+  grpcTlsCert: z.string().optional().describe('GRPC_TLS_CERT: PEM certificate chain file: gRPC over TLS (with GRPC_TLS_KEY); h2c without'),
+  grpcTlsKey: z.string().optional().describe('GRPC_TLS_KEY: PEM private key file for GRPC_TLS_CERT'),
+  grpcMaxMessageBytes: int(1024).max(2 ** 31 - 1).default(64 * 1024 * 1024).describe('GRPC_MAX_MESSAGE_BYTES: largest gRPC message received or sent'),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -27,6 +33,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   INTRA_OP_THREADS: 'intraOpThreads', INSTANCES: 'instances', MAX_QUEUE_SIZE: 'maxQueueSize',
   MAX_BODY_BYTES: 'maxBodyBytes', MAX_IMAGE_PIXELS: 'maxImagePixels', IDLE_TIMEOUT_S: 'idleTimeoutS',
   PULL: 'pull', LOG_LEVEL: 'logLevel',
+  GRPC_PORT: 'grpcPort', GRPC_TLS_CERT: 'grpcTlsCert', GRPC_TLS_KEY: 'grpcTlsKey', GRPC_MAX_MESSAGE_BYTES: 'grpcMaxMessageBytes',
 };
 
 /** Settings from `env`, then `overrides` (CLI flags) on top; throws a readable message when invalid. */

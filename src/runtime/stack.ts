@@ -19,6 +19,7 @@ import { FaceService } from '../tasks/faces/service.ts';
 import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
 import { WorkerLoader } from '../workers/worker-loader.ts';
 import { assembleApp, assembleCore } from './assemble.ts';
+import { type GrpcListener, startGrpcServer } from './grpc-server.ts';
 import type { Logger } from './log.ts';
 
 /** A listening server, whatever the runtime. */
@@ -36,6 +37,7 @@ export function localUrl(host: string, port: number): string {
 /** What every root does once its listener is up: say where, load the models, say how it went. */
 export async function announceAndLoad(stack: Stack, log: Logger, o: { server: string; url: string; models: string }): Promise<void> {
   log('info', `${o.server} listening on ${o.url} (${stack.describe}); loading models from ${o.models}`);
+  await stack.listenGrpc();
   await stack.load();
   log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
 }
@@ -86,6 +88,8 @@ export interface Stack {
   /** One line for the start-up log: engine, workers, threads. */
   describe: string;
   pool?: WorkerPool;
+  /** Starts the gRPC listener (GRPC_PORT, unless `off`); stopped by shutdown(). */
+  listenGrpc(): Promise<GrpcListener | undefined>;
   /** Stop answering ready, drain queues, free sessions, end the workers. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -118,13 +122,25 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
   }
   const { dataPlane, load } = assembleCore({ repository: parts.repository, loader, log, maxQueueSize: cfg.maxQueueSize, defaultInstances });
   let down: Promise<void> | undefined;
+  let grpc: GrpcListener | undefined;
   return {
     dataPlane,
     load,
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
     pool,
+    listenGrpc: async () => {
+      if (cfg.grpcPort === 'off' || grpc) return grpc;
+      grpc = await startGrpcServer(dataPlane, {
+        host: cfg.host, port: cfg.grpcPort, maxMessageBytes: cfg.grpcMaxMessageBytes, tlsCert: cfg.grpcTlsCert, tlsKey: cfg.grpcTlsKey, log,
+      });
+      log('info', `gRPC listening on ${grpc.address} (${grpc.tls ? 'TLS' : 'h2c'}; messages up to ${cfg.grpcMaxMessageBytes} bytes)`);
+      return grpc;
+    },
     shutdown: () => (down ??= (async () => {
+      // In-flight gRPC calls finish while the queues drain; then what is left is closed.
+      grpc?.stopAccepting();
       await dataPlane.shutdown();
+      await grpc?.close();
       await pool?.dispose();
     })()),
   };

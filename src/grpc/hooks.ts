@@ -1,0 +1,42 @@
+// The two interceptor slots every gRPC call passes through, so cross-cutting work attaches
+// without touching the service: `telemetry` (outermost: request logs and metrics see every call,
+// refused ones included) and `auth` (checks the `authorization` metadata before the method runs).
+// The composition root fills them; with neither, calls go straight to the service.
+
+import type { Interceptor } from '@connectrpc/connect';
+import { toConnectError } from './errors.ts';
+
+export interface GrpcHooks {
+  /** Wraps every call: request logs, metrics (src/observability). */
+  telemetry?: Interceptor;
+  /** Runs before every call; throws to refuse it (src/auth, see authorizationInterceptor). */
+  auth?: Interceptor;
+}
+
+export function hookInterceptors(h: GrpcHooks = {}): Interceptor[] {
+  return [h.telemetry, h.auth].filter((i): i is Interceptor => i !== undefined);
+}
+
+/** What an auth check is told about a call. */
+export interface CallInfo {
+  /** `inference.GRPCInferenceService` */
+  service: string;
+  /** `ModelInfer`, `RepositoryModelLoad`, … */
+  method: string;
+}
+
+/**
+ * The `auth` slot from a check of the `authorization` metadata (null when absent), the same
+ * value REST gets in its Authorization header. The check throws an EdgeError (UNAUTHENTICATED,
+ * PERMISSION_DENIED, RESOURCE_EXHAUSTED: mapped as everywhere else) or a ConnectError to refuse.
+ */
+export function authorizationInterceptor(check: (authorization: string | null, call: CallInfo) => void | Promise<void>): Interceptor {
+  return (next) => async (req) => {
+    try {
+      await check(req.header.get('authorization'), { service: req.service.typeName, method: req.method.name });
+    } catch (e) {
+      throw toConnectError(e);
+    }
+    return next(req);
+  };
+}
