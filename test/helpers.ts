@@ -5,7 +5,7 @@ import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend } from '../src/engine/backend.ts';
-import type { ImageTensorizer } from '../src/engine/local-instance.ts';
+import type { ImageTensorizer } from '../src/engine/image-input.ts';
 import { LocalLoader } from '../src/engine/local-loader.ts';
 import { buildSimpleModel } from '../src/onnx/build-simple.ts';
 import { assemble } from '../src/runtime/assemble.ts';

@@ -5,6 +5,16 @@ import { z } from 'zod';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
+/** A comma-separated list; each item checked by `check` (a message for a bad item). */
+const list = (check: (item: string) => string | undefined) => z.string().default('').transform((v, ctx) => {
+  const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const i of items) {
+    const why = check(i);
+    if (why) ctx.addIssue({ code: 'custom', message: `'${i}': ${why}` });
+  }
+  return items;
+});
+
 export const ServerConfig = z.object({
   port: int(0).max(65535).default(8000).describe('PORT: TCP port'),
   host: z.string().default('0.0.0.0').describe('HOST: address to bind'),
@@ -14,6 +24,11 @@ export const ServerConfig = z.object({
   intraOpThreads: int(0).default(0).describe('INTRA_OP_THREADS: ONNX Runtime threads per instance (0 = cores / workers)'),
   instances: int(0).default(0).describe('INSTANCES: instances per model when instance_group is absent (0 = one per worker)'),
   maxQueueSize: int(1).default(512).describe('MAX_QUEUE_SIZE: bound on waiting requests per model version'),
+  maxQueueWaitMs: int(0).default(1000).describe('MAX_QUEUE_WAIT_MS: refuse (503 + Retry-After) a request whose expected wait in the queue exceeds this; 0 = no time bound'),
+  // Model lifecycle (core/registry.ts; README "Model management").
+  modelControlMode: z.enum(['none', 'explicit', 'poll']).default('none').describe('MODEL_CONTROL_MODE: none = load all at start; explicit = only LOAD_MODEL and the load API; poll = load all and watch the repository'),
+  loadModel: list((n) => (n === '*' || /^[A-Za-z0-9_.-]+$/.test(n) ? undefined : 'not a model name')).describe('LOAD_MODEL: explicit mode: models to load at start (comma-separated, * = all)'),
+  repositoryPollSecs: z.coerce.number().min(0.1).max(3600).default(15).describe('REPOSITORY_POLL_SECS: poll mode: seconds between two looks at the repository'),
   maxBodyBytes: int(1024).default(32 * 1024 * 1024).describe('MAX_BODY_BYTES: largest accepted request body'),
   maxImagePixels: int(1).default(50_000_000).describe('MAX_IMAGE_PIXELS: largest image (width × height) decoded'),
   idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds before an idle connection is closed'),
@@ -32,7 +47,8 @@ const ENV: Record<string, keyof ServerConfig> = {
   PORT: 'port', HOST: 'host', MODEL_REPOSITORY: 'models', ENGINE: 'engine', WORKERS: 'workers',
   INTRA_OP_THREADS: 'intraOpThreads', INSTANCES: 'instances', MAX_QUEUE_SIZE: 'maxQueueSize',
   MAX_BODY_BYTES: 'maxBodyBytes', MAX_IMAGE_PIXELS: 'maxImagePixels', IDLE_TIMEOUT_S: 'idleTimeoutS',
-  PULL: 'pull', LOG_LEVEL: 'logLevel',
+  PULL: 'pull', LOG_LEVEL: 'logLevel', MAX_QUEUE_WAIT_MS: 'maxQueueWaitMs',
+  MODEL_CONTROL_MODE: 'modelControlMode', LOAD_MODEL: 'loadModel', REPOSITORY_POLL_SECS: 'repositoryPollSecs',
   GRPC_PORT: 'grpcPort', GRPC_TLS_CERT: 'grpcTlsCert', GRPC_TLS_KEY: 'grpcTlsKey', GRPC_MAX_MESSAGE_BYTES: 'grpcMaxMessageBytes',
 };
 

@@ -40,15 +40,14 @@ export class DataPlane {
     return {
       name,
       versions: [...model.versions.keys()].sort((a, b) => Number(a) - Number(b)),
-      platform: model.config?.platform ?? 'onnxruntime_onnx',
+      platform: served.config.platform ?? (served.config.backend === undefined || served.config.backend === 'onnxruntime' ? 'onnxruntime_onnx' : served.config.backend),
       inputs: served.inputs,
       outputs: served.outputs,
     };
   }
 
   modelConfig(name: string, version?: string): ModelConfig {
-    const { model } = this.resolveAny(name, version);
-    return model.config!;
+    return this.resolveAny(name, version).served.config;
   }
 
   modelStats(name: string, version?: string): Array<{ name: string; version: string; stats: ModelStats }> {
@@ -66,13 +65,24 @@ export class DataPlane {
   }
 
   async infer(name: string, version: string | undefined, req: InferRequest): Promise<InferResponse> {
-    const { model, served } = this.registry.resolve(name, version);
-    const config = model.config!;
+    // No await between resolving the version and queueing on it: a reload swaps versions
+    // between two requests, never inside one.
+    const { served } = this.registry.resolve(name, version);
+    const config = served.config;
     const imageInput = config.image ? (config.image.input ?? served.inputs[0]?.name) : undefined;
-    const batch = validateRequest(req, { inputs: served.inputs, outputs: served.outputs, maxBatchSize: config.max_batch_size, imageInput });
+    let batch: number;
+    try {
+      batch = validateRequest(req, { inputs: served.inputs, outputs: served.outputs, maxBatchSize: config.max_batch_size, imageInput });
+      const timeout = req.parameters?.timeout;
+      if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0)) {
+        throw invalid(`parameter 'timeout' must be a non-negative number of microseconds, got ${JSON.stringify(timeout)}`);
+      }
+    } catch (e) {
+      served.scheduler!.recordFailure();
+      throw e;
+    }
     const outputs = req.outputs?.length ? req.outputs.map((o) => o.name) : served.outputs.map((o) => o.name);
-    const timeout = req.parameters?.timeout;
-    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) throw invalid(`parameter 'timeout' must be a non-negative number of microseconds, got ${JSON.stringify(timeout)}`);
+    const timeout = req.parameters?.timeout as number | undefined;
     const result = await served.scheduler!.enqueue(
       { inputs: req.inputs, outputs, parameters: req.parameters },
       batch,
@@ -91,7 +101,8 @@ export class DataPlane {
     return this.registry.index();
   }
 
-  /** (Re)loads a model; fails with the reason when it does not come up ready. */
+  /** (Re)loads a model, load-then-swap; fails with the reason when the new load did not come up
+   *  (what was serving before keeps serving). */
   async loadModel(name: string): Promise<void> {
     const m = await this.registry.loadByName(name);
     const reason = m.error ?? [...m.versions.values()].filter((v) => v.state !== 'READY').map((v) => `version ${v.version}: ${v.reason}`).join('; ');
@@ -100,7 +111,7 @@ export class DataPlane {
 
   /** Lets queued and running requests finish, then frees the model's instances. */
   async unloadModel(name: string): Promise<void> {
-    await this.registry.unload(name);
+    await this.registry.unloadByName(name);
   }
 
   /** Stop answering ready, then drain every model's queue. */
@@ -116,8 +127,9 @@ export class DataPlane {
     } catch (e) {
       const model = this.registry.get(name);
       if (!model || (e as { code?: string }).code !== 'UNAVAILABLE') throw e;
-      const served = version ? model.versions.get(version) : [...model.versions.values()].at(-1);
-      if (!served || !model.config) throw e;
+      const number = version && !/^[0-9]+$/.test(version) ? model.labels.get(version) : version;
+      const served = number ? model.versions.get(number) : [...model.versions.values()].at(-1);
+      if (!served) throw e;
       return { model, served };
     }
   }

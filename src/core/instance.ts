@@ -27,13 +27,31 @@ export interface ExecutionResult {
   parameters?: Parameters;
 }
 
+/** A run of another model made by a pipeline instance (a model that runs models, e.g. the face
+ *  job), so that model's statistics count it as if it had been requested directly. */
+export interface ComponentRun {
+  model: string;
+  version: string;
+  /** Items inferred (a batch of n counts n) and engine executions. */
+  items: number;
+  executions: number;
+  /** Failed items (they count as failed requests of the component). */
+  failed: number;
+  timing: ExecutionTiming;
+}
+
 export interface ExecutionBatchResult {
   /** One entry per item, in order; an item can fail alone (e.g. an undecodable image). */
   results: Array<ExecutionResult | { error: { code: string; message: string } }>;
   timing: ExecutionTiming;
+  /** Runs of component models a pipeline made for these items. */
+  components?: ComponentRun[];
 }
 
 export interface ModelInstance {
   execute(items: ExecutionItem[]): Promise<ExecutionBatchResult>;
   dispose(): Promise<void>;
+  /** Most items one engine call takes (a layer above prepares the next call's items meanwhile);
+   *  absent = any number. */
+  readonly maxItemsPerCall?: number;
 }

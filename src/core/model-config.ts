@@ -48,6 +48,27 @@ const VersionPolicy = z.union([
 ]);
 export type VersionPolicy = z.infer<typeof VersionPolicy>;
 
+/** Triton's ModelWarmup: synthetic or file-backed requests run on every instance of a version
+ *  before it reports ready. */
+const WarmupInput = z.strictObject({
+  data_type: tritonType,
+  dims: z.array(z.number().int().min(1)),
+  zero_data: z.literal(true).optional(),
+  random_data: z.literal(true).optional(),
+  /** A file in the model directory's `warmup/` folder: raw little-endian tensor bytes, or for
+   *  TYPE_STRING one element (e.g. an image for a model with `image` preprocessing). */
+  input_data_file: z.string().regex(/^[^/\\]+$/, 'a file name inside the model\'s warmup/ directory').optional(),
+}).refine((i) => [i.zero_data, i.random_data, i.input_data_file].filter((x) => x !== undefined).length === 1, {
+  message: 'give exactly one of zero_data, random_data, input_data_file',
+});
+export const WarmupSample = z.strictObject({
+  name: z.string().min(1),
+  batch_size: z.number().int().min(1).default(1),
+  inputs: z.record(z.string(), WarmupInput),
+  count: z.number().int().min(1).max(1000).default(1),
+});
+export type WarmupSample = z.infer<typeof WarmupSample>;
+
 /** Where the weights come from; always with a sha256 except for generated models. */
 export const ModelSource = z.union([
   z.strictObject({
@@ -97,8 +118,10 @@ export type ImagePreprocessing = z.infer<typeof ImagePreprocessing>;
 
 export const ModelConfig = z.looseObject({
   name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
-  platform: z.enum(['onnxruntime_onnx']).optional(),
-  backend: z.enum(['onnxruntime']).optional(),
+  /** Triton's platform (`onnxruntime_onnx`) or backend (`onnxruntime`, `identity`) name; which
+   *  ones load is decided by the loader chain (engine/platforms.ts), which names the known ones. */
+  platform: z.string().min(1).optional(),
+  backend: z.string().min(1).optional(),
   max_batch_size: z.number().int().min(0).default(0),
   input: z.array(TensorConfig).default([]),
   output: z.array(TensorConfig).default([]),
@@ -106,7 +129,12 @@ export const ModelConfig = z.looseObject({
   instance_group: z.array(InstanceGroup).optional(),
   version_policy: VersionPolicy.default({ latest: { num_versions: 1 } }),
   parameters: z.record(z.string(), z.strictObject({ string_value: z.string() })).optional(),
-  model_warmup: z.array(z.unknown()).optional(),
+  model_warmup: z.array(WarmupSample).optional(),
+  /** TF Serving's version labels: a name usable wherever a version goes (`stable` → 3). */
+  version_labels: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'a label starts with a letter or _ (so it never reads as a version number)'),
+    z.coerce.number().int().positive(),
+  ).optional(),
   // edgeserve's own fields
   source: ModelSource.optional(),
   image: ImagePreprocessing.optional(),

@@ -3,7 +3,7 @@
 // `simple` model), and drain.
 
 import { describe, expect, test } from 'bun:test';
-import { LocalInstance } from '../engine/local-instance.ts';
+import { EngineInstance } from '../engine/engine-instance.ts';
 import { nodeBackend } from '../engine/onnxruntime-node.ts';
 import { buildSimpleModel } from '../onnx/build-simple.ts';
 import type { ExecutionBatchResult, ExecutionItem, ModelInstance } from './instance.ts';
@@ -78,7 +78,7 @@ describe('Scheduler', () => {
 
   test('dynamic batching on the real simple model: one execution, results split back exactly', async () => {
     const session = await nodeBackend().createSession(buildSimpleModel(), { intraOpThreads: 1 });
-    const s = new Scheduler([new LocalInstance(session, { batchable: true })], opts({
+    const s = new Scheduler([new EngineInstance(session, { batchable: true })], opts({
       maxBatchSize: 8, maxQueueSize: 64, dynamicBatching: { maxQueueDelayUs: 20_000, preferredBatchSizes: [] },
     }));
     const req = (k: number, n: number): ExecutionItem => ({

@@ -5,8 +5,14 @@
 // before it costs compute, and an idle instance always takes the oldest work.
 
 import { EdgeError, unavailable } from './errors.ts';
-import type { ExecutionItem, ExecutionResult, ModelInstance } from './instance.ts';
+import type { ComponentRun, ExecutionItem, ExecutionResult, ModelInstance } from './instance.ts';
 import { type ModelStats, add, newStats } from './stats.ts';
+
+/** The longest delay a timer can hold (2^31 - 1 ms, ~24.8 days): a longer timeout would
+ *  overflow to 1 ms and expire every request at once, so it counts as no timeout. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Weight of the newest sample in the moving average of the time between completions. */
+const EWMA_ALPHA = 0.1;
 
 export interface SchedulerOptions {
   /** 0 = the model takes no batch dimension: one request per execution. */
@@ -18,6 +24,14 @@ export interface SchedulerOptions {
   };
   /** Hard bound on waiting requests (Triton's max_queue_size; 0 here is turned into a default). */
   maxQueueSize: number;
+  /**
+   * Refuse a request at once (503 + Retry-After) when the wait it can expect, the queue ahead of
+   * it times the recent time between completions, exceeds this many ms: under overload a count
+   * bound alone lets accepted requests wait seconds. 0 = no time bound.
+   */
+  maxQueueWaitMs?: number;
+  /** Runs of other models a pipeline instance reports, for their statistics. */
+  onComponents?: (runs: ComponentRun[]) => void;
   /** Default per-request timeout in µs (0 = none); requests may override with `timeout`. */
   defaultTimeoutUs: number;
   allowTimeoutOverride: boolean;
@@ -45,17 +59,26 @@ interface Pending {
 const now = () => performance.now();
 
 export class Scheduler {
-  readonly stats: ModelStats = newStats();
+  readonly stats: ModelStats;
   private readonly queue: Pending[] = [];
+  /** Moving average of the ms between two completions while work is queued (0 = no sample). */
+  private intervalMs = 0;
+  private lastCompletion = 0;
   private readonly idle: ModelInstance[];
   private busy = 0;
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(instances: ModelInstance[], private readonly opts: SchedulerOptions) {
+  constructor(instances: ModelInstance[], private readonly opts: SchedulerOptions, stats?: ModelStats) {
     if (instances.length === 0) throw new Error('a scheduler needs at least one model instance');
     this.idle = [...instances];
+    this.stats = stats ?? newStats();
+  }
+
+  /** The ms a request queued now can expect to wait before it starts. */
+  get expectedWaitMs(): number {
+    return this.queue.length * this.intervalMs;
   }
 
   get queued(): number { return this.queue.length; }
@@ -71,6 +94,17 @@ export class Scheduler {
     if (this.queue.length >= this.opts.maxQueueSize) {
       throw unavailable(`queue full: ${this.queue.length} requests waiting (max_queue_size ${this.opts.maxQueueSize})`, 1);
     }
+    const budget = this.opts.maxQueueWaitMs ?? 0;
+    const wait = this.expectedWaitMs;
+    if (budget > 0 && wait > budget) {
+      throw unavailable(`overloaded: a request queued now would wait ~${Math.round(wait)} ms (${this.queue.length} ahead), over the ${budget} ms budget (MAX_QUEUE_WAIT_MS)`, Math.max(1, Math.ceil((wait - budget) / 1000)));
+    }
+  }
+
+  /** A request for this version refused before it was queued (e.g. invalid): Triton counts it
+   *  as a failed request. */
+  recordFailure(): void {
+    add(this.stats.fail, 0);
   }
 
   /** Queue one request; resolves with its own outputs once its batch has run. */
@@ -81,7 +115,8 @@ export class Scheduler {
     } catch (e) {
       return Promise.reject(e);
     }
-    const timeoutUs = o.timeoutUs !== undefined && this.opts.allowTimeoutOverride ? o.timeoutUs : this.opts.defaultTimeoutUs;
+    const asked = o.timeoutUs !== undefined && this.opts.allowTimeoutOverride ? o.timeoutUs : this.opts.defaultTimeoutUs;
+    const timeoutUs = asked / 1000 > MAX_TIMER_MS ? 0 : asked;
     const t0 = now();
     return new Promise<ExecutionResult>((resolve, reject) => {
       const p: Pending = {
@@ -175,15 +210,22 @@ export class Scheduler {
     for (const p of batch) add(this.stats.queue, (start - p.enqueuedAt) * 1000);
     const items = batch.map((p) => p.item);
     try {
-      const { results, timing } = await instance.execute(items);
-      const size = batch.reduce((s, p) => s + p.batch, 0);
-      this.stats.executionCount++;
-      this.stats.inferenceCount += size;
-      this.stats.batchSizes.set(size, (this.stats.batchSizes.get(size) ?? 0) + 1);
-      this.stats.lastInferenceMs = Date.now();
-      add(this.stats.computeInput, timing.inputUs / batch.length, batch.length);
-      add(this.stats.computeInfer, timing.inferUs / batch.length, batch.length);
-      add(this.stats.computeOutput, timing.outputUs / batch.length, batch.length);
+      const { results, timing, components } = await instance.execute(items);
+      if (components?.length) this.opts.onComponents?.(components);
+      // Triton counts successful inferences and executions only.
+      const ok = batch.filter((_, i) => !('error' in results[i]));
+      const size = ok.reduce((s, p) => s + p.batch, 0);
+      if (ok.length) {
+        this.stats.executionCount++;
+        this.stats.inferenceCount += size;
+        const b = this.stats.batchSizes.get(size) ?? { count: 0, ns: 0 };
+        add(b, timing.inferUs);
+        this.stats.batchSizes.set(size, b);
+        this.stats.lastInferenceMs = Date.now();
+        add(this.stats.computeInput, timing.inputUs / batch.length, ok.length);
+        add(this.stats.computeInfer, timing.inferUs / batch.length, ok.length);
+        add(this.stats.computeOutput, timing.outputUs / batch.length, ok.length);
+      }
       batch.forEach((p, i) => {
         const r = results[i];
         if ('error' in r) this.fail(p, new EdgeError(r.error.code as EdgeError['code'], r.error.message), false);
@@ -193,6 +235,14 @@ export class Scheduler {
       for (const p of batch) this.fail(p, e, false);
     } finally {
       for (const p of batch) this.stats.pending--;
+      const t = now();
+      if (this.lastCompletion > 0 && this.queue.length > 0) {
+        const gap = t - this.lastCompletion;
+        this.intervalMs = this.intervalMs === 0 ? gap : this.intervalMs + EWMA_ALPHA * (gap - this.intervalMs);
+      } else if (this.queue.length === 0 && this.busy <= 1) {
+        this.intervalMs = 0; // idle again: the next burst measures afresh
+      }
+      this.lastCompletion = t;
       this.busy--;
       this.idle.push(instance);
       this.pump();

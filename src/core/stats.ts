@@ -8,21 +8,24 @@ export interface Duration {
 }
 
 export interface ModelStats {
-  /** Requests that finished without error / with an error. */
+  /** Requests that finished without error / with an error (including requests for this
+   *  version refused before they were queued, e.g. invalid ones, with zero duration). */
   success: Duration;
   fail: Duration;
   queue: Duration;
   computeInput: Duration;
   computeInfer: Duration;
   computeOutput: Duration;
-  /** Items inferred (a request of batch 4 counts 4) and engine executions (one per batch). */
+  /** Items inferred successfully (a request of batch 4 counts 4) and successful executions
+   *  (one per batch), as Triton counts them. */
   inferenceCount: number;
   executionCount: number;
   /** Requests waiting in the queue or executing right now. */
   pending: number;
   lastInferenceMs: number;
-  /** Executions by batch size (items per engine run). */
-  batchSizes: Map<number, number>;
+  /** Successful executions by batch size (items per execution): their count and cumulative
+   *  compute-infer time (Triton's batch_stats). */
+  batchSizes: Map<number, Duration>;
 }
 
 const d = (): Duration => ({ count: 0, ns: 0 });

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import type { ExecutionItem } from '../core/instance.ts';
 import { buildSimpleModel } from '../onnx/build-simple.ts';
 import { calibrateBatch, candidateSizes, chooseChunk } from './batch-calibration.ts';
-import { chunks, LocalInstance } from './local-instance.ts';
+import { EngineInstance, chunks } from './engine-instance.ts';
 import { nodeBackend } from './onnxruntime-node.ts';
 
 describe('choice', () => {
@@ -60,8 +60,8 @@ describe('on a real session (simple, batchable up to 8)', () => {
 
   test('a batch run in chunks of 2 answers each request as one engine call does', async () => {
     const session = await nodeBackend().createSession(buildSimpleModel(), { intraOpThreads: 1 });
-    const whole = new LocalInstance(session, { batchable: true });
-    const chunked = new LocalInstance(session, { batchable: true, batchChunk: 2 });
+    const whole = new EngineInstance(session, { batchable: true });
+    const chunked = new EngineInstance(session, { batchable: true, batchChunk: 2 });
     const items = [1, 2, 3, 4, 5].map(item);
     const a = await whole.execute(items);
     const b = await chunked.execute(items);

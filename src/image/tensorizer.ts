@@ -1,6 +1,6 @@
 // Encoded image → model input tensor in one call: decode (with the downscale hint when the
 // whole image is resized, never when a crop is taken) then preprocess. The shape matches
-// engine/local-instance.ts's ImageTensorizer structurally, so a composition root only picks
+// engine/image-input.ts's ImageTensorizer structurally, so a composition root only picks
 // the decoder: createImageTensorizer(createCanvasDecoder(), { maxPixels }).
 
 import type { ImagePreprocessing } from '../core/model-config.ts';

@@ -7,7 +7,11 @@ import type { Datatype, FixedData } from '../core/datatypes.ts';
 import { readModelIO } from './model-info.ts';
 
 export interface VerifyTensor { datatype: Datatype; data: FixedData; dims: number[] }
-export interface VerifySession { run(feeds: Record<string, VerifyTensor>): Promise<Record<string, VerifyTensor>> }
+export interface VerifySession {
+  run(feeds: Record<string, VerifyTensor>): Promise<Record<string, VerifyTensor>>;
+  /** Frees the session (engines leak sessions that are never released). */
+  release?(): Promise<void>;
+}
 export type OpenSession = (model: Uint8Array) => Promise<VerifySession>;
 
 export interface OutputCheck {
@@ -41,14 +45,24 @@ export async function verifyBatchable(
         }
         return [io.name, randomTensor(io.datatype, dims, rand)];
       })) as Record<string, VerifyTensor>);
-    const single = await open(original);
     const expected: Array<Record<string, VerifyTensor>> = [];
-    for (const item of items) expected.push(await single.run(item));
+    const single = await open(original);
+    try {
+      for (const item of items) expected.push(await single.run(item));
+    } finally {
+      await single.release?.();
+    }
     const candidate = await open(edited);
-    const batched = await candidate.run(Object.fromEntries(inputs.map((io) =>
-      [io.name, stack(items.map((it) => it[io.name]))])));
-    // Batch 1 through the edited model too: an edit may be right for N and wrong for 1.
-    const alone = await candidate.run(items[0]);
+    let batched: Record<string, VerifyTensor>;
+    let alone: Record<string, VerifyTensor>;
+    try {
+      batched = await candidate.run(Object.fromEntries(inputs.map((io) =>
+        [io.name, stack(items.map((it) => it[io.name]))])));
+      // Batch 1 through the edited model too: an edit may be right for N and wrong for 1.
+      alone = await candidate.run(items[0]);
+    } finally {
+      await candidate.release?.();
+    }
     const outputs = Object.keys(expected[0]).map((name) => {
       const check = compare(name, expected.map((e) => e[name]), batched[name], batch);
       const one = compare(name, [expected[0][name]], alone[name], 1);

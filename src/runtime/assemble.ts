@@ -5,7 +5,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { DataPlane } from '../core/dataplane.ts';
 import type { ModelLoader } from '../core/loader.ts';
 import type { ModelRepository } from '../core/repository.ts';
-import { ModelRegistry } from '../core/registry.ts';
+import { type ControlMode, ModelRegistry } from '../core/registry.ts';
 import { type AppOptions, createApp } from '../http/app.ts';
 import type { DocsAssets } from '../http/docs.ts';
 import type { Logger } from './log.ts';
@@ -19,7 +19,20 @@ export interface AssembleOptions {
   maxBodyBytes: number;
   maxQueueSize: number;
   defaultInstances: number;
+  /** Model lifecycle settings (default: load everything at start, no time bound on queues). */
+  lifecycle?: Lifecycle;
   mount?: AppOptions['mount'];
+  /** Auth and CORS; server roots always pass it (see AppOptions.auth). */
+  auth?: AppOptions['auth'];
+}
+
+export interface Lifecycle {
+  controlMode: ControlMode;
+  /** explicit mode: models loaded at start (`*` = all). */
+  startupModels: string[];
+  pollIntervalMs: number;
+  /** 0 = no time bound on queues. */
+  maxQueueWaitMs: number;
 }
 
 /** KServe/Triton extensions this server implements, advertised at GET /v2. */
@@ -32,17 +45,21 @@ export function assemble(o: AssembleOptions): { app: OpenAPIHono; dataPlane: Dat
 }
 
 /** The long-lived half: registry and DataPlane. Kept across `bun --hot` reloads (runtime/bun.ts). */
-export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 'log' | 'maxQueueSize' | 'defaultInstances'>): { dataPlane: DataPlane; load: () => Promise<void> } {
+export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 'log' | 'maxQueueSize' | 'defaultInstances' | 'lifecycle'>): { dataPlane: DataPlane; load: () => Promise<void> } {
   const registry = new ModelRegistry(o.repository, o.loader, {
     defaultInstanceCount: o.defaultInstances,
     maxQueueSize: o.maxQueueSize,
     log: o.log,
+    controlMode: o.lifecycle?.controlMode,
+    startupModels: o.lifecycle?.startupModels,
+    pollIntervalMs: o.lifecycle?.pollIntervalMs,
+    maxQueueWaitMs: o.lifecycle?.maxQueueWaitMs,
   });
   const dataPlane = new DataPlane(registry, { name: 'edgeserve', version: VERSION, extensions: EXTENSIONS });
   return { dataPlane, load: () => registry.loadAll() };
 }
 
 /** The cheap half: the Hono app over an existing DataPlane; rebuilt on every hot reload. */
-export function assembleApp(dataPlane: DataPlane, o: Pick<AssembleOptions, 'docs' | 'log' | 'maxBodyBytes' | 'mount'>): OpenAPIHono {
-  return createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount });
+export function assembleApp(dataPlane: DataPlane, o: Pick<AssembleOptions, 'docs' | 'log' | 'maxBodyBytes' | 'mount' | 'auth'>): OpenAPIHono {
+  return createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount, auth: o.auth });
 }

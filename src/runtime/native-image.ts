@@ -5,7 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ImageTensorizer } from '../engine/local-instance.ts';
+import type { ImageTensorizer } from '../engine/image-input.ts';
 import type { ImageDecoder } from '../image/decoder.ts';
 import { type BunImageClass, withBunImage } from '../image/decoders/bun-image.ts';
 import { createCanvasDecoder } from '../image/decoders/canvas.ts';

@@ -11,7 +11,7 @@ import type { DataPlane } from '../core/dataplane.ts';
 import type { ModelLoader } from '../core/loader.ts';
 import type { ModelRepository } from '../core/repository.ts';
 import type { Backend, EngineName } from '../engine/backend.ts';
-import type { ImageTensorizer } from '../engine/local-instance.ts';
+import type { ImageTensorizer } from '../engine/image-input.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
 import type { DocsAssets } from '../http/docs.ts';
 import { type FaceRenderer, mountFaces } from '../http/routes/faces.ts';
@@ -120,7 +120,10 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       tensorizer: { toTensor: async (...a) => (await getTensorizer()).toTensor(...a) },
     });
   }
-  const { dataPlane, load } = assembleCore({ repository: parts.repository, loader, log, maxQueueSize: cfg.maxQueueSize, defaultInstances });
+  const { dataPlane, load } = assembleCore({
+    repository: parts.repository, loader, log, maxQueueSize: cfg.maxQueueSize, defaultInstances,
+    lifecycle: { controlMode: cfg.modelControlMode, startupModels: cfg.loadModel, pollIntervalMs: cfg.repositoryPollSecs * 1000, maxQueueWaitMs: cfg.maxQueueWaitMs },
+  });
   let down: Promise<void> | undefined;
   let grpc: GrpcListener | undefined;
   return {

@@ -50,7 +50,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; reqId: number }
-  | { type: 'loaded'; reqId: number; inputs: TensorMetadata[]; outputs: TensorMetadata[]; notes?: string[] }
+  /** `config` when loading changed what is served (e.g. make_batchable refused: unbatched). */
+  | { type: 'loaded'; reqId: number; inputs: TensorMetadata[]; outputs: TensorMetadata[]; config?: ModelConfig; notes?: string[]; warnings?: string[] }
   | { type: 'result'; reqId: number; batchResult: ExecutionBatchResult }
   | { type: 'unloaded'; reqId: number }
   | { type: 'error'; reqId: number; error: WireError };

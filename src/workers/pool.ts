@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { EngineName } from '../engine/backend.ts';
 import type { TensorMetadata } from '../core/inference.ts';
 import type { ExecutionBatchResult, ExecutionItem } from '../core/instance.ts';
+import type { ModelConfig } from '../core/model-config.ts';
 import { unavailable } from '../core/errors.ts';
 import { WorkerChannel } from './channel.ts';
 import type { LoadSpec } from './messages.ts';
@@ -117,13 +118,13 @@ export class WorkerPool {
   }
 
   /** Creates `spec.instances` sessions of a model on worker `slot`; they are reloaded after a crash. */
-  async load(slot: number, spec: LoadSpec): Promise<{ inputs: TensorMetadata[]; outputs: TensorMetadata[]; notes?: string[] }> {
+  async load(slot: number, spec: LoadSpec): Promise<{ inputs: TensorMetadata[]; outputs: TensorMetadata[]; config?: ModelConfig; notes?: string[]; warnings?: string[] }> {
     const s = this.slot(slot);
     await this.whenUp(s, Math.max(LOAD_WAIT_MS, this.restartWaitMs));
     const r = await this.channel(s).request({ type: 'load', ...spec });
     if (r.type !== 'loaded') throw new Error(`worker answered ${r.type} to a load`);
     s.held.set(spec.key, { spec, disposed: new Set() });
-    return { inputs: r.inputs, outputs: r.outputs, notes: r.notes };
+    return { inputs: r.inputs, outputs: r.outputs, config: r.config, notes: r.notes, warnings: r.warnings };
   }
 
   async execute(slot: number, key: string, instanceIndex: number, items: ExecutionItem[]): Promise<ExecutionBatchResult> {

@@ -1,5 +1,5 @@
 // A pool worker: owns the engine sessions of the model instances placed on it. It runs the same
-// LocalLoader/LocalInstance as in-process serving (decode images + run ONNX), answers each
+// loader chain as in-process serving (LocalLoader: image input → platform → engine), answers each
 // request with a reply carrying the same reqId, and never lets an error escape: anything that
 // does escape ends the worker, and the pool treats that as a crash. When workers are used this
 // is the only place onnxruntime-node and the native image decoder are loaded (both are imported
@@ -10,8 +10,8 @@ import { parentPort } from 'node:worker_threads';
 import type { Backend } from '../engine/backend.ts';
 import { nodeBackend } from '../engine/onnxruntime-node.ts';
 import { webBackend } from '../engine/onnxruntime-web.ts';
+import type { ImageTensorizer } from '../engine/image-input.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
-import type { ImageTensorizer } from '../engine/local-instance.ts';
 import { unavailable } from '../core/errors.ts';
 import type { ModelInstance } from '../core/instance.ts';
 import { type FromWorker, type LoadSpec, type ToWorker, type WorkerSettings, toWire } from './messages.ts';
@@ -60,7 +60,9 @@ async function load(m: LoadSpec & { reqId: number }): Promise<void> {
   try {
     const loaded = await p;
     models.set(m.key, { instances: loaded.instances });
-    post({ type: 'loaded', reqId: m.reqId, inputs: loaded.inputs, outputs: loaded.outputs, notes: loaded.notes });
+    // The config as served, when loading changed it, with the caller's instance_group back.
+    const served = loaded.config ? { ...loaded.config, instance_group: m.config.instance_group } : undefined;
+    post({ type: 'loaded', reqId: m.reqId, inputs: loaded.inputs, outputs: loaded.outputs, config: served, notes: loaded.notes, warnings: loaded.warnings });
   } finally {
     loading.delete(m.key);
   }

@@ -17,7 +17,8 @@ import type { TensorMetadata } from '../core/inference.ts';
 import type { ExecutionBatchResult, ExecutionItem, ModelInstance } from '../core/instance.ts';
 import type { LoadedModel, ModelLoader } from '../core/loader.ts';
 import type { ModelConfig } from '../core/model-config.ts';
-import { instanceCount } from '../engine/local-loader.ts';
+import { instanceCount } from '../engine/onnx-loader.ts';
+import { platformOf } from '../engine/platforms.ts';
 import type { WorkerPool } from './pool.ts';
 
 export interface WorkerLoaderOptions {
@@ -98,12 +99,16 @@ export class WorkerLoader implements ModelLoader {
         : []));
       throw failed.reason;
     }
-    const io = (settled[0] as PromiseFulfilledResult<{ io: { inputs: TensorMetadata[]; outputs: TensorMetadata[]; notes?: string[] } }>).value.io;
+    const io = (settled[0] as PromiseFulfilledResult<{ io: Omit<LoadedModel, 'instances'> }>).value.io;
     for (const s of slots) this.placed[s]++;
     const depth = Math.max(1, this.opts.pipelineDepth ?? 2);
     const sessions: Session[] = slots.map((slot, i) => ({ slot, index: local[i], proxies: depth }));
     const instances = Array.from({ length: depth }, () => sessions.map((s) =>
       new RemoteInstance(this.pool, s, key, () => { this.placed[s.slot]--; }))).flat();
-    return { instances, inputs: io.inputs, outputs: io.outputs, notes: io.notes };
+    return { instances, inputs: io.inputs, outputs: io.outputs, config: io.config, notes: io.notes, warnings: io.warnings };
+  }
+
+  modelFile(config: ModelConfig): string | undefined {
+    return platformOf(config).modelFile;
   }
 }

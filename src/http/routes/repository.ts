@@ -33,7 +33,7 @@ function tritonStats(name: string, version: string, s: ModelStats) {
       success: dur(s.success), fail: dur(s.fail), queue: dur(s.queue),
       compute_input: dur(s.computeInput), compute_infer: dur(s.computeInfer), compute_output: dur(s.computeOutput),
     },
-    batch_stats: [...s.batchSizes].sort(([a], [b]) => a - b).map(([batch_size, count]) => ({ batch_size, compute_infer: { count, ns: 0 } })),
+    batch_stats: [...s.batchSizes].sort(([a], [b]) => a - b).map(([batch_size, d]) => ({ batch_size, compute_infer: dur(d) })),
   };
 }
 

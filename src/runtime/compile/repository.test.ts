@@ -18,17 +18,17 @@ test('lists models by config, versions by weights', async () => {
   const r = new BuiltInRepository(files);
   expect(r.empty).toBe(false);
   expect(await r.list()).toEqual(['a', 'b']);
-  expect((await r.listVersions('b')).sort()).toEqual(['1', '3']);
-  expect(await r.listVersions('a')).toEqual([]);
+  expect((await r.listVersions('b', 'model.onnx')).sort()).toEqual(['1', '3']);
+  expect(await r.listVersions('a', 'model.onnx')).toEqual([]);
   expect((await r.readConfig('b')).text).toBe('{"name":"b"}');
 });
 
 test('hands out copies of the weights, and names what is missing', async () => {
   const r = new BuiltInRepository(files);
-  const m = await r.readModel('b', '1');
+  const m = await r.readModel('b', '1', 'model.onnx');
   expect([...m.bytes]).toEqual([1, 2, 3]);
   m.bytes[0] = 99;
-  expect([...(await r.readModel('b', '1')).bytes]).toEqual([1, 2, 3]);
-  await expect(r.readModel('b', '2')).rejects.toThrow('models/b/2/model.onnx (built in): not in this binary');
+  expect([...(await r.readModel('b', '1', 'model.onnx')).bytes]).toEqual([1, 2, 3]);
+  await expect(r.readModel('b', '2', 'model.onnx')).rejects.toThrow('models/b/2/model.onnx (built in): not in this binary');
   expect(new BuiltInRepository(new Map()).empty).toBe(true);
 });

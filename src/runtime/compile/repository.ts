@@ -25,22 +25,28 @@ export class BuiltInRepository implements ModelRepository {
   async readConfig(name: string) {
     const source = `models/${name}/config.json (built in)`;
     const bytes = this.files.get(`models/${name}/config.json`);
+    return { text: bytes ? new TextDecoder().decode(bytes) : undefined, source };
+  }
+
+  async readAsset(name: string, path: string) {
+    const source = `models/${name}/${path} (built in)`;
+    const bytes = this.files.get(`models/${name}/${path}`);
     if (!bytes) throw new Error(`${source}: not in this binary`);
-    return { text: new TextDecoder().decode(bytes), source };
+    return { bytes: bytes.slice(), source };
   }
 
-  async listVersions(name: string): Promise<string[]> {
-    const out: string[] = [];
+  async listVersions(name: string, file: string | undefined): Promise<string[]> {
+    const out = new Set<string>();
     for (const p of this.files.keys()) {
-      const m = /^models\/([^/]+)\/([0-9]+)\/model\.onnx$/.exec(p);
-      if (m && m[1] === name) out.push(m[2]!);
+      const m = /^models\/([^/]+)\/([0-9]+)\/(.+)$/.exec(p);
+      if (m && m[1] === name && (file === undefined || m[3] === file)) out.add(m[2]!);
     }
-    return out;
+    return [...out];
   }
 
-  async readModel(name: string, version: string) {
-    const source = `models/${name}/${version}/model.onnx (built in)`;
-    const bytes = this.files.get(`models/${name}/${version}/model.onnx`);
+  async readModel(name: string, version: string, file: string) {
+    const source = `models/${name}/${version}/${file} (built in)`;
+    const bytes = this.files.get(`models/${name}/${version}/${file}`);
     if (!bytes) throw new Error(`${source}: not in this binary`);
     // A copy: a loader may transfer the buffer to a worker, and the next load needs it again.
     return { bytes: bytes.slice(), source };

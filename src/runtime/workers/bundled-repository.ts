@@ -29,12 +29,12 @@ export class BundledRepository implements ModelRepository {
     return { text: JSON.stringify(this.get(name).config), source: `bundled ${name}/config.json` };
   }
 
-  async listVersions(name: string): Promise<string[]> {
+  async listVersions(name: string, _file: string | undefined): Promise<string[]> {
     return [...this.get(name).versions];
   }
 
-  async readModel(name: string, version: string) {
-    const source = `${name}/${version}/model.onnx`;
+  async readModel(name: string, version: string, file: string) {
+    const source = `${name}/${version}/${file}`;
     if (!this.get(name).versions.includes(version)) throw new Error(`${source}: not in the bundle`);
     return { bytes: await this.readWeights(name, version), source };
   }
