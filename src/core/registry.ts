@@ -293,9 +293,10 @@ export class ModelRegistry {
         const error = await this.loadVersion(model, v, config, file);
         if (error) failed.push(versions.length > 1 ? `version ${v}: ${error}` : error);
       }
-      // Versions the policy no longer selects stop serving once the new ones are in.
+      // Versions the policy no longer selects stop serving once the new ones are in; while a
+      // selected version failed, the ones it would replace keep serving.
       for (const [v, sv] of model.versions) {
-        if (!versions.includes(v)) {
+        if (!versions.includes(v) && (failed.length === 0 || sv.state !== 'READY')) {
           model.versions.delete(v);
           await this.retire(name, sv);
         }
@@ -402,7 +403,7 @@ export class ModelRegistry {
     const last: string[] = [];
     const first: string[] = [];
     for (const n of names) {
-      const file = await this.readConfig(n).then((c) => this.loader.modelFile!(c), () => 'model.onnx');
+      const file = await this.readConfig(n).then((c) => this.loader.modelFile!(c)).catch(() => 'model.onnx');
       (file === undefined ? last : first).push(n);
     }
     return [...first, ...last];

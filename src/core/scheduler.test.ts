@@ -110,4 +110,62 @@ describe('Scheduler', () => {
     await p;
     await drained;
   });
+
+  test('statistics count successful inferences only; failures and refusals are failures', async () => {
+    const failing: ModelInstance = {
+      async execute(items) {
+        return { results: items.map(() => ({ error: { code: 'UNPROCESSABLE', message: 'corrupt image' } })), timing: { inputUs: 5, inferUs: 0, outputUs: 0 } };
+      },
+      async dispose() {},
+    };
+    const s = new Scheduler([failing], opts());
+    await s.enqueue(item(1), 1).catch(() => {});
+    expect(s.stats.fail.count).toBe(1);
+    expect(s.stats.inferenceCount).toBe(0);
+    expect(s.stats.executionCount).toBe(0);
+    expect(s.stats.batchSizes.size).toBe(0);
+    s.recordFailure();
+    expect(s.stats.fail.count).toBe(2);
+  });
+
+  test('a timeout too long for a timer is no timeout, not an instant expiry', async () => {
+    const inst = new GatedInstance();
+    const s = new Scheduler([inst], opts());
+    const first = s.enqueue(item(1), 1, { timeoutUs: 2_147_483_648_000 });
+    const second = s.enqueue(item(2), 1, { timeoutUs: 2_147_483_648_000 });
+    await Bun.sleep(20);
+    inst.release();
+    await Bun.sleep(1);
+    inst.release();
+    expect(((await first).outputs[0].data as Int32Array)[0]).toBe(1);
+    expect(((await second).outputs[0].data as Int32Array)[0]).toBe(2);
+  });
+
+  test('a request whose expected wait exceeds the budget is refused at once with Retry-After', async () => {
+    /** Finishes each execution after `ms`. */
+    const slow = (ms: number): ModelInstance => ({
+      execute: (items) => new Promise((r) => setTimeout(() => r({ results: items.map((it) => ({ outputs: it.inputs })), timing: { inputUs: 0, inferUs: 0, outputUs: 0 } }), ms)),
+      async dispose() {},
+    });
+    const s = new Scheduler([slow(20)], opts({ maxQueueSize: 1000, maxQueueWaitMs: 150 }));
+    const accepted: Promise<unknown>[] = [];
+    let refused: { code: string; retryAfter?: number; message: string } | undefined;
+    for (let i = 0; i < 40 && !refused; i++) {
+      try {
+        s.admit();
+        accepted.push(s.enqueue(item(i), 1));
+      } catch (e) {
+        refused = e as typeof refused;
+      }
+      if (i === 5) await Bun.sleep(90); // let a few complete: the scheduler measures its pace
+    }
+    expect(refused?.code).toBe('UNAVAILABLE');
+    expect(refused?.retryAfter).toBeGreaterThanOrEqual(1);
+    expect(refused?.message).toMatch(/would wait ~\d+ ms .* over the 150 ms budget/);
+    // Refused while the expected wait was over budget: well short of the 40 offered.
+    expect(accepted.length).toBeLessThan(30);
+    await Promise.all(accepted);
+    // Idle again: admitted at once.
+    expect(() => s.admit()).not.toThrow();
+  });
 });
