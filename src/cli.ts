@@ -1,5 +1,5 @@
 #!/usr/bin/env bun
-// edgeserve's command line: serve | pull | bench. Flags override the environment variables
+// edgeserve's command line: serve | pull | bench | keys. Flags override the environment variables
 // listed in the README's config reference.
 
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ Usage:
   edgeserve serve [options]     serve the model repository over HTTP (pulls missing weights first)
   edgeserve pull [model...]     download and sha256-check model weights (all models by default)
   edgeserve bench [options]     measure the face detector in-process and over HTTP (see README)
+  edgeserve keys create|list|revoke   API keys with scopes and tenants (edgeserve keys --help)
   edgeserve --help              this text
 
 Options (each also settable by the environment variable shown):
@@ -24,6 +25,11 @@ ${Object.entries(ENV_NAMES).map(([env, field]) => {
 const flagNames = Object.values(ENV_NAMES).map((f) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
 
 async function main(argv: string[]): Promise<number> {
+  // keys has its own flags (--scopes, --tenant, --expires): runtime/keys-cli.ts.
+  if (argv[0] === 'keys') {
+    const { runKeys } = await import('./runtime/keys-cli.ts');
+    return runKeys(argv.slice(1), process.env);
+  }
   // bench has its own flags (--duration, --phases, …): it parses them itself.
   if (argv[0] === 'bench') {
     const { runBench } = await import('./bench/bench.ts');

@@ -2,6 +2,8 @@
 // flags. The README's config reference lists exactly these.
 
 import { z } from 'zod';
+import { AddressSet } from '../auth/address.ts';
+import { SCOPES, isScope } from '../auth/scopes.ts';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -14,6 +16,18 @@ const list = (check: (item: string) => string | undefined) => z.string().default
   }
   return items;
 });
+const checkAddresses = (a: string) => {
+  try {
+    new AddressSet([a]);
+    return undefined;
+  } catch {
+    return 'not an IP address or CIDR range';
+  }
+};
+const checkOrigins = (o: string) => (o === '*' || /^https?:\/\/[^/\s]+$/.test(o) ? undefined : 'must be * or scheme://host[:port] with no path');
+function checkScopeRates(v: string): boolean {
+  return v.trim() === '' || v.split(',').every((p) => /^\s*[a-z:]+\s*=\s*[0-9]+(\.[0-9]+)?\s*$/.test(p) && isScope(p.split('=')[0].trim()));
+}
 
 export const ServerConfig = z.object({
   port: int(0).max(65535).default(8000).describe('PORT: TCP port'),
@@ -34,6 +48,23 @@ export const ServerConfig = z.object({
   idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds before an idle connection is closed'),
   pull: z.coerce.boolean().default(true).describe('PULL: pull missing model weights at start'),
   logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL'),
+  // Security (src/auth; README "Security").
+  auth: z.enum(['auto', 'required']).default('auto').describe('AUTH: auto = keys where the scope table says once keys exist (none: admin and gallery writes loopback-only); required = a key on every route but health and docs'),
+  apiKeysFile: z.string().min(1).optional().describe('API_KEYS_FILE: API key store (hashes only; default edgeserve-keys.json beside the model repository)'),
+  trustProxy: list(checkAddresses).describe('TRUST_PROXY: reverse proxies (IPs, CIDRs, comma-separated) whose PROXY_HEADER gives the client address'),
+  proxyHeader: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for').describe('PROXY_HEADER: the header the proxies in TRUST_PROXY write'),
+  corsOrigins: list(checkOrigins).describe('CORS_ORIGINS: origins allowed to call from a browser (comma-separated, * = any; off when empty)'),
+  jwtSecret: z.string().min(1).optional().describe('JWT_SECRET: HS256 secret (≥ 32 bytes) for JWT bearer tokens'),
+  jwtJwksUrl: z.string().min(1).optional().describe("JWT_JWKS_URL: the identity provider's JWKS URL for JWT bearer tokens"),
+  jwtJwksFile: z.string().min(1).optional().describe('JWT_JWKS_FILE: a JWKS file for JWT bearer tokens'),
+  jwtIssuer: z.string().min(1).optional().describe('JWT_ISSUER: required iss of JWTs'),
+  jwtAudience: z.string().min(1).optional().describe('JWT_AUDIENCE: required aud of JWTs'),
+  jwtScopesClaim: z.string().min(1).default('scope').describe('JWT_SCOPES_CLAIM: claim holding the scopes (space-separated string or array)'),
+  jwtTenantClaim: z.string().min(1).default('tenant').describe('JWT_TENANT_CLAIM: claim holding the tenant'),
+  rateLimitRps: z.coerce.number().min(0).default(0).describe('RATE_LIMIT_RPS: requests/s per key (per address without one), every scope; 0 = no limit'),
+  rateLimitBurst: int(0).default(0).describe('RATE_LIMIT_BURST: bucket size for the rate limits (0 = the rate, at least 1)'),
+  rateLimitScopes: z.string().default('').refine(checkScopeRates, { message: `must be scope=requests/s pairs, e.g. infer=20,admin=1 (scopes: ${SCOPES.join(', ')})` }).describe('RATE_LIMIT_SCOPES: per-scope rates overriding RATE_LIMIT_RPS, e.g. infer=20,admin=1'),
+  rateLimitAuthFailures: int(1).default(30).describe('RATE_LIMIT_AUTH_FAILURES: wrong credentials per address per minute before 429'),
   // gRPC (src/runtime/grpc-server.ts): its own HTTP/2 port, since Bun.serve sends no trailers.
   grpcPort: z.union([z.literal('off'), int(0).max(65535)], { error: 'must be a port number (0 = any free port) or off' }).default(8001)
     .describe('GRPC_PORT: gRPC port (KServe v2 GRPCInferenceService, HTTP/2); off = no gRPC'),
@@ -49,6 +80,10 @@ const ENV: Record<string, keyof ServerConfig> = {
   MAX_BODY_BYTES: 'maxBodyBytes', MAX_IMAGE_PIXELS: 'maxImagePixels', IDLE_TIMEOUT_S: 'idleTimeoutS',
   PULL: 'pull', LOG_LEVEL: 'logLevel', MAX_QUEUE_WAIT_MS: 'maxQueueWaitMs',
   MODEL_CONTROL_MODE: 'modelControlMode', LOAD_MODEL: 'loadModel', REPOSITORY_POLL_SECS: 'repositoryPollSecs',
+  AUTH: 'auth', API_KEYS_FILE: 'apiKeysFile', TRUST_PROXY: 'trustProxy', PROXY_HEADER: 'proxyHeader', CORS_ORIGINS: 'corsOrigins',
+  JWT_SECRET: 'jwtSecret', JWT_JWKS_URL: 'jwtJwksUrl', JWT_JWKS_FILE: 'jwtJwksFile', JWT_ISSUER: 'jwtIssuer', JWT_AUDIENCE: 'jwtAudience',
+  JWT_SCOPES_CLAIM: 'jwtScopesClaim', JWT_TENANT_CLAIM: 'jwtTenantClaim', RATE_LIMIT_RPS: 'rateLimitRps', RATE_LIMIT_BURST: 'rateLimitBurst',
+  RATE_LIMIT_SCOPES: 'rateLimitScopes', RATE_LIMIT_AUTH_FAILURES: 'rateLimitAuthFailures',
   GRPC_PORT: 'grpcPort', GRPC_TLS_CERT: 'grpcTlsCert', GRPC_TLS_KEY: 'grpcTlsKey', GRPC_MAX_MESSAGE_BYTES: 'grpcMaxMessageBytes',
 };
 

@@ -5,6 +5,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { DataPlane } from '../core/dataplane.ts';
 import { invalid } from '../core/errors.ts';
 import { formatIssues } from '../protocol/schema-errors.ts';
+import { type Authorizer } from '../auth/authorizer.ts';
+import { authMiddleware, corsMiddleware, inProcessAuthorizer, withSecurity } from './auth.ts';
 import { type DocsAssets, mountDocs } from './docs.ts';
 import { type Log, errorResponse } from './errors.ts';
 import { mountKServe } from './routes/kserve.ts';
@@ -18,6 +20,12 @@ export interface AppOptions {
   log: Log;
   /** Extra route groups (face tasks, image routes, demo page) mounted by the composition root. */
   mount?: Array<(app: OpenAPIHono, dataPlane: DataPlane) => void>;
+  /**
+   * Who may call what (src/auth) and the CORS allowlist. Every server root passes one built from
+   * its settings (runtime/auth-store.ts); absent only in-process (tests, embedding): no keys, and
+   * a request without a client address counts as loopback.
+   */
+  auth?: { authorizer: Authorizer; corsOrigins?: readonly string[] };
 }
 
 export function createApp(o: AppOptions): OpenAPIHono {
@@ -29,12 +37,16 @@ export function createApp(o: AppOptions): OpenAPIHono {
   });
   app.onError((e, c) => errorResponse(e, c, o.log));
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  // Before every route: CORS answers preflights, then auth decides (src/auth/scopes.ts).
+  const auth = o.auth ?? { authorizer: inProcessAuthorizer() };
+  if (auth.corsOrigins?.length) app.use('*', corsMiddleware(auth.corsOrigins));
+  app.use('*', authMiddleware(auth.authorizer));
   mountRepository(app, o.dataPlane);
   mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
   // Before the KServe routes would otherwise match /v2/models/stats as a model named 'stats'.
-  mountSite(app, o.dataPlane);
+  mountSite(app, o.dataPlane, () => auth.authorizer.metrics.render());
   for (const m of o.mount ?? []) m(app, o.dataPlane);
   const { name, version } = o.dataPlane.serverMetadata();
-  mountDocs(app, o.docs, { title: name, version });
+  mountDocs(app, o.docs, { title: name, version }, (doc) => withSecurity(doc, auth.authorizer.o.mode));
   return app;
 }

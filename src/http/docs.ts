@@ -9,15 +9,16 @@ export interface DocsAssets {
   load(): Promise<{ css: string; js: string }>;
 }
 
-export function mountDocs(app: OpenAPIHono, assets: DocsAssets, info: { title: string; version: string }): void {
-  app.doc31('/openapi.json', {
+/** `annotate`: adds the security schemes and per-route requirements (http/auth.ts). */
+export function mountDocs(app: OpenAPIHono, assets: DocsAssets, info: { title: string; version: string }, annotate: <T>(doc: T) => T = (d) => d): void {
+  app.get('/openapi.json', (c) => c.json(annotate(app.getOpenAPI31Document({
     openapi: '3.1.0',
     info: {
       title: info.title,
       version: info.version,
       description: 'KServe v2 / Open Inference Protocol with Triton extensions, plus image and face routes.',
     },
-  });
+  }))));
   // The UI asks for `${baseUrl}/swagger-ui-dist/…`; both files are cached after the first load.
   app.get('/docs', swaggerUI({ url: '/openapi.json', baseUrl: '/docs/assets', title: 'edgeserve API' }));
   let cached: Promise<{ css: string; js: string }> | undefined;

@@ -12,6 +12,7 @@
 // a new one started instead.
 
 import type { ServerConfig } from '../config/server-config.ts';
+import type { RequestEnv } from '../http/auth.ts';
 import { type Logger, createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
@@ -61,11 +62,11 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   if (o.pull ?? cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = await makeParts(cfg, log);
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth);
   const server = Bun.serve({
     port: cfg.port,
     hostname: cfg.host,
-    fetch: app.fetch,
+    fetch: withPeer(app),
     // Our own reader answers 413 with a JSON error; this is Bun's hard stop just above it.
     maxRequestBodySize: cfg.maxBodyBytes + 1024 * 1024,
     idleTimeout: cfg.idleTimeoutS,
@@ -89,10 +90,15 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   return state.running;
 }
 
+/** The app's fetch, told the socket peer's address (auth: loopback, rate limits, proxies). */
+function withPeer(app: { fetch: (req: Request, env: RequestEnv) => Response | Promise<Response> }) {
+  return (req: Request, server: Bun.Server<undefined>) => app.fetch(req, { clientAddress: server.requestIP(req)?.address });
+}
+
 /** A `bun --hot` re-run: same listener, pool and models; a new app from the new modules. */
 function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logger): RunningServer {
-  const app = createServerApp(cfg, s.stack.dataPlane, parts, log);
-  s.server.reload({ fetch: app.fetch });
+  const app = createServerApp(cfg, s.stack.dataPlane, parts, log, s.stack.auth);
+  s.server.reload({ fetch: withPeer(app) });
   s.reloads++;
   // Every dependency was re-evaluated: the old module graph is garbage now. Collecting it at once
   // keeps RSS flat across reloads (without this it grew ~3 MB per reload until a GC came).

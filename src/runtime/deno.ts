@@ -26,7 +26,7 @@ interface DenoHttpServer {
   readonly finished: Promise<void>;
 }
 interface DenoApi {
-  serve(o: { port: number; hostname: string; onListen?: () => void }, handler: (req: Request) => Response | Promise<Response>): DenoHttpServer;
+  serve(o: { port: number; hostname: string; onListen?: () => void }, handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>): DenoHttpServer;
   permissions: { querySync(d: { name: 'ffi'; path?: string }): { state: 'granted' | 'prompt' | 'denied' } };
 }
 const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -72,10 +72,11 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = await denoParts(cfg);
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth);
   // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
   // onListen replaces Deno's own "Listening on" line with our log line below.
-  const server = deno.serve({ port: cfg.port, hostname: cfg.host, onListen: () => {} }, app.fetch);
+  // The socket peer's address goes to auth (loopback rule, rate limits, TRUST_PROXY).
+  const server = deno.serve({ port: cfg.port, hostname: cfg.host, onListen: () => {} }, (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }));
   const url = localUrl(cfg.host, server.addr.port);
   await announceAndLoad(stack, log, { server: 'edgeserve (Deno)', url, models: cfg.models });
   // shutdown() stops accepting and waits for the responses in flight; the stack drains queues.

@@ -7,6 +7,7 @@
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { Readable } from 'node:stream';
 import type { ServerConfig } from '../config/server-config.ts';
+import type { RequestEnv } from '../http/auth.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
@@ -14,7 +15,7 @@ import { type RunningServer, type StackParts, announceAndLoad, createServerApp, 
 
 export { exitOnSignals } from './signals.ts';
 
-type Fetch = (req: Request) => Response | Promise<Response>;
+type Fetch = (req: Request, env: RequestEnv) => Response | Promise<Response>;
 
 export function nodeParts(cfg: ServerConfig): Promise<StackParts> {
   // Bundled beside this file as workers/worker-entry.js (scripts/build-node.sh).
@@ -26,7 +27,7 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = await nodeParts(cfg);
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth);
   const server = createServer((req, res) => void handle(app.fetch as Fetch, req, res, log));
   server.keepAliveTimeout = cfg.idleTimeoutS * 1000;
   await new Promise<void>((resolve, reject) => {
@@ -67,7 +68,8 @@ async function handle(fetch: Fetch, req: IncomingMessage, res: ServerResponse, l
       // Required by Node's fetch for a streamed request body.
       ...(hasBody ? { duplex: 'half' } : {}),
     } as RequestInit);
-    const response = await fetch(request);
+    // The socket peer's address: auth's loopback rule, rate limits and TRUST_PROXY read it.
+    const response = await fetch(request, { clientAddress: req.socket.remoteAddress });
     res.statusCode = response.status;
     // Set-Cookie is the one header that must not be folded; this server sends none.
     response.headers.forEach((v, k) => res.setHeader(k, v));

@@ -19,6 +19,7 @@ import { FaceService } from '../tasks/faces/service.ts';
 import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
 import { WorkerLoader } from '../workers/worker-loader.ts';
 import { assembleApp, assembleCore } from './assemble.ts';
+import { type ServerAuth, createServerAuth } from './auth-store.ts';
 import { type GrpcListener, startGrpcServer } from './grpc-server.ts';
 import type { Logger } from './log.ts';
 
@@ -88,6 +89,8 @@ export interface Stack {
   /** One line for the start-up log: engine, workers, threads. */
   describe: string;
   pool?: WorkerPool;
+  /** Who may call what: the key store and the Authorizer (REST middleware and gRPC both ask it). */
+  auth: ServerAuth;
   /** Starts the gRPC listener (GRPC_PORT, unless `off`); stopped by shutdown(). */
   listenGrpc(): Promise<GrpcListener | undefined>;
   /** Stop answering ready, drain queues, free sessions, end the workers. Idempotent. */
@@ -96,6 +99,8 @@ export interface Stack {
 
 /** The long-lived part: loader (and pool), registry, DataPlane. */
 export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'repository' | 'engines'>, log: Logger): Stack {
+  // First: a broken key store fails the start before any worker is spawned.
+  const auth = createServerAuth(cfg, log);
   const cores = availableParallelism();
   const engine = parts.engines.engine ?? cfg.engine;
   const workers = parts.engines.workers ? (cfg.workers ?? cores) : 0;
@@ -131,6 +136,7 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
     load,
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
     pool,
+    auth,
     listenGrpc: async () => {
       if (cfg.grpcPort === 'off' || grpc) return grpc;
       grpc = await startGrpcServer(dataPlane, {
@@ -145,6 +151,7 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       await dataPlane.shutdown();
       await grpc?.close();
       await pool?.dispose();
+      auth.close();
     })()),
   };
 }
@@ -153,9 +160,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
  * The Hono app over a DataPlane, with the face routes. Cheap: a `bun --hot` reload calls the
  * freshly evaluated copy of this function so edited routes take effect.
  */
-export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger): OpenAPIHono {
+export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth): OpenAPIHono {
   const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
-  return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount });
+  return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount, auth });
 }
 
 /** A model asked for an engine this runtime cannot load: its load fails with the reason. */

@@ -21,6 +21,8 @@ import png from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module';
 import webp from '@jsquash/webp/codec/dec/webp_dec.wasm';
 import jpegTurbo from '@cwasm/jpeg-turbo/jpeg-turbo.wasm';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { KeyTable, parseKeyFile } from '../auth/keys.ts';
+import { authorizerFromConfig, describeAuth } from '../auth/settings.ts';
 import { loadServerConfig } from '../config/server-config.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
 import { mountFaces } from '../http/routes/faces.ts';
@@ -70,6 +72,10 @@ function createServer(env: Env): Server {
     intraOpThreads: 1,
     tensorizer: createImageTensorizer(withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo), { maxPixels: cfg.maxImagePixels }),
   });
+  // Hashed keys from the API_KEYS secret (fixed per deployment: `wrangler secret put` redeploys).
+  const keys = new KeyTable(env.API_KEYS ? parseKeyFile(env.API_KEYS, 'the API_KEYS secret') : []);
+  const authorizer = authorizerFromConfig(cfg, keys);
+  log('info', describeAuth(authorizer, 'the API_KEYS secret'));
   const { app, load } = assemble({
     repository: new BundledRepository(WORKER_MODELS, assetWeights(env.ASSETS)),
     loader,
@@ -79,6 +85,7 @@ function createServer(env: Env): Server {
     maxQueueSize: cfg.maxQueueSize,
     defaultInstances: 1,
     mount: [(app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes })],
+    auth: { authorizer, corsOrigins: cfg.corsOrigins },
   });
   const s: Server = { app, loaded: false, loading: Promise.resolve() };
   const t0 = Date.now();
@@ -123,6 +130,7 @@ export default {
         }
       }
     }
-    return s.app.fetch(request, env);
+    // Cloudflare sets CF-Connecting-IP itself (a client cannot): the client's address.
+    return s.app.fetch(request, { ...env, clientAddress: request.headers.get('cf-connecting-ip') ?? undefined });
   },
 };

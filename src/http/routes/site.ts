@@ -5,13 +5,14 @@ import type { DataPlane } from '../../core/dataplane.ts';
 import { renderPrometheus } from '../../observability/prometheus.ts';
 import { DEMO_HTML } from '../demo-page.ts';
 
-export function mountSite(app: OpenAPIHono, dp: DataPlane): void {
+/** `extra`: more Prometheus lines appended (auth counters, src/auth/metrics.ts). */
+export function mountSite(app: OpenAPIHono, dp: DataPlane, extra?: () => string): void {
   app.get('/', (c) => c.html(DEMO_HTML));
   app.openapi(createRoute({
     method: 'get', path: '/metrics', tags: ['Metrics'], summary: "Prometheus metrics (Triton's names and labels)",
     responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format 0.0.4' } },
   }), (c) => {
     c.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
-    return c.text(renderPrometheus(dp.modelStats('')), 200);
+    return c.text(renderPrometheus(dp.modelStats('')) + (extra?.() ?? ''), 200);
   });
 }

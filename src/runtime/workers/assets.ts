@@ -19,6 +19,8 @@ export interface Env {
   /** Optional overrides from [vars] or secrets. */
   LOG_LEVEL?: string;
   MAX_BODY_BYTES?: string;
+  /** Secret: the API key store's JSON (hashes only), as `edgeserve keys create` writes it. */
+  API_KEYS?: string;
 }
 
 // The binding resolves paths only; the host is never contacted.
