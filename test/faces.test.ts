@@ -179,6 +179,152 @@ describe('POST /v1/faces/embed and /v1/faces/verify', () => {
   });
 });
 
+describe('options are strict: empty, malformed, repeated, misplaced or unknown → 400 (issue 10 items 1, 3)', () => {
+  const pair = (extra: Record<string, string> = {}) => form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }, extra);
+  const verify = (body: BodyInit, query = '', headers: Record<string, string> = {}) => app.request(`/v1/faces/verify${query}`, { method: 'POST', body, headers });
+  async function refused(r: Response | Promise<Response>, error: string) {
+    const res = await r;
+    expect({ status: res.status, error: (await res.json()).error }).toEqual({ status: 400, error });
+  }
+
+  test('astronaut vs camera: no match by default; an empty threshold is a 400, not a false accept at 0', async () => {
+    const j = await (await verify(pair())).json();
+    expect(j).toMatchObject({ match: false, threshold: 0.5 });
+    expect(j.similarity).toBeLessThan(0.3);
+    await refused(verify(pair(), '?threshold='), "threshold: expected a number between 0 and 1, got ''");
+    await refused(verify(pair(), '?threshold'), "threshold: expected a number between 0 and 1, got ''");
+    await refused(verify(pair({ threshold: '' })), "threshold: expected a number between 0 and 1, got '' (form field)");
+    const b64 = (f: string) => Buffer.from(fx(f)).toString('base64');
+    await refused(verify(JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('camera.png'), threshold: '' }), '', { 'content-type': 'application/json' }), "threshold: expected a number between 0 and 1, got '' (JSON field)");
+    await refused(verify(JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('camera.png'), threshold: null }), '', { 'content-type': 'application/json' }), 'threshold: expected a number between 0 and 1, got null (JSON field)');
+  });
+
+  test('an empty score_threshold is a 400, not ~50 junk boxes', async () => {
+    await refused(detect(form({ image: fx('astronaut.jpg') }), {}, '?score_threshold='), "score_threshold: expected a number between 0 and 1, got ''");
+    await refused(detect(form({ image: fx('astronaut.jpg') }, { score_threshold: '' })), "score_threshold: expected a number between 0 and 1, got '' (form field)");
+  });
+
+  test('the message quotes what was received (out of range, not a number, repeated)', async () => {
+    const img = () => form({ image: fx('astronaut.jpg') });
+    await refused(detect(img(), {}, '?score_threshold=2'), "score_threshold: expected a number between 0 and 1, got '2'");
+    await refused(detect(img(), {}, '?score_threshold=abc'), "score_threshold: expected a number between 0 and 1, got 'abc'");
+    await refused(detect(img(), {}, '?score_threshold=0.5&score_threshold=0.6'), "score_threshold: given 2 times (query '0.5', query '0.6'): give each option once, in the query or in the body");
+    await refused(detect(img(), {}, '?max_faces=2.5'), "max_faces: expected an integer between 1 and 1000, got '2.5'");
+    await refused(detect(img(), {}, '?render=jpg'), "render: expected 'png', got 'jpg'");
+    await refused(detect(img(), {}, '?render=png&render=png'), "render: given 2 times (query 'png', query 'png'): give each option once, in the query or in the body");
+    const embed = (q: string) => app.request(`/v1/faces/embed${q}`, { method: 'POST', body: img() });
+    await refused(embed('?box=1,2,3'), 'box: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got \'1,2,3\'');
+    await refused(embed('?box=abc'), 'box: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got \'abc\'');
+    await refused(embed('?box=300,60,120,280'), `box: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got '300,60,120,280'`);
+    await refused(embed('?box=1,1,5,5&box=1,1,6,6'), "box: given 2 times (query '1,1,5,5', query '1,1,6,6'): give each option once, in the query or in the body");
+  });
+
+  test('one place per option: query and form, or twice in a JSON body, is a 400', async () => {
+    await refused(verify(pair({ threshold: '0.3' }), '?threshold=0.3'), "threshold: given 2 times (query '0.3', form field '0.3'): give each option once, in the query or in the body");
+    await refused(verify(pair({ threshold: '0.1' }), '?threshold=0.9'), "threshold: given 2 times (query '0.9', form field '0.1'): give each option once, in the query or in the body");
+    const b64 = (f: string) => Buffer.from(fx(f)).toString('base64');
+    const dup = `{"image1":"${b64('astronaut.jpg')}","image2":"${b64('camera.png')}","threshold":0.1,"threshold":0.9}`;
+    await refused(verify(dup, '', { 'content-type': 'application/json' }), 'threshold: given 2 times (JSON field 0.1, JSON field 0.9): give each option once, in the query or in the body');
+    const j = await (await verify(pair({ threshold: '0.1' }))).json(); // once, in the form: honoured
+    expect(j).toMatchObject({ threshold: 0.1, match: true });
+  });
+
+  test('an unknown option (a typo) is a 400, not the default', async () => {
+    await refused(verify(pair(), '?treshold=0.9'), "unknown option 'treshold' (query, got '0.9'): this route takes threshold");
+    await refused(verify(pair({ treshold: '0.9' })), "unknown option 'treshold' (form field, got '0.9'): this route takes threshold");
+    await refused(detect(form({ image: fx('astronaut.jpg') }), {}, '?max_face=3'), "unknown option 'max_face' (query, got '3'): this route takes score_threshold, iou_threshold, max_faces, render");
+    const r = await app.request('/v1/faces/embed', { method: 'POST', body: form({ image: fx('astronaut.jpg'), other: fx('camera.png') }) });
+    await refused(r, "unexpected multipart file field 'other' (filename 'other.bin'): this route takes the image 'image'");
+    const twice = new FormData();
+    twice.append('image', new Blob([fx('astronaut.jpg')]), 'a.jpg');
+    twice.append('image', new Blob([fx('camera.png')]), 'b.png');
+    await refused(detect(twice), "multipart field 'image' given more than once: send one image per field");
+  });
+
+  test('a trailing slash is served; a wrong method is 405 with Allow (item 9)', async () => {
+    const r = await detect(form({ image: fx('astronaut.jpg') }), {}, '/');
+    expect(r.status).toBe(200);
+    expect((await r.json()).faces).toHaveLength(1);
+    const g = await app.request('/v1/faces/verify');
+    expect(g.status).toBe(405);
+    expect(g.headers.get('allow')).toBe('POST');
+    expect(await g.json()).toEqual({ error: 'method GET is not allowed on /v1/faces/verify: use POST' });
+  });
+});
+
+describe('invalid base64 is a 400 naming the field, never a 500 (item 21)', () => {
+  const json = (body: unknown, route = 'detect') => app.request(`/v1/faces/${route}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  test('lengths of 4k+1, bad characters, bad padding', async () => {
+    const cases: Array<[string, string]> = [
+      ['a', "JSON field 'image' is not valid base64 (1 character: a length of 4k+1 cannot be base64), got 'a'"],
+      ['QUJD'.repeat(1024) + 'Q', "JSON field 'image' is not valid base64 (4097 characters: a length of 4k+1 cannot be base64), got 'QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQ…' (4097 characters)"],
+      ['QUJD!', "JSON field 'image' is not valid base64 (character '!' at position 4), got 'QUJD!'"],
+      ['QU=JD', "JSON field 'image' is not valid base64 (character '=' at position 2), got 'QU=JD'"],
+      ['QUI=A', "JSON field 'image' is not valid base64 (character '=' at position 3), got 'QUI=A'"],
+      ['QU=', "JSON field 'image' is not valid base64 (padding does not complete a group of 4), got 'QU='"],
+      ['-_-_', "JSON field 'image' is not valid base64 (character '-' at position 0), got '-_-_'"],
+      ['====', "JSON field 'image' is not valid base64 (character '=' at position 0), got '===='"],
+    ];
+    for (const [b64, error] of cases) {
+      const r = await json({ image: b64 });
+      expect({ b64: b64.slice(0, 8), status: r.status, error: (await r.json()).error }).toEqual({ b64: b64.slice(0, 8), status: 400, error });
+    }
+    const v = await json({ image1: Buffer.from(fx('astronaut.jpg')).toString('base64'), image2: 'a' }, 'verify');
+    expect(v.status).toBe(400);
+    expect((await v.json()).error).toContain("JSON field 'image2' is not valid base64");
+  });
+
+  test('valid base64 without padding, with whitespace or a data: URL prefix decodes', async () => {
+    const b64 = Buffer.from(fx('astronaut.jpg')).toString('base64');
+    for (const image of [b64.replace(/=+$/, ''), b64.replace(/(.{76})/g, '$1\r\n'), `data:image/jpeg;base64,${b64}`]) {
+      const r = await json({ image });
+      expect(r.status).toBe(200);
+      expect((await r.json()).faces).toHaveLength(1);
+    }
+  });
+});
+
+describe('OpenAPI: face routes first, with real examples (item 16) and options only as query parameters (item 2)', () => {
+  test('tag order puts Faces first; options are query parameters with defaults and no example; bodies hold only the images', async () => {
+    const doc = await (await app.request('/openapi.json')).json();
+    expect(doc.tags[0].name).toBe('Faces');
+    for (const [route, images, options] of [['detect', ['image'], ['score_threshold', 'iou_threshold', 'max_faces', 'render']], ['embed', ['image'], ['box']], ['verify', ['image1', 'image2'], ['threshold']]] as const) {
+      const op = doc.paths[`/v1/faces/${route}`].post;
+      expect(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(options.map((o) => `query:${o}`));
+      expect(JSON.stringify(op.parameters)).not.toContain('example');
+      for (const type of ['multipart/form-data', 'application/json']) expect(Object.keys(op.requestBody.content[type].schema.properties)).toEqual([...images]);
+    }
+    expect(doc.paths['/v1/faces/verify'].post.parameters[0].schema).toMatchObject({ type: 'number', minimum: 0, maximum: 1, default: 0.5 });
+  });
+
+  test('the 200 examples are what the server answers for astronaut.jpg', async () => {
+    const doc = await (await app.request('/openapi.json')).json();
+    const schemas = doc.components.schemas;
+    const detected = await (await detect(form({ image: fx('astronaut.jpg') }))).json();
+    expect(schemas.FaceDetectResponse.example).toEqual(detected);
+    const embedded = await (await app.request('/v1/faces/embed', { method: 'POST', body: form({ image: fx('astronaut.jpg') }) })).json();
+    const ex = schemas.FaceEmbedResponse.example;
+    expect({ box: ex.box, image: ex.image }).toEqual({ box: embedded.box, image: embedded.image });
+    expect(ex.embedding.length).toBeGreaterThan(0);
+    ex.embedding.forEach((v: number, i: number) => expect(Math.abs(v - embedded.embedding[i])).toBeLessThan(1e-4));
+    const verified = await (await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut_exif6.jpg') }) })).json();
+    expect(schemas.FaceVerifyResponse.example).toEqual(verified);
+  });
+
+  test('the error examples are face-route answers, not KServe tensor errors', async () => {
+    const doc = await (await app.request('/openapi.json')).json();
+    const example = (route: string, status: number) => doc.paths[`/v1/faces/${route}`].post.responses[status].content['application/json'].example.error as string;
+    for (const route of ['detect', 'embed', 'verify']) for (const status of [400, 413, 415, 422, 503]) expect(example(route, status)).not.toMatch(/input '|tensor|INPUT0/);
+    const got = async (r: Response | Promise<Response>) => (await (await r).json()).error as string;
+    expect(example('verify', 400)).toBe(await got(app.request('/v1/faces/verify?threshold=', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }) })));
+    expect(example('detect', 415)).toBe(await got(detect('hello', { 'content-type': 'text/plain' })));
+    expect(example('verify', 422)).toBe(await got(app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('hubble_deep_field.jpg') }) })));
+    // The limit differs (the test app's is 8 MiB, the server's default 32 MiB): same message otherwise.
+    const tooLarge = await got(detect(fx('astronaut.jpg'), { 'content-type': 'image/jpeg', 'content-length': '40000000' }));
+    expect(example('detect', 413).replace(/\d{5,}/g, 'N')).toBe(tooLarge.replace(/\d{5,}/g, 'N'));
+  });
+});
+
 describe('images through KServe v2 infer', () => {
   test('face_detect takes an encoded image as a BYTES input (binary extension)', async () => {
     const img = fx('astronaut.jpg');

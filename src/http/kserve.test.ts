@@ -224,6 +224,53 @@ describe('repository and statistics extensions', () => {
   });
 });
 
+describe('repository request bodies are read strictly, never ignored (Triton\'s JSON)', () => {
+  const post = (path: string, body?: string) => app.request(path, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }) });
+  test('index {"ready": true} lists only ready versions; a bad or unknown field → 400', async () => {
+    const all = await (await post('/v2/repository/index', '{}')).json();
+    const ready = await (await post('/v2/repository/index', '{"ready": true}')).json();
+    expect(all.some((m: { name: string }) => m.name === 'broken')).toBe(true);
+    expect(ready.some((m: { name: string }) => m.name === 'broken')).toBe(false);
+    expect(ready.every((m: { state: string }) => m.state === 'READY')).toBe(true);
+    expect(await (await post('/v2/repository/index?ready=true')).json()).toEqual(ready);
+    const bad = async (path: string, body: string | undefined, error: string) => {
+      const r = await post(path, body);
+      expect({ path, body, status: r.status, error: (await r.json()).error }).toEqual({ path, body, status: 400, error });
+    };
+    await bad('/v2/repository/index', '{"ready": 1}', 'ready: expected true or false, got 1 (JSON field)');
+    await bad('/v2/repository/index', '{"redy": true}', "unknown option 'redy' (JSON field, got true): this route takes ready");
+    await bad('/v2/repository/index?ready=', undefined, "ready: expected true or false, got ''");
+    await bad('/v2/repository/index', '{"ready": true, "ready": false}', 'ready: given 2 times (JSON field true, JSON field false): give each option once, in the query or in the body');
+    await bad('/v2/repository/index', '[true]', 'request body must be a JSON object, got [true]');
+    // Triton's config override and model files are not supported: refused, not ignored.
+    await bad('/v2/repository/models/simple/load', '{"parameters": {"config": "{}"}}', 'parameters: expected no parameters: config overrides and model files in the request (Triton\'s "config", "file:…") are not supported; edit models/<name>/ instead, got {"config":"{}"} (JSON field)');
+    await bad('/v2/repository/models/simple/unload', '{"parameters": {"unload_dependents": "yes"}}', "parameters.unload_dependents: expected a boolean, got 'yes' (JSON field)");
+  });
+  test('what Triton\'s clients send is accepted', async () => {
+    expect((await post('/v2/repository/models/simple/unload', '{"parameters": {"unload_dependents": false}}')).status).toBe(200);
+    expect((await post('/v2/repository/models/simple/load', '{}')).status).toBe(200);
+    expect((await post('/v2/repository/models/simple/load', '{"parameters": {}}')).status).toBe(200);
+    expect((await app.request('/v2/models/simple/ready')).status).toBe(200);
+  });
+});
+
+describe('headers and path parameters: the value received is quoted', () => {
+  test('an empty or repeated Inference-Header-Content-Length → 400 quoting it', async () => {
+    for (const [value, got] of [['', "''"], ['12, 12', "'12, 12'"], ['-1', "'-1'"]]) {
+      const r = await app.request('/v2/models/simple/infer', { method: 'POST', body: '{}', headers: { 'Inference-Header-Content-Length': value } });
+      expect(r.status).toBe(400);
+      expect((await r.json()).error).toBe(`header inference-header-content-length: must be a non-negative integer, got ${got}`);
+    }
+  });
+  test('a version that is not a number', async () => {
+    for (const path of ['/v2/models/simple/versions/x1', '/v2/models/simple/versions/x1/stats']) {
+      const r = await app.request(path);
+      expect(r.status).toBe(400);
+      expect((await r.json()).error).toBe("path parameter model_version: must be a number, got 'x1'");
+    }
+  });
+});
+
 describe('compressed requests', () => {
   test('gzip body (as Triton clients may send) is inflated; a gzip bomb gets 413', async () => {
     const body = Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ inputs: [

@@ -1,43 +1,47 @@
 // Face task routes: /v1/faces/detect, /embed, /verify. Each accepts multipart, a raw image body
-// (single-image routes) or JSON with base64; options come from the query string or JSON/form
-// fields. Thin: parsing here, the work in tasks/faces/service.ts.
+// (single-image routes) or JSON with base64. Options are query parameters, or fields of a
+// multipart or JSON body, each in exactly one place (http/params.ts). Thin: parsing here, the
+// work in tasks/faces/service.ts.
 
-import { type OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import { type OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { invalid } from '../../core/errors.ts';
 import {
   DetectOptionsSchema, DetectResponseSchema, EmbedOptionsSchema, EmbedResponseSchema, VerifyOptionsSchema,
   VerifyResponseSchema, imageBodyDoc,
 } from '../../protocol/face-schemas.ts';
 import { ErrorResponseSchema } from '../../protocol/kserve-schemas.ts';
-import { formatIssues } from '../../protocol/schema-errors.ts';
 import type { Face } from '../../tasks/faces/geometry.ts';
 import type { FaceService } from '../../tasks/faces/service.ts';
 import { readImages } from '../image-input.ts';
+import { readOptions, routeWithOptions } from '../params.ts';
 
 /** Draws boxes on the image and encodes PNG; absent on runtimes without a canvas. */
 export type FaceRenderer = (image: Uint8Array, faces: Face[]) => Promise<Uint8Array>;
 
-const err = (d: string) => ({ content: { 'application/json': { schema: ErrorResponseSchema } }, description: d });
+// Error examples are real answers of these routes (test/faces.test.ts checks each one).
+const err = (description: string, example: string) => ({ content: { 'application/json': { schema: ErrorResponseSchema, example: { error: example } } }, description });
+export const FACE_ERROR_EXAMPLES = {
+  400: "threshold: expected a number between 0 and 1, got ''",
+  413: 'request body of 40000000 bytes exceeds the limit of 33554432 bytes',
+  415: "unsupported Content-Type 'text/plain': use multipart/form-data, image/jpeg|png|webp, or application/json",
+  422: 'no face found in image2',
+  503: "model 'face_detect' is not ready",
+} as const;
 const errors = {
-  400: err('Invalid request or options'),
-  413: err('Body or image too large'),
-  415: err('Not a JPEG, PNG or WebP image'),
-  422: err('Corrupt image, or no face found'),
-  503: err('Model not ready or overloaded (Retry-After)'),
+  400: err('Invalid request or options: the message names the option and quotes the value received', FACE_ERROR_EXAMPLES[400]),
+  413: err('Body or image too large', FACE_ERROR_EXAMPLES[413]),
+  415: err('Not a JPEG, PNG or WebP image, or an unsupported Content-Type', FACE_ERROR_EXAMPLES[415]),
+  422: err('Corrupt image, or no face found', FACE_ERROR_EXAMPLES[422]),
+  503: err('Model not ready or overloaded (Retry-After)', FACE_ERROR_EXAMPLES[503]),
 };
 
-function options<T extends z.ZodType>(schema: T, c: Context, extra: Record<string, unknown>): z.infer<T> {
-  const r = schema.safeParse({ ...c.req.query(), ...extra });
-  if (!r.success) throw invalid(formatIssues(r.error.issues, undefined, 'options'));
-  return r.data;
-}
+const OPTIONS_NOTE = 'Options are query parameters; a multipart or JSON body may carry them as fields instead (`-F threshold=0.6`, `{"threshold": 0.6}`), but each option in one place only: a repeated, empty, malformed or unknown option is a 400.';
 
 export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyBytes: number; render?: FaceRenderer }): void {
-  app.openapi(createRoute({
+  routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/detect', tags: ['Faces'], summary: 'Detect faces in an image',
-    description: 'Boxes are in original-image pixels after EXIF orientation, sorted by score. Options may be query parameters or JSON/form fields.',
-    request: { query: DetectOptionsSchema, body: imageBodyDoc(['image'], { score_threshold: { type: 'number' }, iou_threshold: { type: 'number' }, max_faces: { type: 'integer' } }) },
+    description: `Boxes are in original-image pixels after EXIF orientation, sorted by score. ${OPTIONS_NOTE}`,
+    request: { query: DetectOptionsSchema, body: imageBodyDoc(['image']) },
     responses: {
       200: {
         content: { 'application/json': { schema: DetectResponseSchema }, 'image/png': { schema: { type: 'string', format: 'binary' } } },
@@ -47,39 +51,37 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     },
   }), async (c) => {
     faces.admit('detect'); // a full queue answers 503 before the upload is read
-    const { images, extra } = await readImages(c, ['image'], o.maxBodyBytes);
-    const opt = options(DetectOptionsSchema, c, extra);
+    const { images, options } = await readImages(c, ['image'], o.maxBodyBytes);
+    const opt = readOptions(DetectOptionsSchema, c, options);
+    if (opt.render === 'png' && !o.render) throw invalid('render: png is not available on this runtime (no canvas)');
     const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces }, c.req.raw.signal);
-    if (opt.render === 'png') {
-      if (!o.render) throw invalid('render=png is not available on this runtime');
+    if (opt.render === 'png' && o.render) {
       return c.body((await o.render(images.image, d.faces)) as unknown as string, 200, { 'Content-Type': 'image/png' });
     }
     return c.json(d, 200);
   });
 
-  app.openapi(createRoute({
+  routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/embed', tags: ['Faces'], summary: 'Embed a face (512-d, L2-normalised)',
-    description: 'Embeds the face in `box`, or the largest detected face. Answers 422 when no face is found.',
-    request: { query: EmbedOptionsSchema, body: imageBodyDoc(['image'], { box: { type: 'string', example: '120,60,300,280' } }) },
+    description: `Embeds the face in \`box\`, or the largest detected face. Answers 422 when no face is found. ${OPTIONS_NOTE}`,
+    request: { query: EmbedOptionsSchema, body: imageBodyDoc(['image']) },
     responses: { 200: { content: { 'application/json': { schema: EmbedResponseSchema } }, description: 'Embedding and the box used' }, ...errors },
   }), async (c) => {
     faces.admit('embed');
-    const { images, extra } = await readImages(c, ['image'], o.maxBodyBytes);
-    const opt = options(EmbedOptionsSchema, c, extra);
-    const box = opt.box?.split(',').map(Number) as [number, number, number, number] | undefined;
-    if (box && (box[2] <= box[0] || box[3] <= box[1])) throw invalid(`box must have x2 > x1 and y2 > y1, got ${opt.box}`);
-    return c.json(await faces.embed(images.image, box, c.req.raw.signal), 200);
+    const { images, options } = await readImages(c, ['image'], o.maxBodyBytes);
+    const opt = readOptions(EmbedOptionsSchema, c, options);
+    return c.json(await faces.embed(images.image, opt.box, c.req.raw.signal), 200);
   });
 
-  app.openapi(createRoute({
+  routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/verify', tags: ['Faces'], summary: '1:1 face verification of two images',
-    description: 'Detects the largest face in image1 and image2, embeds both and compares them by cosine similarity. Answers 422 naming the image when one has no face.',
-    request: { query: VerifyOptionsSchema, body: imageBodyDoc(['image1', 'image2'], { threshold: { type: 'number' } }) },
+    description: `Detects the largest face in image1 and image2, embeds both and compares them by cosine similarity. Answers 422 naming the image when one has no face. ${OPTIONS_NOTE}`,
+    request: { query: VerifyOptionsSchema, body: imageBodyDoc(['image1', 'image2']) },
     responses: { 200: { content: { 'application/json': { schema: VerifyResponseSchema } }, description: 'Similarity and decision' }, ...errors },
   }), async (c) => {
     faces.admit('verify');
-    const { images, extra } = await readImages(c, ['image1', 'image2'], o.maxBodyBytes);
-    const opt = options(VerifyOptionsSchema, c, extra);
+    const { images, options } = await readImages(c, ['image1', 'image2'], o.maxBodyBytes);
+    const opt = readOptions(VerifyOptionsSchema, c, options);
     return c.json(await faces.verify(images.image1, images.image2, opt.threshold, c.req.raw.signal), 200);
   });
 }

@@ -4,8 +4,7 @@
 import { type OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { DataPlane } from '../../core/dataplane.ts';
-import { invalid } from '../../core/errors.ts';
-import { decodeInferRequest } from '../../protocol/kserve-decode.ts';
+import { decodeInferRequest, parseInferenceHeaderLength } from '../../protocol/kserve-decode.ts';
 import { encodeInferResponse } from '../../protocol/kserve-encode.ts';
 import {
   ErrorResponseSchema, InferenceRequestSchema, InferenceResponseSchema, ModelMetadataResponseSchema,
@@ -82,7 +81,7 @@ export function mountKServe(app: OpenAPIHono, dp: DataPlane, opts: { maxBodyByte
       description: 'Send JSON, or use Triton\'s binary tensor data extension: set `Inference-Header-Content-Length` to the JSON header\'s byte length and append the raw tensor bytes (`parameters.binary_data_size` per input). Ask for binary outputs with `parameters.binary_data` per output or `binary_data_output` for all. For a model with image preprocessing, its image input also accepts BYTES: encoded JPEG/PNG/WebP images, one per batch item.',
       request: {
         params: p,
-        headers: z.object({ 'inference-header-content-length': z.string().regex(/^[0-9]+$/).optional().openapi({ description: 'Binary extension: byte length of the JSON header' }) }),
+        headers: z.object({ 'inference-header-content-length': z.string().regex(/^[0-9]+$/, 'must be a non-negative integer').optional().openapi({ description: 'Binary extension: byte length of the JSON header' }) }),
         // Described for the docs only (a $ref, not a zod schema): the body may be binary, so the
         // codec parses and validates it itself.
         body: {
@@ -107,11 +106,7 @@ export function mountKServe(app: OpenAPIHono, dp: DataPlane, opts: { maxBodyByte
       },
     }), async (c) => {
       const { name, version } = params(c);
-      const hdr = c.req.header('inference-header-content-length');
-      const headerLength = hdr === undefined ? undefined : Number(hdr);
-      if (headerLength !== undefined && !(Number.isInteger(headerLength) && headerLength >= 0)) {
-        throw invalid(`Inference-Header-Content-Length must be a non-negative integer, got '${hdr}'`);
-      }
+      const headerLength = parseInferenceHeaderLength(c.req.header('inference-header-content-length'));
       dp.admit(name, version); // unknown model, not ready or queue full: answered before the body is read
       const body = await readBody(c, opts.maxBodyBytes);
       const req = decodeInferRequest(body, headerLength);
