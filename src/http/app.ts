@@ -4,11 +4,12 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { DataPlane } from '../core/dataplane.ts';
 import { invalid } from '../core/errors.ts';
-import { formatIssues } from '../protocol/schema-errors.ts';
 import { type Authorizer } from '../auth/authorizer.ts';
 import { authMiddleware, corsMiddleware, inProcessAuthorizer, withSecurity } from './auth.ts';
 import { type DocsAssets, mountDocs } from './docs.ts';
 import { type Log, errorResponse } from './errors.ts';
+import { notFoundOrNotAllowed, redirectTrailingSlash } from './methods.ts';
+import { formatRequestIssues } from './params.ts';
 import { mountKServe } from './routes/kserve.ts';
 import { mountRepository } from './routes/repository.ts';
 import { mountSite } from './routes/site.ts';
@@ -30,17 +31,21 @@ export interface AppOptions {
 
 export function createApp(o: AppOptions): OpenAPIHono {
   const app = new OpenAPIHono({
-    // Every zod validation failure (path params, query, JSON, forms) becomes one clear 400.
+    // `/x/` is served as `/x` (GET and HEAD are redirected first: http/methods.ts).
+    strict: false,
+    // Every zod validation failure (path params, headers, query, JSON, forms) becomes one clear
+    // 400 naming the field and quoting the value received.
     defaultHook: (result) => {
-      if (!result.success) throw invalid(formatIssues(result.error.issues, undefined, `request ${result.target}`));
+      if (!result.success) throw invalid(formatRequestIssues(result.error.issues, (result as { data?: unknown }).data, result.target));
     },
   });
   app.onError((e, c) => errorResponse(e, c, o.log));
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound(notFoundOrNotAllowed(app));
   // Before every route: CORS answers preflights, then auth decides (src/auth/scopes.ts).
   const auth = o.auth ?? { authorizer: inProcessAuthorizer() };
   if (auth.corsOrigins?.length) app.use('*', corsMiddleware(auth.corsOrigins));
   app.use('*', authMiddleware(auth.authorizer));
+  app.use('*', redirectTrailingSlash(app));
   mountRepository(app, o.dataPlane);
   mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
   // Before the KServe routes would otherwise match /v2/models/stats as a model named 'stats'.

@@ -1,5 +1,11 @@
 // The demo page served at `/`: pick or drop a photo to see its faces boxed, or compare two
-// photos. Plain HTML + JS that calls the public face routes, so it works on every runtime.
+// photos (each box takes a pick or a drop). Plain HTML + JS that calls the public face routes,
+// so it works on every runtime. Any answer that is not a success is shown as it came: the
+// server's `{"error"}`, or the status and text of a response that is not JSON (a proxy's 502,
+// a runtime's empty 413), or the network error; the page never waits on a failed request.
+
+/** The favicon (served at /favicon.svg and /favicon.ico): a face in a detection box. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1d2330"/><rect x="6" y="5" width="20" height="22" rx="2" fill="none" stroke="#2f6fe4" stroke-width="3"/><circle cx="12.5" cy="14" r="1.8" fill="#fff"/><circle cx="19.5" cy="14" r="1.8" fill="#fff"/><path d="M11 20q5 4 10 0" fill="none" stroke="#fff" stroke-width="2" stroke-linecap="round"/></svg>`;
 
 export const DEMO_HTML = `<!doctype html>
 <html lang="en">
@@ -7,6 +13,7 @@ export const DEMO_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edgeserve — face demo</title>
+<link rel="icon" type="image/svg+xml" href="/favicon.svg">
 <style>
   :root { font-family: system-ui, sans-serif; color: #1d2330; background: #f5f6f8; }
   body { max-width: 980px; margin: 0 auto; padding: 24px; }
@@ -41,8 +48,8 @@ export const DEMO_HTML = `<!doctype html>
 <section id="compare">
   <h2>Compare two photos</h2>
   <div class="pair">
-    <label class="drop">First photo <input type="file" id="file1" accept="image/*" hidden><img id="img1" alt=""></label>
-    <label class="drop">Second photo <input type="file" id="file2" accept="image/*" hidden><img id="img2" alt=""></label>
+    <label class="drop" id="drop1">Drop the first photo or <u>pick one</u> <input type="file" id="file1" accept="image/*" hidden><img id="img1" alt=""></label>
+    <label class="drop" id="drop2">Drop the second photo or <u>pick one</u> <input type="file" id="file2" accept="image/*" hidden><img id="img2" alt=""></label>
   </div>
   <div class="result" id="compare-result">Pick two photos.</div>
 </section>
@@ -50,62 +57,110 @@ export const DEMO_HTML = `<!doctype html>
 <script>
 const $ = (id) => document.getElementById(id);
 
+/** POSTs a form; resolves to { json } on success or { error } (a message) on any failure. */
+async function post(url, body) {
+  let res;
+  try {
+    res = await fetch(url, { method: 'POST', body });
+  } catch (e) {
+    return { error: 'request failed: ' + (e && e.message ? e.message : e) };
+  }
+  const text = await res.text().catch(() => '');
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  if (res.ok && json !== undefined) return { json };
+  if (json && typeof json.error === 'string') return { error: json.error };
+  const status = 'HTTP ' + res.status + (res.statusText ? ' ' + res.statusText : '');
+  return { error: text.trim() ? status + ': ' + text.trim().slice(0, 300) : status + (res.status === 413 ? ' (the photo is too large for this server)' : '') };
+}
+
+function fail(out, msg) { out.textContent = msg; out.className = 'result bad'; }
+
+/** A box label on a solid background, so it reads on hair, sky or skin alike. */
+function label(g, text, x, y, size) {
+  g.font = 'bold ' + size + 'px system-ui, sans-serif';
+  g.textBaseline = 'top';
+  const pad = Math.round(size / 4), w = g.measureText(text).width + 2 * pad, h = size + 2 * pad;
+  const top = y - h >= 0 ? y - h : y; // above the box, or inside it at the top edge of the image
+  g.fillStyle = '#2f6fe4';
+  g.fillRect(x, top, w, h);
+  g.fillStyle = '#ffffff';
+  g.fillText(text, x + pad, top + pad);
+  return { x, y: top, w, h };
+}
+
 async function detect(file) {
   const out = $('detect-result');
+  const c = $('canvas');
+  delete c.dataset.faces;
   out.textContent = 'Detecting…';
   out.className = 'result';
   const body = new FormData();
   body.append('image', file);
-  const res = await fetch('/v1/faces/detect', { method: 'POST', body });
-  const json = await res.json();
-  if (!res.ok) { out.textContent = json.error; out.className = 'result bad'; return; }
-  const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-  const c = $('canvas');
+  const { json, error } = await post('/v1/faces/detect', body);
+  if (error) return fail(out, error);
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch (e) {
+    return fail(out, 'this browser cannot display the photo: ' + e.message);
+  }
   c.width = json.image.width; c.height = json.image.height;
   const g = c.getContext('2d');
   g.drawImage(bitmap, 0, 0, c.width, c.height);
   g.lineWidth = Math.max(2, c.width / 200);
-  g.font = Math.max(12, c.width / 40) + 'px system-ui';
+  const size = Math.max(12, Math.round(c.width / 40));
+  const labels = [];
   for (const f of json.faces) {
     const [x1, y1, x2, y2] = f.box;
     g.strokeStyle = '#2f6fe4';
     g.strokeRect(x1, y1, x2 - x1, y2 - y1);
-    g.fillStyle = '#2f6fe4';
-    g.fillText((f.score * 100).toFixed(0) + '%', x1, Math.max(12, y1 - 4));
+    labels.push(label(g, (f.score * 100).toFixed(0) + '%', Math.max(0, x1 - g.lineWidth / 2), Math.max(0, y1 - g.lineWidth / 2), size));
   }
   out.textContent = json.faces.length === 1 ? '1 face' : json.faces.length + ' faces';
+  c.dataset.labels = JSON.stringify(labels);
   c.dataset.faces = String(json.faces.length);
 }
 
-$('file').addEventListener('change', (e) => e.target.files[0] && detect(e.target.files[0]));
-const drop = $('drop');
-drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', (e) => {
-  e.preventDefault(); drop.classList.remove('over');
-  if (e.dataTransfer.files[0]) detect(e.dataTransfer.files[0]);
-});
+/** A drop target: highlights while a file is over it and hands the dropped file on. */
+function dropTarget(el, onFile) {
+  el.addEventListener('dragover', (e) => { e.preventDefault(); el.classList.add('over'); });
+  el.addEventListener('dragleave', () => el.classList.remove('over'));
+  el.addEventListener('drop', (e) => {
+    e.preventDefault(); el.classList.remove('over');
+    const f = e.dataTransfer && e.dataTransfer.files[0];
+    if (f) onFile(f);
+  });
+}
 
+// A file dropped beside a target must not make the browser leave the page to show it.
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+$('file').addEventListener('change', (e) => e.target.files[0] && detect(e.target.files[0]));
+dropTarget($('drop'), detect);
+
+const chosen = {};
 async function compare() {
-  const a = $('file1').files[0], b = $('file2').files[0];
+  const a = chosen[1], b = chosen[2];
   if (!a || !b) return;
   const out = $('compare-result');
   out.textContent = 'Comparing…';
   out.className = 'result';
   const body = new FormData();
   body.append('image1', a); body.append('image2', b);
-  const res = await fetch('/v1/faces/verify', { method: 'POST', body });
-  const json = await res.json();
-  if (!res.ok) { out.textContent = json.error; out.className = 'result bad'; return; }
+  const { json, error } = await post('/v1/faces/verify', body);
+  if (error) return fail(out, error);
   out.textContent = (json.match ? 'Same person' : 'Different people') + ' — similarity ' + json.similarity.toFixed(3) + ' (threshold ' + json.threshold + ')';
   out.className = 'result ' + (json.match ? 'ok' : 'bad');
 }
 for (const k of ['1', '2']) {
-  $('file' + k).addEventListener('change', (e) => {
-    const f = e.target.files[0];
-    if (f) $('img' + k).src = URL.createObjectURL(f);
+  const choose = (f) => {
+    chosen[k] = f;
+    $('img' + k).src = URL.createObjectURL(f);
     compare();
-  });
+  };
+  $('file' + k).addEventListener('change', (e) => e.target.files[0] && choose(e.target.files[0]));
+  dropTarget($('drop' + k), choose);
 }
 </script>
 </body>
