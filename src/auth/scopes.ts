@@ -32,7 +32,7 @@ export interface RouteRule {
 // come before the rows that would also match them.
 export const ROUTE_TABLE: readonly RouteRule[] = [
   { group: 'health', need: 'health', routes: ['GET /v2/health/live', 'GET /v2/health/ready'] },
-  { group: 'docs and demo pages', need: 'public', routes: ['GET /', 'GET /docs', 'GET /docs/**', 'GET /openapi.json'] },
+  { group: 'docs and demo pages', need: 'public', routes: ['GET /', 'GET /favicon.svg', 'GET /favicon.ico', 'GET /docs', 'GET /docs/**', 'GET /openapi.json'] },
   { group: 'metrics and statistics', need: 'metrics', routes: ['* /metrics', '* /v2/models/stats', '* /v2/models/*/stats', '* /v2/models/*/versions/*/stats'] },
   { group: 'repository, logging and trace settings', need: 'admin', routes: ['* /v2/repository/**', '* /v2/logging', '* /v2/trace/setting', '* /v2/models/*/trace/setting', '* /v2/models/*/versions/*/trace/setting'] },
   { group: 'inference and face tasks', need: 'infer', routes: ['* /v2/models/*/infer', '* /v2/models/*/versions/*/infer', '* /v1/faces/detect', '* /v1/faces/embed', '* /v1/faces/verify'] },
