@@ -46,3 +46,17 @@ export function toConnectError(e: unknown, log?: (msg: string) => void): Connect
   log?.((e as Error)?.stack ?? msg);
   return new ConnectError(`internal error: ${msg}`, Code.Internal);
 }
+
+/**
+ * grpc-message as the gRPC spec encodes it: UTF-8, with only '%' and bytes outside 0x20-0x7E
+ * percent-encoded. Connect encodes with encodeURIComponent, which also escapes ':' ';' ',' …,
+ * and grpc-js clients decode with decodeURI, which leaves those escaped ("queue full%3A 2").
+ * The listener re-encodes Connect's value with this (see src/runtime/grpc-server.ts).
+ */
+export function encodeGrpcMessage(message: string): string {
+  let out = '';
+  for (const b of new TextEncoder().encode(message)) {
+    out += b >= 0x20 && b <= 0x7e && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}

@@ -9,13 +9,14 @@
 // ends what is left (an idle ModelStreamInfer stream would otherwise hold the process).
 
 import { readFileSync } from 'node:fs';
-import { type Http2SecureServer, type Http2Server, type ServerHttp2Session, createSecureServer, createServer } from 'node:http2';
+import { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Session, createSecureServer, createServer } from 'node:http2';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { compressionGzip, connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Compression } from '@connectrpc/connect/protocol';
 import type { DataPlane } from '../core/dataplane.ts';
+import { encodeGrpcMessage } from '../grpc/errors.ts';
 import type { GrpcHooks } from '../grpc/hooks.ts';
 import { grpcRouterOptions, grpcRoutes } from '../grpc/router.ts';
 import type { Logger } from './log.ts';
@@ -64,7 +65,7 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
     throw new Error(`gRPC TLS needs both GRPC_TLS_CERT and GRPC_TLS_KEY (got only ${o.tlsCert ? 'GRPC_TLS_CERT' : 'GRPC_TLS_KEY'})`);
   }
   const shutdown = new AbortController();
-  const handler = connectNodeAdapter({
+  const connect = connectNodeAdapter({
     routes: grpcRoutes(dp, { log: o.log }),
     ...grpcRouterOptions({
       maxMessageBytes: o.maxMessageBytes,
@@ -73,6 +74,10 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
       shutdownSignal: shutdown.signal,
     }),
   });
+  const handler = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    specGrpcMessage(res);
+    void connect(req, res);
+  };
   const mib = Math.ceil(o.maxMessageBytes / 2 ** 20);
   const http2Options = {
     // Counts the responses queued to be sent: room for a couple of the largest ones, so a big
@@ -133,4 +138,20 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
       await closed;
     },
   };
+}
+
+/** Re-encodes Connect's grpc-message (trailers, or headers of a trailers-only answer) per spec. */
+function specGrpcMessage(res: Http2ServerResponse): void {
+  const fix = (h: OutgoingHttpHeaders | undefined) => {
+    const v = h?.['grpc-message'];
+    if (typeof v === 'string') {
+      let raw = v;
+      try { raw = decodeURIComponent(v); } catch { /* not Connect's encoding: leave it */ }
+      h!['grpc-message'] = encodeGrpcMessage(raw);
+    }
+  };
+  const addTrailers = res.addTrailers.bind(res);
+  res.addTrailers = (t) => { fix(t as OutgoingHttpHeaders); addTrailers(t); };
+  const writeHead = res.writeHead.bind(res) as (status: number, headers?: OutgoingHttpHeaders) => Http2ServerResponse;
+  res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) => { fix(headers); return writeHead(status, headers); }) as Http2ServerResponse['writeHead'];
 }
