@@ -15,9 +15,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing Debian chromium for the browser tests"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
-      || echo "could not install chromium: browser tests will be skipped"
+      || echo "could not install chromium: the browser tests will fail"
   else
-    echo "chromium not found and not root: browser tests will be skipped"
+    echo "chromium not found and not root: the browser tests will fail (apt-get install chromium)"
   fi
 fi
 
