@@ -47,7 +47,8 @@ describe('in headless Chromium, offline', () => {
   });
 
   test('/docs renders Swagger UI from local assets, the face routes first', async () => {
-    const page = (docs = await ctx.newPage());
+    docs = await ctx.newPage();
+    const page = docs;
     await page.goto(`${srv.url}/docs`);
     await page.waitForSelector('.swagger-ui .info .title', { timeout: 20_000 });
     expect(await page.textContent('.swagger-ui .info .title')).toContain('edgeserve');

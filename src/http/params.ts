@@ -21,7 +21,7 @@
 // Declare options in the query schema only (not as body properties: Swagger UI's "Try it out"
 // sends every body field it shows, pre-filled) and without `example` (sent as if typed).
 
-import { type OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
+import type { OpenAPIHono, RouteConfig, z } from '@hono/zod-openapi';
 import type { Context, Handler } from 'hono';
 import { invalid } from '../core/errors.ts';
 
@@ -35,7 +35,10 @@ export type ReceivedOptions = Record<string, Received[]>;
 
 /** Adds name/value pairs to `into` (which it returns). */
 export function collect(into: ReceivedOptions, where: Where, entries: Iterable<[string, unknown]>): ReceivedOptions {
-  for (const [k, value] of entries) (Object.hasOwn(into, k) ? into[k] : (into[k] = [])).push({ where, value });
+  for (const [k, value] of entries) {
+    if (!Object.hasOwn(into, k)) into[k] = [];
+    into[k].push({ where, value });
+  }
   return into;
 }
 
