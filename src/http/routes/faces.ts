@@ -53,7 +53,7 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     faces.admit('detect'); // a full queue answers 503 before the upload is read
     const { images, options } = await readImages(c, ['image'], o.maxBodyBytes);
     const opt = readOptions(DetectOptionsSchema, c, options);
-    if (opt.render === 'png' && !o.render) throw invalid('render: png is not available on this runtime (no canvas)');
+    if (opt.render === 'png' && !o.render) throw invalid('render=png is not available on this runtime (no canvas)');
     const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces }, c.req.raw.signal);
     if (opt.render === 'png' && o.render) {
       return c.body((await o.render(images.image, d.faces)) as unknown as string, 200, { 'Content-Type': 'image/png' });
