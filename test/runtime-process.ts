@@ -31,7 +31,7 @@ export async function startChild(cmd: string, args: string[], o: StartOptions = 
   const t0 = performance.now();
   const proc = spawn(cmd, args, {
     cwd: o.cwd,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', ...o.env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: '0', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

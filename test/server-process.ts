@@ -27,7 +27,7 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   const port = await freePort();
   const proc = spawn(join(ROOT, 'node_modules', '.bin', 'bun'), ['src/cli.ts', 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', ...env },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

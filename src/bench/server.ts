@@ -42,7 +42,7 @@ export async function startServer(env: Record<string, string>, logFile?: string,
     stdout = openSync(logFile, 'a');
   }
   const proc = Bun.spawn([process.execPath, CLI, 'serve'], {
-    env: { ...process.env, PULL: '0', LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env, PORT: String(port) },
+    env: { ...process.env, PULL: '0', LOG_LEVEL: 'warn', HOST: '127.0.0.1', GRPC_PORT: 'off', ...env, PORT: String(port) },
     stdout,
     stderr: stdout,
     stdin: 'ignore',
