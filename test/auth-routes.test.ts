@@ -174,7 +174,7 @@ describe('the rest of the surface', () => {
       { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array.from({ length: 16 }, (_, i) => i) },
       { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
     ] };
-    for (const h of [{ authorization: `Bearer ${K.infer.key}` }, { 'x-api-key': K.infer.key }]) {
+    for (const h of [{ authorization: `Bearer ${K.infer.key}` }, { 'x-api-key': K.infer.key }] as Array<Record<string, string>>) {
       const res = await keyed.app.request('/v2/models/simple/infer', { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify(infer) }, { clientAddress: '10.1.1.1' });
       expect(res.status).toBe(200);
       const out = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };

@@ -136,29 +136,38 @@ export class Authorizer {
   /** Checks a credential; wrong ones are counted per address and slowed down past a burst. */
   private async verify(token: string, client: ClientInfo): Promise<Principal> {
     const from = client.address ?? 'unknown';
-    const wait = this.failures.peek(from, this.o.authFailures);
+    // Taken before checking and given back unless the credential was wrong, so concurrent wrong
+    // guesses cannot all pass a check made before any of them had failed.
+    const wait = this.failures.take(from, this.o.authFailures);
     if (wait > 0) throw rateLimited(`too many failed credentials from this address; retry in ${wait} s`, wait, 'auth_failures');
     try {
-      if (looksLikeKey(token)) {
-        const c = await this.o.keys.check(token, this.now());
-        if (c.ok) return { kind: 'key', id: c.record.id, scopes: new Set(c.record.scopes), tenant: c.record.tenant, client };
-        const msg = {
-          malformed: 'malformed API key (expected es_<id>_<secret>)',
-          unknown: `unknown API key ${c.id}`,
-          revoked: `API key ${c.id} has been revoked`,
-          expired: `API key ${c.id} has expired`,
-        }[c.reason];
-        throw invalidToken(msg, c.reason);
-      }
-      if (this.o.jwt && looksLikeJwt(token)) {
-        const j = await this.o.jwt(token);
-        return { kind: 'jwt', id: `jwt:${j.subject}`, scopes: new Set(j.scopes), tenant: j.tenant, client };
-      }
-      throw invalidToken(this.o.jwt ? 'the credential is neither an edgeserve API key nor a JWT' : 'not an edgeserve API key (expected es_<id>_<secret>)', 'malformed');
+      const p = await this.check(token, client);
+      this.failures.refund(from, this.o.authFailures);
+      return p;
     } catch (e) {
-      if (e instanceof AuthError && e.code === 'UNAUTHENTICATED') this.failures.take(from, this.o.authFailures);
+      // Only a wrong credential counts (not, say, an identity provider that did not answer).
+      if (!(e instanceof AuthError && e.code === 'UNAUTHENTICATED')) this.failures.refund(from, this.o.authFailures);
       throw e;
     }
+  }
+
+  private async check(token: string, client: ClientInfo): Promise<Principal> {
+    if (looksLikeKey(token)) {
+      const c = await this.o.keys.check(token, this.now());
+      if (c.ok) return { kind: 'key', id: c.record.id, scopes: new Set(c.record.scopes), tenant: c.record.tenant, client };
+      const msg = {
+        malformed: 'malformed API key (expected es_<id>_<secret>)',
+        unknown: `unknown API key ${c.id}`,
+        revoked: `API key ${c.id} has been revoked`,
+        expired: `API key ${c.id} has expired`,
+      }[c.reason];
+      throw invalidToken(msg, c.reason);
+    }
+    if (this.o.jwt && looksLikeJwt(token)) {
+      const j = await this.o.jwt(token);
+      return { kind: 'jwt', id: `jwt:${j.subject}`, scopes: new Set(j.scopes), tenant: j.tenant, client };
+    }
+    throw invalidToken(this.o.jwt ? 'the credential is neither an edgeserve API key nor a JWT' : 'not an edgeserve API key (expected es_<id>_<secret>)', 'malformed');
   }
 
   private limit(p: Principal, need: Need): void {

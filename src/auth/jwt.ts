@@ -7,6 +7,7 @@
 // scope table are ignored. The tenant comes from another claim.
 
 import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, jwtVerify, type JWTPayload } from 'jose';
+import { unavailable } from '../core/errors.ts';
 import { invalidToken } from './errors.ts';
 import { isScope, type Scope } from './scopes.ts';
 
@@ -62,10 +63,13 @@ export function createJwtVerifier(s: JwtSettings): JwtVerifier {
         algorithms, issuer: s.issuer, audience: s.audience, requiredClaims: ['exp'], clockTolerance: 5,
       }));
     } catch (e) {
+      if (e instanceof errors.JWKSTimeout || !(e instanceof errors.JOSEError)) {
+        // The identity provider's keys could not be fetched: not the client's fault.
+        throw unavailable(`JWT: the JWKS could not be fetched (${(e as Error).message})`, 5);
+      }
       if (e instanceof errors.JWTExpired) throw invalidToken('the token has expired', 'expired');
       if (e instanceof errors.JWTClaimValidationFailed) throw invalidToken(`token claim '${e.claim}' ${e.reason === 'check_failed' ? 'does not match' : 'is missing or invalid'}`, 'invalid');
-      if (e instanceof errors.JOSEError) throw invalidToken(`invalid token (${e.code})`, 'invalid');
-      throw invalidToken('invalid token', 'invalid');
+      throw invalidToken(`invalid token (${(e as errors.JOSEError).code})`, 'invalid');
     }
     const raw = payload[s.scopesClaim];
     const names = typeof raw === 'string' ? raw.split(' ') : Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string') : [];

@@ -46,10 +46,9 @@ export class TokenBuckets {
     return Math.max(1, Math.ceil((1 - b.tokens) / rate.perSecond));
   }
 
-  /** Like take() but takes nothing: 0 when a token is there, else the seconds to wait. */
-  peek(key: string, rate: Rate): number {
-    if (!this.buckets.has(key)) return 0;
-    const b = this.refill(key, rate);
-    return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - b.tokens) / rate.perSecond));
+  /** Gives back a token taken by take() (the request turned out not to count). */
+  refund(key: string, rate: Rate): void {
+    const b = this.buckets.get(key);
+    if (b) b.tokens = Math.min(rate.burst, b.tokens + 1);
   }
 }
