@@ -79,6 +79,10 @@ describe('parseOptions', () => {
     expect(error(() => parseOptions(VerifyOptionsSchema, q([['treshold', '0.9']])))).toBe("unknown option 'treshold' (query, got '0.9'): this route takes threshold");
     expect(error(() => parseOptions(EmbedOptionsSchema, q([['max_faces', '3']])))).toBe("unknown option 'max_faces' (query, got '3'): this route takes box");
     expect(error(() => parseOptions(z.object({}), q([['', '5']])))).toBe("unknown option '' (query, got '5'): this route takes no options");
+    for (const k of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect(error(() => parseOptions(VerifyOptionsSchema, q([[k, '1']])))).toBe(`unknown option '${k}' (query, got '1'): this route takes threshold`);
+    }
+    expect(error(() => parseOptions(VerifyOptionsSchema, jsonFields('{"__proto__": {"threshold": 0}}').fields))).toBe(`unknown option '__proto__' (JSON field, got {"threshold":0}): this route takes threshold`);
   });
 
   test('booleans are true/false; nested objects name the path', () => {

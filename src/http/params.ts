@@ -36,7 +36,8 @@ export type ReceivedOptions = Record<string, Received[]>;
 /** Adds name/value pairs to `into` (which it returns). */
 export function collect(into: ReceivedOptions, where: Where, entries: Iterable<[string, unknown]>): ReceivedOptions {
   for (const [k, value] of entries) {
-    if (!Object.hasOwn(into, k)) into[k] = [];
+    // defineProperty: `__proto__` (a query key like any other) must become a key, not a prototype.
+    if (!Object.hasOwn(into, k)) Object.defineProperty(into, k, { value: [], enumerable: true, writable: true, configurable: true });
     into[k].push({ where, value });
   }
   return into;
