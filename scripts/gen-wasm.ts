@@ -1,7 +1,7 @@
-// Assembles the hand-written WebAssembly in src/image/wasm/*.wat into TypeScript modules that
-// embed the bytes (base64), so every runtime, the compiled binary and bundles get the kernels
-// without reading files. `npm run gen:wasm` after editing a .wat; resample-wasm.test.ts fails
-// while the embedded bytes and the source disagree. Uses wabt (devDependency) only here.
+// Assembles the hand-written WebAssembly in src/image/wasm/ and src/gallery/wasm/ (*.wat) into
+// TypeScript modules that embed the bytes (base64), so every runtime, the compiled binary and
+// bundles get the kernels without reading files. `npm run gen:wasm` after editing a .wat; each
+// kernel's test fails while the embedded bytes and the source disagree. Uses wabt (devDependency) only here.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -25,11 +25,12 @@ export function tsModule(name: string, bytes: Uint8Array): string {
     `export const WASM_BASE64 =\n${lines.map((l) => `  '${l}'`).join(' +\n')};\n`;
 }
 
-export const KERNELS = ['resample'];
+/** Each kernel as its folder under src/ and its name. */
+export const KERNELS = [['image/wasm', 'resample'], ['gallery/wasm', 'scan']] as const;
 
 if (import.meta.main) {
-  const dir = join(import.meta.dir, '..', 'src', 'image', 'wasm');
-  for (const name of KERNELS) {
+  for (const [folder, name] of KERNELS) {
+    const dir = join(import.meta.dir, '..', 'src', folder);
     const bytes = await assemble(join(dir, `${name}.wat`));
     writeFileSync(join(dir, `${name}-wasm.ts`), tsModule(name, bytes));
     console.log(`${name}.wat → ${name}-wasm.ts (${bytes.length} bytes)`);

@@ -71,6 +71,10 @@ export const ServerConfig = z.object({
   grpcTlsCert: z.string().optional().describe('GRPC_TLS_CERT: PEM certificate chain file: gRPC over TLS (with GRPC_TLS_KEY); h2c without'),
   grpcTlsKey: z.string().optional().describe('GRPC_TLS_KEY: PEM private key file for GRPC_TLS_CERT'),
   grpcMaxMessageBytes: int(1024).max(2 ** 31 - 1).default(64 * 1024 * 1024).describe('GRPC_MAX_MESSAGE_BYTES: largest gRPC message received or sent'),
+  // Face gallery (src/gallery, src/runtime/gallery-db).
+  dataDir: z.string().min(1).optional().describe('DATA_DIR: where the server keeps data (the gallery\'s SQLite file); default data/ beside the model repository'),
+  galleryDatabase: z.string().min(1).optional().describe('GALLERY_DATABASE: the gallery database: postgres://… (shared by several servers), or an SQLite file (default DATA_DIR/gallery.sqlite); off = no gallery'),
+  galleryIndexMb: int(1).default(2048).describe('GALLERY_INDEX_MB: memory for the galleries\' in-memory search indexes (~0.55 KB per face); least recently used galleries are dropped beyond it'),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 
@@ -85,6 +89,7 @@ const ENV: Record<string, keyof ServerConfig> = {
   JWT_SCOPES_CLAIM: 'jwtScopesClaim', JWT_TENANT_CLAIM: 'jwtTenantClaim', RATE_LIMIT_RPS: 'rateLimitRps', RATE_LIMIT_BURST: 'rateLimitBurst',
   RATE_LIMIT_SCOPES: 'rateLimitScopes', RATE_LIMIT_AUTH_FAILURES: 'rateLimitAuthFailures',
   GRPC_PORT: 'grpcPort', GRPC_TLS_CERT: 'grpcTlsCert', GRPC_TLS_KEY: 'grpcTlsKey', GRPC_MAX_MESSAGE_BYTES: 'grpcMaxMessageBytes',
+  DATA_DIR: 'dataDir', GALLERY_DATABASE: 'galleryDatabase', GALLERY_INDEX_MB: 'galleryIndexMb',
 };
 
 /** Settings from `env`, then `overrides` (CLI flags) on top; throws a readable message when invalid. */

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'    // body or image over a configured limit → 413
   | 'UNSUPPORTED_MEDIA'    // not an image format we decode → 415
   | 'UNPROCESSABLE'        // well-formed but unusable (corrupt image, no face) → 422
+  | 'CONFLICT'             // clashes with what exists (duplicate id, gallery bound to another model) → 409
   | 'DEADLINE_EXCEEDED'    // per-request timeout elapsed → 504? Triton answers 400; see http/errors.ts
   | 'CANCELLED'            // client went away
   | 'UNAUTHENTICATED'      // no credential, or an unknown/expired/revoked one → 401 (auth/)

@@ -14,6 +14,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA: 415,
   UNPROCESSABLE: 422,
+  CONFLICT: 409,
   // Triton reports an expired request timeout as unavailable (503).
   DEADLINE_EXCEEDED: 503,
   // Nobody is listening any more; 499 is the de-facto "client closed request" code.

@@ -15,6 +15,7 @@ import type { ServerConfig } from '../config/server-config.ts';
 import type { RequestEnv } from '../http/auth.ts';
 import { type Logger, createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
+import { openBunSqlite } from './gallery-db/bun.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type Stack, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
@@ -61,8 +62,9 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
 
   if (o.pull ?? cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = await makeParts(cfg, log);
+  parts.gallerySqlite ??= openBunSqlite; // the compiled binary's parts too
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
   const server = Bun.serve({
     port: cfg.port,
     hostname: cfg.host,
@@ -97,7 +99,7 @@ function withPeer(app: { fetch: (req: Request, env: RequestEnv) => Response | Pr
 
 /** A `bun --hot` re-run: same listener, pool and models; a new app from the new modules. */
 function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logger): RunningServer {
-  const app = createServerApp(cfg, s.stack.dataPlane, parts, log, s.stack.auth);
+  const app = createServerApp(cfg, s.stack.dataPlane, parts, log, s.stack.auth, s.stack.gallery);
   s.server.reload({ fetch: withPeer(app) });
   s.reloads++;
   // Every dependency was re-evaluated: the old module graph is garbage now. Collecting it at once

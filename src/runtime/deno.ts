@@ -15,6 +15,7 @@ import { fsDocsAssets } from './docs-assets.ts';
 import { FsRepository } from './fs-repository.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
+import { openDenoSqlite } from './gallery-db/deno.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
@@ -70,9 +71,9 @@ export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
 export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
-  const parts = await denoParts(cfg);
+  const parts = { ...(await denoParts(cfg)), gallerySqlite: openDenoSqlite };
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
   // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
   // onListen replaces Deno's own "Listening on" line with our log line below.
   // The socket peer's address goes to auth (loopback rule, rate limits, TRUST_PROXY).

@@ -10,6 +10,7 @@ import type { ServerConfig } from '../config/server-config.ts';
 import type { RequestEnv } from '../http/auth.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
+import { openNodeSqlite } from './gallery-db/node.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
@@ -25,9 +26,9 @@ export function nodeParts(cfg: ServerConfig): Promise<StackParts> {
 export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
-  const parts = await nodeParts(cfg);
+  const parts = { ...(await nodeParts(cfg)), gallerySqlite: openNodeSqlite };
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
   const server = createServer((req, res) => void handle(app.fetch as Fetch, req, res, log));
   server.keepAliveTimeout = cfg.idleTimeoutS * 1000;
   await new Promise<void>((resolve, reject) => {

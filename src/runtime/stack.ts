@@ -15,6 +15,7 @@ import type { ImageTensorizer } from '../engine/image-input.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
 import type { DocsAssets } from '../http/docs.ts';
 import { type FaceRenderer, mountFaces } from '../http/routes/faces.ts';
+import { mountGalleries } from '../http/routes/galleries.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
 import { WorkerLoader } from '../workers/worker-loader.ts';
@@ -22,6 +23,7 @@ import { assembleApp, assembleCore } from './assemble.ts';
 import { type ServerAuth, createServerAuth } from './auth-store.ts';
 import { type GrpcListener, startGrpcServer } from './grpc-server.ts';
 import type { Logger } from './log.ts';
+import { type GalleryHandle, type GalleryParts, createGallery } from './gallery-db/open.ts';
 
 /** A listening server, whatever the runtime. */
 export interface RunningServer {
@@ -81,6 +83,9 @@ export interface StackParts {
   /** `?render=png` on /v1/faces/detect; absent where no canvas loads. */
   render?: FaceRenderer;
 }
+  /** The face gallery's SQLite binding and thumbnail encoder (runtime/gallery-db). */
+  gallerySqlite?: GalleryParts['gallerySqlite'];
+  thumbnails?: GalleryParts['thumbnails'];
 
 export interface Stack {
   dataPlane: DataPlane;
@@ -92,13 +97,15 @@ export interface Stack {
   /** Who may call what: the key store and the Authorizer (REST middleware and gRPC both ask it). */
   auth: ServerAuth;
   /** Starts the gRPC listener (GRPC_PORT, unless `off`); stopped by shutdown(). */
+  /** The face gallery (absent with GALLERY_DATABASE=off); its database opens in load(). */
+  gallery?: GalleryHandle;
   listenGrpc(): Promise<GrpcListener | undefined>;
   /** Stop answering ready, drain queues, free sessions, end the workers. Idempotent. */
   shutdown(): Promise<void>;
 }
 
 /** The long-lived part: loader (and pool), registry, DataPlane. */
-export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'repository' | 'engines'>, log: Logger): Stack {
+export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'repository' | 'engines' | 'gallerySqlite' | 'thumbnails'>, log: Logger): Stack {
   // First: a broken key store fails the start before any worker is spawned.
   const auth = createServerAuth(cfg, log);
   const cores = availableParallelism();
@@ -133,7 +140,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
   let grpc: GrpcListener | undefined;
   return {
     dataPlane,
-    load,
+  const gallery = createGallery(cfg, parts, dataPlane, log);
+    load: async () => { await Promise.all([load(), gallery?.open()]); },
+    gallery,
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
     pool,
     auth,
@@ -151,6 +160,7 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       await dataPlane.shutdown();
       await grpc?.close();
       await pool?.dispose();
+      await gallery?.close();
       auth.close();
     })()),
   };
@@ -160,10 +170,11 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
  * The Hono app over a DataPlane, with the face routes. Cheap: a `bun --hot` reload calls the
  * freshly evaluated copy of this function so edited routes take effect.
  */
-export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth): OpenAPIHono {
+export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth, gallery?: GalleryHandle): OpenAPIHono {
   const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
   return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount, auth });
 }
+  if (gallery) mount.push((app) => mountGalleries(app, gallery.service, { maxBodyBytes: cfg.maxBodyBytes }));
 
 /** A model asked for an engine this runtime cannot load: its load fails with the reason. */
 function unavailableBackend(name: EngineName, why?: string): Backend {
