@@ -18,6 +18,7 @@ import { generateKey, type KeyRecord } from '../src/auth/keys.ts';
 import { classify, type Need, type Scope } from '../src/auth/scopes.ts';
 import { loadServerConfig } from '../src/config/server-config.ts';
 import { updateKeys } from '../src/runtime/auth-store.ts';
+import { openBunSqlite } from '../src/runtime/gallery-db/bun.ts';
 import { nativeParts } from '../src/runtime/native-parts.ts';
 import { createServerApp, createStack, type Stack } from '../src/runtime/stack.ts';
 import { tempRepository } from './helpers.ts';
@@ -38,21 +39,27 @@ async function addKey(name: string, scopes: Scope[], o: { tenant?: string; expir
 
 async function build(env: Record<string, string>): Promise<Built> {
   const logs: string[] = [];
-  const cfg = loadServerConfig({ WORKERS: '0', PULL: '0', API_KEYS_FILE: keysFile, MODEL_REPOSITORY: repo, GRPC_PORT: 'off', ...env });
+  const cfg = loadServerConfig({
+    WORKERS: '0', PULL: '0', API_KEYS_FILE: keysFile, MODEL_REPOSITORY: repo, GRPC_PORT: 'off',
+    DATA_DIR: mkdtempSync(join(dir, 'data-')), ...env,
+  });
   const log = (level: string, msg: string) => void logs.push(`${level} ${msg}`);
-  const parts = await nativeParts(cfg.models);
+  // What bun.ts gives the stack: the native parts and Bun's SQLite for the gallery.
+  const parts = { ...(await nativeParts(cfg.models)), gallerySqlite: openBunSqlite };
   const stack = createStack(cfg, parts, log);
   await stack.load();
-  return { app: createServerApp(cfg, stack.dataPlane, parts, log, stack.auth), stack, logs };
+  return { app: createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery), stack, logs };
 }
 
 let repo: string;
+/** Tenant A's gallery: the walk's gallery routes address it. */
+const GALLERY = 'gallery-a';
 let keyed: Built;
 let required: Built;
 const seen: string[] = []; // every response's status line, headers and body
 
-async function call(b: Built, method: string, path: string, headers: Record<string, string> = {}, peer = '127.0.0.1'): Promise<Response> {
-  const body = method === 'GET' || method === 'HEAD' ? undefined : '{}';
+async function call(b: Built, method: string, path: string, headers: Record<string, string> = {}, peer = '127.0.0.1', json = '{}'): Promise<Response> {
+  const body = method === 'GET' || method === 'HEAD' ? undefined : json;
   const res = await b.app.request(path, { method, headers: { 'content-type': 'application/json', ...headers }, body }, { clientAddress: peer });
   const text = await res.clone().text();
   seen.push(`${res.status} ${[...res.headers].map(([k, v]) => `${k}: ${v}`).join('\n')}\n${text}`);
@@ -86,6 +93,7 @@ function routes(app: OpenAPIHono): Array<{ method: string; path: string; openapi
   const out: Array<{ method: string; path: string; openapi: boolean }> = [];
   const sample = (p: string) => p
     .replace(/\{model_name\}|:model_name\b/g, 'simple').replace(/\{model_version\}|:model_version(\{[^}]*\})?/g, '1')
+    .replace(/\{gallery\}|:gallery\b/g, GALLERY).replace(/\{subject\}|:subject\b/g, 's1').replace(/\{face\}|:face\b/g, 'f1')
     .replace(/\{[^}]+\}|:[A-Za-z_]+(\{[^}]*\})?\??/g, 'x').replace(/\*$/, 'x');
   for (const [p, item] of Object.entries(doc.paths ?? {})) {
     for (const m of Object.keys(item as object)) out.push({ method: m.toUpperCase(), path: sample(p), openapi: true });
@@ -104,6 +112,32 @@ const PROTECTED = (n: Need) => n !== 'health' && n !== 'public' && n !== 'metada
 /** A key whose scopes do not include `need` (admin includes everything). */
 const without = (need: Scope) => (need === 'infer' ? K.metrics : K.infer);
 const withScope = (need: Scope) => ({ infer: K.infer, metrics: K.metrics, admin: K.admin, 'faces:read': K.read, 'faces:write': K.write })[need];
+
+describe('tenants', () => {
+  test("another tenant's gallery answers 404 on every gallery route; an admin key without a tenant sees it", async () => {
+    const a = { 'x-api-key': K.tenantA.key };
+    const b = { 'x-api-key': K.tenantB.key };
+    expect((await call(keyed, 'POST', '/v1/faces/galleries', a, '10.3.0.1', JSON.stringify({ id: GALLERY }))).status).toBe(201);
+    expect((await call(keyed, 'POST', `/v1/faces/galleries/${GALLERY}/subjects`, a, '10.3.0.1', JSON.stringify({ id: 's1' }))).status).toBe(201);
+    expect((await call(keyed, 'GET', `/v1/faces/galleries/${GALLERY}`, a)).status).toBe(200);
+    const gallery = routes(keyed.app).filter((r) => r.path.startsWith(`/v1/faces/galleries/${GALLERY}`));
+    expect(gallery.length).toBeGreaterThanOrEqual(12);
+    const rows: string[] = [];
+    for (const r of gallery) {
+      // A valid body where the route takes JSON, so the lookup (not validation) answers.
+      const res = await call(keyed, r.method, r.path, b, '10.3.0.2', r.path.endsWith('/subjects') ? JSON.stringify({ id: 's2' }) : '{}');
+      rows.push(`${r.method} ${r.path}: ${res.status}`);
+    }
+    // Body-less requests could be refused for their body first (400/415); never 2xx, never 403.
+    for (const row of rows) expect(row).toMatch(/: (404|400|415|422)$/);
+    for (const row of rows.filter((x) => !x.includes('/search:'))) expect(row).toMatch(/: 404$/);
+    // B's list does not show A's gallery; B may make its own of the same name.
+    const list = await (await call(keyed, 'GET', '/v1/faces/galleries', b, '10.3.0.2')).text();
+    expect(list).not.toContain(GALLERY);
+    expect((await call(keyed, 'GET', `/v1/faces/galleries/${GALLERY}/subjects/s1`, { 'x-api-key': K.admin.key })).status).toBe(200);
+    expect((await call(keyed, 'GET', `/v1/faces/galleries/${GALLERY}/subjects/s1`, a)).status).toBe(200);
+  });
+});
 
 describe('every route', () => {
   test('is classified by a row of the scope table', () => {

@@ -97,9 +97,23 @@ function requirement(need: Need, mode: AuthMode): Array<Record<string, string[]>
   return need === 'metadata' && mode !== 'required' ? [{}, ...req] : req;
 }
 
+interface Operation { security?: unknown; description?: string; responses?: Record<string, unknown> }
 interface OpenApiDoc {
-  paths?: Record<string, Record<string, { security?: unknown; description?: string } | unknown>>;
+  paths?: Record<string, Record<string, Operation | unknown>>;
   components?: Record<string, unknown>;
+}
+
+const errorBody = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorResponse' } } } });
+
+/** The auth answers an operation can give (Swagger UI shows undeclared ones as "Undocumented"). */
+function authResponses(need: Need, mode: AuthMode): Record<string, unknown> {
+  if (need === 'health' || need === 'public') return {};
+  const out: Record<string, unknown> = {
+    401: errorBody(need === 'metadata' && mode !== 'required' ? 'A key was sent and is unknown, expired or revoked (WWW-Authenticate says why)' : 'No key, or an unknown, expired or revoked one (WWW-Authenticate says why)'),
+    429: errorBody('Rate limited, per key or per address (Retry-After)'),
+  };
+  if (need !== 'metadata') out[403] = errorBody(`The key lacks scope \`${need}\`${need === 'admin' || need === 'faces:write' ? '; with no keys configured, the client is not on loopback' : ''}`);
+  return out;
 }
 
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
@@ -114,8 +128,9 @@ export function withSecurity<T>(doc: T, mode: AuthMode): T {
     for (const [method, op] of Object.entries(item)) {
       if (!METHODS.has(method) || typeof op !== 'object' || op === null) continue;
       const need = classify(method, concrete).need;
-      const o = op as { security?: unknown; description?: string };
+      const o = op as Operation;
       o.security = requirement(need, mode);
+      o.responses = { ...authResponses(need, mode), ...o.responses };
       const note = need === 'health' || need === 'public' ? 'Open.'
         : need === 'metadata' ? (mode === 'required' ? 'Needs an API key (AUTH=required).' : 'Open; an API key, if sent, must be valid.')
         : `Needs scope \`${need}\` (or \`admin\`).`;
