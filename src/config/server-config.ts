@@ -50,7 +50,7 @@ export const ServerConfig = z.object({
   logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL'),
   // Security (src/auth; README "Security").
   auth: z.enum(['auto', 'required']).default('auto').describe('AUTH: auto = keys where the scope table says once keys exist (none: admin and gallery writes loopback-only); required = a key on every route but health and docs'),
-  apiKeysFile: z.string().min(1).optional().describe('API_KEYS_FILE: API key store (hashes only; default edgeserve-keys.json beside the model repository)'),
+  apiKeysFile: z.string().min(1).optional().describe('API_KEYS_FILE: API key store (hashes only; default DATA_DIR/keys.json)'),
   trustProxy: list(checkAddresses).describe('TRUST_PROXY: reverse proxies (IPs, CIDRs, comma-separated) whose PROXY_HEADER gives the client address'),
   proxyHeader: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for').describe('PROXY_HEADER: the header the proxies in TRUST_PROXY write'),
   corsOrigins: list(checkOrigins).describe('CORS_ORIGINS: origins allowed to call from a browser (comma-separated, * = any; off when empty)'),

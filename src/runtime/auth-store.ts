@@ -1,12 +1,13 @@
 // The API key store on disk (Bun, Node, Deno, the compiled binary): one JSON file of hashed keys
-// (src/auth/keys.ts), by default `edgeserve-keys.json` beside the model repository, mode 0600.
+// (src/auth/keys.ts), by default `keys.json` in DATA_DIR (beside the gallery's database; data/
+// beside the model repository unless set), mode 0600.
 // Every write (the CLI's create/revoke, the server's last-used times) takes a lock file, re-reads,
 // changes and renames a fully written temp file into place, so readers never see half a file and
 // two writers never lose each other's change. A running server polls the file (POLL_MS) and
 // swaps in what it finds, so a revocation takes effect within that time; it writes last-used
 // times back at most once per FLUSH_MS.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { Authorizer } from '../auth/authorizer.ts';
@@ -18,8 +19,10 @@ export const POLL_MS = 2000;
 export const FLUSH_MS = 60_000;
 const LOCK_STALE_MS = 10_000;
 
-export function keysFilePath(cfg: Pick<ServerConfig, 'apiKeysFile' | 'models'>): string {
-  return resolve(cfg.apiKeysFile ?? join(dirname(resolve(cfg.models)), 'edgeserve-keys.json'));
+export function keysFilePath(cfg: Pick<ServerConfig, 'apiKeysFile' | 'dataDir' | 'models'>): string {
+  if (cfg.apiKeysFile) return resolve(cfg.apiKeysFile);
+  // DATA_DIR as the gallery reads it (runtime/gallery-db/open.ts).
+  return join(cfg.dataDir ? resolve(cfg.dataDir) : join(dirname(resolve(cfg.models)), 'data'), 'keys.json');
 }
 
 /** The records in `path`; [] when the file does not exist; throws naming the file when invalid. */
@@ -82,6 +85,7 @@ function writeAtomic(path: string, text: string): void {
 
 /** Read-modify-write under the lock. */
 export function updateKeys(path: string, change: (keys: KeyRecord[]) => KeyRecord[]): KeyRecord[] {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   return withLock(path, () => {
     const next = change(readKeys(path));
     writeAtomic(path, formatKeyFile(next));

@@ -17,8 +17,9 @@ Usage:
   edgeserve keys revoke ID        revoke a key (a running server stops accepting it within ${POLL_MS / 1000} s)
 
 Scopes: ${SCOPES.join(', ')} (admin includes the others).
-The store: --api-keys-file (API_KEYS_FILE), default edgeserve-keys.json beside the model
-repository (--models / MODEL_REPOSITORY).
+The store: --api-keys-file (API_KEYS_FILE), default keys.json in DATA_DIR (--data-dir; default
+data/ beside the model repository, --models / MODEL_REPOSITORY), where the gallery keeps its
+database.
 `;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -54,7 +55,7 @@ export async function runKeys(argv: string[], env: Record<string, string | undef
     options: {
       help: { type: 'boolean', short: 'h' },
       scopes: { type: 'string' }, tenant: { type: 'string' }, expires: { type: 'string' },
-      'api-keys-file': { type: 'string' }, models: { type: 'string' },
+      'api-keys-file': { type: 'string' }, 'data-dir': { type: 'string' }, models: { type: 'string' },
     },
   });
   const [cmd, ...rest] = positionals;
@@ -62,7 +63,7 @@ export async function runKeys(argv: string[], env: Record<string, string | undef
     io.out(KEYS_HELP);
     return values.help ? 0 : 1;
   }
-  const cfg = loadServerConfig(env, { apiKeysFile: values['api-keys-file'], models: values.models });
+  const cfg = loadServerConfig(env, { apiKeysFile: values['api-keys-file'], dataDir: values['data-dir'], models: values.models });
   const path = keysFilePath(cfg);
   const extra = (allowed: string[]) => {
     const given = ['scopes', 'tenant', 'expires'].filter((k) => (values as Record<string, unknown>)[k] !== undefined && !allowed.includes(k));
