@@ -3,7 +3,7 @@
 // refused ones included) and `auth` (checks the `authorization` metadata before the method runs).
 // The composition root fills them; with neither, calls go straight to the service.
 
-import type { Interceptor } from '@connectrpc/connect';
+import { createContextKey, type Interceptor } from '@connectrpc/connect';
 import { toConnectError } from './errors.ts';
 
 export interface GrpcHooks {
@@ -23,7 +23,14 @@ export interface CallInfo {
   service: string;
   /** `ModelInfer`, `RepositoryModelLoad`, … */
   method: string;
+  /** The socket peer's address (auth: loopback rule, rate limits), set by the listener. */
+  peer?: string;
+  /** A request metadata value by lowercase name (x-api-key, proxy headers). */
+  header: (name: string) => string | undefined;
 }
+
+/** Where the listener puts the socket peer's address for the auth check. */
+export const PEER_ADDRESS = createContextKey<string | undefined>(undefined, { description: 'socket peer address' });
 
 /**
  * The `auth` slot from a check of the `authorization` metadata (null when absent), the same
@@ -33,7 +40,10 @@ export interface CallInfo {
 export function authorizationInterceptor(check: (authorization: string | null, call: CallInfo) => void | Promise<void>): Interceptor {
   return (next) => async (req) => {
     try {
-      await check(req.header.get('authorization'), { service: req.service.typeName, method: req.method.name });
+      await check(req.header.get('authorization'), {
+        service: req.service.typeName, method: req.method.name,
+        peer: req.contextValues.get(PEER_ADDRESS), header: (n) => req.header.get(n) ?? undefined,
+      });
     } catch (e) {
       throw toConnectError(e);
     }

@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Session, createSecureServer, createServer } from 'node:http2';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError, createContextValues } from '@connectrpc/connect';
 import { compressionGzip, connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Compression } from '@connectrpc/connect/protocol';
 import type { DataPlane } from '../core/dataplane.ts';
 import { encodeGrpcMessage } from '../grpc/errors.ts';
-import type { GrpcHooks } from '../grpc/hooks.ts';
+import { type GrpcHooks, PEER_ADDRESS } from '../grpc/hooks.ts';
 import { grpcRouterOptions, grpcRoutes } from '../grpc/router.ts';
 import type { Logger } from './log.ts';
 
@@ -67,6 +67,8 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
   const shutdown = new AbortController();
   const connect = connectNodeAdapter({
     routes: grpcRoutes(dp, { log: o.log }),
+    // The socket peer's address for the auth hook (loopback rule, rate limits, TRUST_PROXY).
+    contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress),
     ...grpcRouterOptions({
       maxMessageBytes: o.maxMessageBytes,
       hooks: o.hooks,

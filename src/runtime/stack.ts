@@ -19,6 +19,8 @@ import { mountGalleries } from '../http/routes/galleries.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
 import { WorkerLoader } from '../workers/worker-loader.ts';
+import { classifyGrpc } from '../auth/scopes.ts';
+import { authorizationInterceptor } from '../grpc/hooks.ts';
 import { assembleApp, assembleCore } from './assemble.ts';
 import { type ServerAuth, createServerAuth } from './auth-store.ts';
 import { type GrpcListener, startGrpcServer } from './grpc-server.ts';
@@ -150,6 +152,15 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       if (cfg.grpcPort === 'off' || grpc) return grpc;
       grpc = await startGrpcServer(dataPlane, {
         host: cfg.host, port: cfg.grpcPort, maxMessageBytes: cfg.grpcMaxMessageBytes, tlsCert: cfg.grpcTlsCert, tlsKey: cfg.grpcTlsKey, log,
+        // The same decision as REST's, by method (src/auth/scopes.ts GRPC_TABLE).
+        hooks: {
+          auth: authorizationInterceptor(async (authorization, call) => {
+            await auth.authorizer.authorize({
+              credentials: { authorization, apiKey: call.header('x-api-key') ?? null },
+              peer: call.peer, header: call.header, need: classifyGrpc(call.method).need,
+            });
+          }),
+        },
       });
       log('info', `gRPC listening on ${grpc.address} (${grpc.tls ? 'TLS' : 'h2c'}; messages up to ${cfg.grpcMaxMessageBytes} bytes)`);
       return grpc;
