@@ -3,7 +3,7 @@
 // by vector, pagination.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { drawnFace, fixture, flipped, form, galleryApp, variant } from './gallery-app.ts';
+import { drawnFace, fixture, form, galleryApp, variant } from './gallery-app.ts';
 
 let g: Awaited<ReturnType<typeof galleryApp>>;
 beforeAll(async () => { g = await galleryApp(); });
@@ -46,8 +46,8 @@ describe('the README flow', () => {
     expect(found.faces[0].subject!.similarity).toBeGreaterThan(0.9);
     expect(found.faces[0].unknown).toBe(false);
     expect(found.faces[0].candidates.map((c) => c.id)).toEqual(['eileen']);
-    // A mirrored photo of the photographer is still him.
-    expect((await identify('flow', await flipped('camera.png'))).faces[0].subject?.id).toBe('photographer');
+    // Re-encoded at JPEG quality 60, the photographer is still him.
+    expect((await identify('flow', await variant('camera.png', (c, _w, _h, img) => c.drawImage(img, 0, 0), undefined, 60))).faces[0].subject?.id).toBe('photographer');
     // A stranger: no subject reaches the threshold.
     const stranger = await identify('flow', await drawnFace(), { k: '3' });
     expect(stranger.faces[0]).toMatchObject({ subject: null, unknown: true, candidates: [] });
@@ -97,7 +97,7 @@ describe('status codes', () => {
     expect(await errorOf(await req(`${B}/bad/subjects?cursor=%%%`), 400)).toContain('cursor');
     expect(await errorOf(await req(`${B}/bad?verbose=1`), 400)).toContain("unknown option 'verbose'");
     expect(await errorOf(await postImage(`${B}/bad/identify`, fixture('astronaut.jpg'), { threshold: '2' }), 400)).toContain('threshold');
-    expect(await errorOf(await postImage(`${B}/bad/identify`, fixture('astronaut.jpg'), { k: '1' }, {}).then(() => postImage(`${B}/bad/identify?k=1`, fixture('astronaut.jpg'), { k: '2' })), 400)).toContain('given 2 times');
+    expect(await errorOf(await postImage(`${B}/bad/identify?k=1`, fixture('astronaut.jpg'), { k: '2' }), 400)).toContain('given 2 times');
     expect(await errorOf(await postImage(`${B}/bad/subjects/s/faces`, fixture('astronaut.jpg'), {}, { 'idempotency-key': 'has space' }), 400)).toContain('idempotency-key');
   });
 });

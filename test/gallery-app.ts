@@ -17,22 +17,40 @@ import { mountGalleries } from '../src/http/routes/galleries.ts';
 import { openBunSqlite } from '../src/runtime/gallery-db/bun.ts';
 import { nativeTensorizer } from '../src/runtime/native-image.ts';
 import { FaceService } from '../src/tasks/faces/service.ts';
-import { FIXTURES, buildApp, tempRepository } from './helpers.ts';
+import { LocalLoader } from '../src/engine/local-loader.ts';
+import { assemble } from '../src/runtime/assemble.ts';
+import { fsDocsAssets } from '../src/runtime/docs-assets.ts';
+import { FsRepository } from '../src/runtime/fs-repository.ts';
+import { facePlatforms } from '../src/tasks/faces/pipeline-loader.ts';
+import { FIXTURES, tempRepository } from './helpers.ts';
+
+const FACE_MODELS = ['face', 'face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose'];
 
 export async function galleryApp(db?: GalleryDb) {
   const dir = mkdtempSync(join(tmpdir(), 'edgeserve-gallery-'));
-  const handle = db ?? openBunSqlite(join(dir, 'gallery.sqlite'));
+  const handle = db ?? await openBunSqlite(join(dir, 'gallery.sqlite'));
   const store = new KyselyGalleryStore(handle);
   await store.migrate();
-  const repo = tempRepository(['face_detect', 'face_embed']);
+  const repo = tempRepository(FACE_MODELS);
   let service: GalleryService | undefined;
-  const built = await buildApp(repo, nodeBackend(), nativeTensorizer({ maxPixels: 50_000_000 }), [
-    (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024 }),
-    (app, dp) => {
-      service = new GalleryService(store, new FaceServiceAnalyzer(dp), new GalleryIndexes(store, { maxBytes: 256 * 2 ** 20 }));
-      mountGalleries(app, service, { maxBodyBytes: 8 * 1024 * 1024 });
-    },
-  ]);
+  const tensorizer = nativeTensorizer({ maxPixels: 50_000_000 });
+  const backend = nodeBackend();
+  const built = assemble({
+    repository: new FsRepository(repo),
+    loader: new LocalLoader({
+      backend: () => backend, defaultInstances: 1, intraOpThreads: 1, tensorizer,
+      platforms: facePlatforms({ tensorizer: async () => tensorizer, maxPixels: 50_000_000, defaultInstances: 1 }),
+    }),
+    docs: fsDocsAssets, log: () => {}, maxBodyBytes: 8 * 1024 * 1024, maxQueueSize: 64, defaultInstances: 1,
+    mount: [
+      (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024 }),
+      (app, dp) => {
+        service = new GalleryService(store, new FaceServiceAnalyzer(dp), new GalleryIndexes(store, { maxBytes: 256 * 2 ** 20 }));
+        mountGalleries(app, service, { maxBodyBytes: 8 * 1024 * 1024 });
+      },
+    ],
+  });
+  await built.load();
   return {
     ...built, store, service: service!,
     close: async () => {

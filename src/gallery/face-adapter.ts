@@ -1,77 +1,46 @@
-// A FaceAnalyzer over today's FaceService (detect, then crop-and-embed, through the DataPlane):
-// what the gallery runs until the one-decode face job replaces it behind the same interface.
-// The face chosen is the one /v1/faces/embed would embed (the largest detection, square crop),
-// so an embedding from that route can be searched against a gallery enrolled through this one.
-// The model version comes from the embed model's infer response, recorded per call by a thin
-// view of the DataPlane (FaceService itself does not return it).
+// A FaceAnalyzer over FaceService.analyze (the face job: one decode, detect, landmarks, align,
+// embed, liveness, pose, in the thread that holds the pixels). The face chosen is the face job's
+// choice (tasks/faces/choose.ts), or the caller's box. `model.version` folds the embedder's
+// alignment into its version ("1+similarity5"): embeddings of differently aligned crops are not
+// comparable, so a gallery bound to one refuses the other. An enrolment also passes the face
+// job's quality gate (config.json face.quality): a rejected face is a 422 naming the check.
 
 import type { DataPlane } from '../core/dataplane.ts';
-import { unavailable } from '../core/errors.ts';
-import type { InferRequest } from '../core/inference.ts';
-import { DEFAULT_DETECT, FaceService, type FaceModels } from '../tasks/faces/service.ts';
-import { type Box, iou, largest, squareCrop } from '../tasks/faces/geometry.ts';
+import { fivePoints } from '../tasks/faces/align.ts';
+import { FaceService, type FaceModels, qualityError } from '../tasks/faces/service.ts';
 import type { AnalyzeOptions, Analysis, AnalyzedFace, FaceAnalyzer } from './face-analyzer.ts';
 
-/** The preprocessing tag in `model.version`: embeddings of a square box crop, not aligned. */
-export const SQUARE_CROP = 'square-crop';
-
-/** Bounds the work of `all`: at most this many faces are embedded per image. */
-export const MAX_EMBEDDED_FACES = 10;
+const r1 = (x: number) => Math.round(x * 10) / 10;
 
 export class FaceServiceAnalyzer implements FaceAnalyzer {
-  constructor(private readonly dp: DataPlane, private readonly models: FaceModels = { detect: 'face_detect', embed: 'face_embed' }) {}
+  private readonly faces: FaceService;
+
+  constructor(dp: DataPlane, private readonly models: FaceModels = { face: 'face' }) {
+    this.faces = new FaceService(dp, models);
+  }
 
   admit(): void {
-    this.dp.admit(this.models.detect);
-    this.dp.admit(this.models.embed);
+    this.faces.admit();
   }
 
   async analyze(image: Uint8Array, o: AnalyzeOptions = {}): Promise<Analysis> {
-    const versions: string[] = [];
-    const faces = new FaceService(this.recording(versions), this.models);
-    const d = await faces.detect(image, DEFAULT_DETECT, o.signal);
-    const { width, height } = d.image;
-    let found: AnalyzedFace[];
-    let chosen: number;
-    if (o.box) {
-      const best = d.faces.reduce<{ score: number; overlap: number }>((acc, f) => {
-        const ov = iou(f.box, o.box!);
-        return ov > acc.overlap ? { score: f.score, overlap: ov } : acc;
-      }, { score: 0, overlap: 0 });
-      found = [{ box: o.box, score: best.score }];
-      chosen = 0;
-    } else {
-      found = d.faces.map((f) => ({ box: f.box, score: f.score }));
-      const big = largest(d.faces);
-      chosen = big ? d.faces.indexOf(big) : -1;
-    }
-    const toEmbed = o.all && !o.box ? found.slice(0, MAX_EMBEDDED_FACES).map((_, i) => i) : chosen >= 0 ? [chosen] : [];
-    if (o.all && chosen >= MAX_EMBEDDED_FACES) toEmbed.push(chosen);
-    await Promise.all(toEmbed.map(async (i) => {
-      const f = found[i];
-      // Without a caller's box, embed the square crop /v1/faces/embed uses for a detected face.
-      const crop: Box = o.box ? f.box : squareCrop(f.box, width, height);
-      const e = await faces.embed(image, crop, o.signal);
-      f.embedding = Float32Array.from(e.embedding);
-    }));
-    // Analysing an image with no face embeds nothing: the model is then the one the DataPlane serves.
-    if (versions.some((v) => v !== versions[0])) throw unavailable(`model '${this.models.embed}' changed version during the request (${[...new Set(versions)].join(', ')}): retry`, 1);
-    const version = versions[0] ?? this.dp.modelMetadata(this.models.embed).versions.at(-1) ?? '?';
-    return { image: { width, height }, faces: found, chosen, model: { name: this.models.embed, version: `${version}+${SQUARE_CROP}` } };
-  }
-
-  /** The DataPlane, with the embed model's versions recorded as its responses come back. */
-  private recording(into: string[]): DataPlane {
-    const dp = this.dp;
-    const embed = this.models.embed;
-    return Object.create(dp, {
-      infer: {
-        value: async (name: string, version: string | undefined, req: InferRequest) => {
-          const r = await dp.infer(name, version, req);
-          if (name === embed) into.push(r.model_version);
-          return r;
-        },
-      },
-    }) as DataPlane;
+    const a = await this.faces.analyze(image, {
+      box: o.box, analyze: o.all && !o.box ? 'all' : 'chosen', embed: true, liveness: o.liveness, pose: o.enrol, signal: o.signal,
+    });
+    const faces: AnalyzedFace[] = a.faces.map((f) => ({ box: f.box, score: f.score }));
+    a.analyzed.forEach((fi, k) => {
+      const f = faces[fi];
+      if (a.embeddings[k]) f.embedding = a.embeddings[k];
+      if (a.landmarks[k]?.length >= 136) f.landmarks = fivePoints(a.landmarks[k]).map(([x, y]) => [r1(x), r1(y)]);
+      if (o.liveness && a.liveness[k] !== undefined) f.liveness = a.liveness[k];
+      const size = Math.min(f.box[2] - f.box[0], f.box[3] - f.box[1]);
+      f.quality = { size_px: r1(size), ...(a.pose[k] ? { yaw: r1(a.pose[k][0]), pitch: r1(a.pose[k][1]), roll: r1(a.pose[k][2]) } : {}) };
+      if (o.enrol && fi === a.chosen) {
+        const fail = this.faces.checkQuality({ box: f.box, score: f.score, pose: a.pose[k] });
+        if (fail) throw qualityError(fail);
+      }
+    });
+    const model = a.model ? { name: a.model.name, version: `${a.model.version}+${a.model.alignment}` } : { name: this.models.face, version: 'unknown' };
+    return { image: a.image, faces, chosen: a.chosen, model };
   }
 }

@@ -41,6 +41,8 @@ export interface AnalyzeOptions {
   liveness?: boolean;
   /** Embed every face found, not only the chosen one (identify "per face"). */
   all?: boolean;
+  /** An enrolment: the analyzer applies its quality gate to the chosen face (422 naming the check). */
+  enrol?: boolean;
   signal?: AbortSignal;
 }
 

@@ -140,7 +140,7 @@ export class GalleryService {
     const replay = await this.replayed(g, s, o, requestHash);
     if (replay) return { face: faceJson(replay, subjectId), created: false };
 
-    const a = await this.analyzer.analyze(image, { box: o.box, signal: o.signal });
+    const a = await this.analyzer.analyze(image, { box: o.box, enrol: true, signal: o.signal });
     const face = chosenFace(a, 'image');
     g = await this.bind(g, a.model, face.embedding!.length);
     let thumbnail: Uint8Array | null = null;

@@ -328,7 +328,8 @@ export function floatBytes(v: Float32Array): Uint8Array {
 
 /** A blob as the drivers return it (Uint8Array/Buffer, ArrayBuffer, or D1's array of numbers). */
 export function bytesOf(v: unknown): Uint8Array {
-  if (v instanceof Uint8Array) return v;
+  // A Buffer (better-sqlite3, postgres.js) becomes a plain view of the same bytes.
+  if (v instanceof Uint8Array) return v.constructor === Uint8Array ? v : new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (Array.isArray(v)) return Uint8Array.from(v as number[]);
   throw new TypeError(`expected a blob, got ${typeof v}`);

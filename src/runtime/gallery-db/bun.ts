@@ -3,7 +3,6 @@
 // needs from bun:sqlite's statements; cached statements (db.query) avoid re-preparing the
 // gallery's fixed set of queries.
 
-import { Database } from 'bun:sqlite';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { GalleryDb } from '../../gallery/db/kysely-store.ts';
 import type { GallerySchema } from '../../gallery/db/schema.ts';
@@ -13,8 +12,10 @@ type Params = ReadonlyArray<unknown>;
 // biome-ignore lint/suspicious/noExplicitAny: bun:sqlite's binding types
 const bind = (p: Params) => p as any[];
 
-export function openBunSqlite(path: string): GalleryDb {
+export async function openBunSqlite(path: string): Promise<GalleryDb> {
   ensureFolder(path);
+  // Loaded here, not at the top: the Node bundle holds every root, and Node has no bun:sqlite.
+  const { Database } = await import('bun:sqlite');
   const db = new Database(path, { create: true });
   for (const p of SQLITE_PRAGMAS) db.run(`PRAGMA ${p}`);
   const database: SqliteDatabase = {

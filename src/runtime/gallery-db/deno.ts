@@ -2,7 +2,6 @@
 // through the few lines its better-sqlite3-shaped interface needs. node:sqlite's statements do
 // not say whether they return rows, so that is read off the SQL (sqlite-common.ts).
 
-import { DatabaseSync } from 'node:sqlite';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { GalleryDb } from '../../gallery/db/kysely-store.ts';
 import type { GallerySchema } from '../../gallery/db/schema.ts';
@@ -12,8 +11,10 @@ type Params = ReadonlyArray<unknown>;
 // biome-ignore lint/suspicious/noExplicitAny: node:sqlite's binding types
 const bind = (p: Params) => p as any[];
 
-export function openDenoSqlite(path: string): GalleryDb {
+export async function openDenoSqlite(path: string): Promise<GalleryDb> {
   ensureFolder(path);
+  // Loaded here, not at the top: Node 20 (whose bundle holds every root) has no node:sqlite.
+  const { DatabaseSync } = await import('node:sqlite');
   const db = new DatabaseSync(path);
   for (const p of SQLITE_PRAGMAS) db.exec(`PRAGMA ${p}`);
   const database: SqliteDatabase = {

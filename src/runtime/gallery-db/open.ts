@@ -15,7 +15,7 @@ import type { GalleryStore } from '../../gallery/store.ts';
 import type { Logger } from '../log.ts';
 
 /** Opens an SQLite file with this runtime's binding (bun:sqlite, better-sqlite3, node:sqlite). */
-export type SqliteOpener = (path: string) => GalleryDb;
+export type SqliteOpener = (path: string) => Promise<GalleryDb>;
 
 export interface GalleryParts {
   /** Absent where the runtime has no SQLite binding (then only postgres:// works). */
@@ -52,7 +52,7 @@ export function createGallery(cfg: ServerConfig, parts: GalleryParts, dataPlane:
   const open = () => (opening ??= (async () => {
     const db = target.kind === 'postgres'
       ? (await import('./postgres.ts')).openPostgres(target.url)
-      : parts.gallerySqlite!(target.path);
+      : await parts.gallerySqlite!(target.path);
     const s = new KyselyGalleryStore(db);
     await s.migrate();
     store = s;
