@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (`npm test`): type-check, pull model weights (sha256-checked, cached),
-# make sure Debian's Chromium is there for the browser tests, then run every bun test.
+# make sure Debian's Chromium (browser tests) and PostgreSQL (gallery tests) are there, then run
+# every bun test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bun=node_modules/.bin/bun
@@ -18,6 +19,17 @@ if ! command -v chromium >/dev/null 2>&1; then
       || echo "could not install chromium: the browser tests will fail"
   else
     echo "chromium not found and not root: the browser tests will fail (apt-get install chromium)"
+  fi
+fi
+
+# The gallery tests start a throwaway PostgreSQL server (test/pg-server.ts) from Debian's binaries.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian postgresql for the gallery tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null 2>&1 \
+      || echo "could not install postgresql: the gallery's PostgreSQL tests will fail"
+  else
+    echo "postgresql not found and not root: the gallery's PostgreSQL tests will fail (apt-get install postgresql)"
   fi
 fi
 
