@@ -5,6 +5,7 @@
 //   batch    dynamic batching on vs off, two servers, runs alternated per concurrency
 //   12mp     a 12 MP JPEG (astronaut.jpg upscaled to 4000x3000, q90): T₀ and served
 //   overload ~4x the server's capacity in connections with a small queue: 503s, p99, RSS
+//   gallery  identification search over 100k and 1M enrolled faces, memory per face (gallery.ts)
 // Prints one table per phase and the targets' verdicts, and writes them (text and JSON) to
 // --out (default bench-results/, gitignored). Server settings come from the usual environment
 // variables and flags (WORKERS, INTRA_OP_THREADS, …), so any configuration can be benched.
@@ -22,7 +23,7 @@ import { measureT0, type T0Result } from './t0.ts';
 import { type CpuUse, cpuSampler, waitForQuiet } from './cpu.ts';
 import { type Row, table } from './table.ts';
 
-const PHASES = ['t0', 'http', 'batch', '12mp', 'overload'] as const;
+const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `edgeserve bench [options]
@@ -318,6 +319,11 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
   }
 
   // ---- overload
+  if (o.phases.includes('gallery')) {
+    // In-process: the identification search over 100k and 1M faces (src/bench/gallery.ts).
+    const { galleryBench } = await import('./gallery.ts');
+    await galleryBench([100_000, 1_000_000]);
+  }
   if (o.phases.includes('overload')) {
     const q = o.overloadQueue;
     const c = o.overloadConc ?? Math.max(512, 4 * (q + budget.instances));

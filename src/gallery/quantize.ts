@@ -13,13 +13,12 @@ export const CODE_MAX = 127;
 /** Added to every bound for float rounding in scales, residuals and the products (orders above it). */
 export const SLACK = 1e-5;
 
-/** Unit-length copy of `v` in float64 (the exact scores are computed in float64). */
-export function unit(v: ArrayLike<number>): Float64Array {
+/** Unit-length copy of `v` in float64 (the exact scores are computed in float64), into `out`. */
+export function unit(v: ArrayLike<number>, out: Float64Array = new Float64Array(v.length)): Float64Array {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
   const n = Math.sqrt(s);
-  const out = new Float64Array(v.length);
-  if (!(n > 0) || !Number.isFinite(n)) return out;
+  if (!(n > 0) || !Number.isFinite(n)) return out.fill(0);
   for (let i = 0; i < v.length; i++) out[i] = v[i] / n;
   return out;
 }

@@ -33,10 +33,13 @@ export class MemoryIndex {
   private resids: Float32Array;
   private readonly slotOf = new Map<number, number>();
   private maxResid = 0;
+  /** Reused by add(): enrolling a million faces allocates nothing per face. */
+  private readonly scratch: Float64Array;
 
   constructor(readonly dim: number, o: { initial?: number; kernel?: 'wasm-simd' | 'js' } = {}) {
     const initial = o.initial ?? 0;
     this.arena = createCodeArena(dim, initial, o.kernel);
+    this.scratch = new Float64Array(dim);
     this.facePks = new Float64Array(initial);
     this.subjectPks = new Float64Array(initial);
     this.scales = new Float32Array(initial);
@@ -55,7 +58,7 @@ export class MemoryIndex {
     const i = this.n;
     this.arena.ensure(i + 1);
     if (i >= this.facePks.length) this.growMeta(Math.max(256, i + 1, this.facePks.length * 2));
-    const { scale, resid } = quantizeFace(unit(embedding), this.arena.row(i));
+    const { scale, resid } = quantizeFace(unit(embedding, this.scratch), this.arena.row(i));
     this.facePks[i] = facePk;
     this.subjectPks[i] = subjectPk;
     this.scales[i] = scale;
