@@ -27,7 +27,7 @@ export class FaceServiceAnalyzer implements FaceAnalyzer {
     const a = await this.faces.analyze(image, {
       box: o.box, analyze: o.all && !o.box ? 'all' : 'chosen', embed: true, liveness: o.liveness, pose: o.enrol, signal: o.signal,
     });
-    const faces: AnalyzedFace[] = a.faces.map((f) => ({ box: f.box, score: f.score }));
+    const faces: AnalyzedFace[] = a.faces.map((f) => ({ box: f.box.map(r1) as AnalyzedFace['box'], score: Math.round(f.score * 1e4) / 1e4 }));
     a.analyzed.forEach((fi, k) => {
       const f = faces[fi];
       if (a.embeddings[k]) f.embedding = a.embeddings[k];
