@@ -79,6 +79,11 @@ export const ModelSource = z.union([
   z.strictObject({ url: z.url({ protocol: /^https?$/ }), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   z.strictObject({ file: z.string().min(1).describe('local path, relative to the model directory'), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   z.strictObject({ generate: z.enum(['simple']).describe('built by edgeserve itself') }),
+  z.strictObject({
+    quantize: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('the FP32 model of this repository to derive an INT8 model from'),
+    recipe: z.string().min(1).describe('quantization recipe (calibration, exclusions, gate), relative to the model directory'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 ]);
 export type ModelSource = z.infer<typeof ModelSource>;
 

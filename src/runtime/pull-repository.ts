@@ -36,7 +36,16 @@ export async function pullRepository(root: string, o: PullRepositoryOptions): Pr
     if (source === undefined) continue;
     const progress = o.quiet ? undefined : createPullProgress(name);
     try {
-      const r = await pullModel(join(root, name), '1', source, { cacheDir, npmConfig, generators: GENERATORS, progress: progress?.update });
+      const base = { cacheDir, npmConfig, generators: GENERATORS };
+      const r = await pullModel(join(root, name), '1', source, {
+        ...base,
+        progress: progress?.update,
+        // Derived (quantized) models: loaded only when a config asks for one.
+        derive: async (dir, src) => {
+          const d = await import('./pull/derive.ts');
+          return d.deriveQuantized(dir, src, d.pullSibling(root, base, [name]));
+        },
+      });
       if (r.status === 'present') progress?.fail(); // nothing to say for weights already in place
       else progress?.finish(r);
     } catch (e) {

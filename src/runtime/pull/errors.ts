@@ -11,7 +11,8 @@ export type PullErrorKind =
   | 'SHA256'         // model bytes differ from the sha256 in config.json
   | 'NOT_IN_TARBALL' // source.path is not inside the package tarball
   | 'TAR'            // the tarball is not a readable .tgz
-  | 'CONFIG';        // bad source spec, bad npmrc value, missing generator
+  | 'CONFIG'         // bad source spec, bad npmrc value, missing generator
+  | 'DERIVE';        // building a derived model (quantization) failed
 
 export class PullError extends Error {
   constructor(readonly kind: PullErrorKind, message: string, options?: { cause?: unknown }) {

@@ -91,6 +91,8 @@ export function summaryLine(model: string, r: PullResult, seconds: number, downl
       return `copied ${model} ${size} from ${r.from} (sha256 ok) ${took}`;
     case 'generated':
       return `generated ${model} ${size} with ${r.from} ${took}`;
+    case 'derived':
+      return `derived ${model} ${size} from ${r.from} (sha256 ok) ${took}`;
   }
 }
 

@@ -21,6 +21,8 @@ export interface PullOptions {
   cacheDir: string;
   /** Download progress; total is 0 when the server sent no Content-Length. */
   progress?: (done: number, total: number) => void;
+  /** Builds the bytes of a `{ quantize: model, recipe }` source (derive.ts); pull checks their sha256. */
+  derive?: (modelDir: string, source: Extract<ModelSource, { quantize: string }>) => Promise<Uint8Array>;
   /** Builders for `{ generate: name }` sources. */
   generators?: Record<string, () => Uint8Array | Promise<Uint8Array>>;
   fetch?: typeof fetch;
@@ -40,7 +42,7 @@ export interface PullResult {
   /** True when nothing was downloaded (already present, or the npm tarball was cached). */
   fromCache: boolean;
   /** present: target already verified; cached: extracted from a cached tarball. */
-  status: 'present' | 'cached' | 'downloaded' | 'copied' | 'generated';
+  status: 'present' | 'cached' | 'downloaded' | 'copied' | 'generated' | 'derived';
   /** Human description of the source, e.g. "faceplugin-face-recognition-js@0.0.1". */
   from: string;
 }
@@ -68,6 +70,14 @@ export async function pullModel(modelDir: string, versionDir: string, source: Mo
   }
 
   if ((await existingSha256(target)) === source.sha256) return done('present', source.sha256, (await stat(target)).size);
+
+  if ('quantize' in source) {
+    if (!opts.derive) throw new PullError('CONFIG', `source.quantize needs a deriver; none was given to pullModel`);
+    const bytes = await opts.derive(resolve(modelDir), source);
+    verify(sha256Hex(bytes), source.sha256, `${source.quantize} quantized by ${source.recipe}`, target);
+    await writeAtomic(target, bytes);
+    return done('derived', source.sha256, bytes.length);
+  }
 
   if ('file' in source) {
     const file = resolve(modelDir, source.file);
@@ -122,6 +132,7 @@ export function describeSource(source: ModelSource): string {
   if ('npm' in source) return source.npm;
   if ('url' in source) return source.url;
   if ('file' in source) return `file ${source.file}`;
+  if ('quantize' in source) return `${source.quantize} (INT8, ${source.recipe})`;
   return `generator ${source.generate}`;
 }
 
