@@ -23,7 +23,7 @@ import { measureT0, type T0Result } from './t0.ts';
 import { type CpuUse, cpuSampler, waitForQuiet } from './cpu.ts';
 import { type Row, table } from './table.ts';
 
-const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery'] as const;
+const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery', 'quant'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `edgeserve bench [options]
@@ -316,6 +316,35 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
       await Promise.all([off.stop(), on.stop()]);
       repos.remove();
     }
+  }
+
+  // ---- FP32 vs INT8 (src/bench/quant.ts): per-inference times, gates, served detector
+  if (o.phases.includes('quant')) {
+    const { quantModel, quantRows, repositoryWith } = await import('./quant.ts');
+    const rs = [await quantModel(resolve(cfg.models), 'face_detect'), await quantModel(resolve(cfg.models), 'face_embed')];
+    say('\nFP32 vs INT8 — per inference (one thread, CPU ms, median of interleaved rounds) and accuracy gate');
+    say(table(quantRows(rs)));
+    const repo = repositoryWith(resolve(cfg.models), 'face_detect', rs[0].int8Bytes);
+    const rows: Row[] = [];
+    try {
+      for (const [precision, models] of [['FP32', cfg.models], ['INT8', repo.dir]] as const) {
+        const srv = await startServer(serverEnv(cfg, { MODEL_REPOSITORY: models }), join(o.out, `server-quant-${precision}.log`));
+        try {
+          for (const c of o.concs.filter((c) => c >= 64)) {
+            const r = await load(srv, image, c);
+            rows.push({ detector: precision, c, 'req/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r), 'other cores': r.cpu.otherCores.toFixed(2) });
+            await settle(c);
+          }
+        } finally {
+          await srv.stop();
+        }
+      }
+    } finally {
+      repo.remove();
+    }
+    say(`\nServed — POST /v1/faces/detect with the FP32 and the INT8 detector, ${split}`);
+    say(table(rows));
+    json.quant = { models: rs.map(({ int8Bytes: _b, ...r }) => r), served: rows };
   }
 
   // ---- overload

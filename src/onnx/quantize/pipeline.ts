@@ -67,6 +67,10 @@ export function methodOf(c: Calibration): CalibrationMethod {
   return c.method === 'percentile' ? { method: 'percentile', percentile: c.percentile! } : { method: c.method };
 }
 
+export function buildOptions(r: Recipe, exclude = r.exclude) {
+  return { calibration: methodOf(r.calibration), exclude, reduceRange: r.reduce_range };
+}
+
 export interface Derived { bytes: Uint8Array; built: Built; prepared: Prepared; samples: Sample[] }
 
 /** The derived model's bytes, as `pull` writes them. `open` should be deterministic (WASM, one thread). */
@@ -74,7 +78,7 @@ export async function derive(d: Derivation, open: OpenSession): Promise<Derived>
   const samples = await calibrationSamples(d, open);
   const fp32 = await d.repo.weights(d.base);
   const prepared = await prepareQuantization(fp32, samples.map((s) => s.feeds), open, { equalize: d.recipe.equalize });
-  const built = build(prepared, { calibration: methodOf(d.recipe.calibration), exclude: d.recipe.exclude });
+  const built = build(prepared, buildOptions(d.recipe));
   return { bytes: built.bytes, built, prepared, samples };
 }
 

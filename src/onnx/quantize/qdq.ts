@@ -8,7 +8,7 @@ import { intAttr } from './attributes.ts';
 import { type Graph, type GraphNode, type Model, node, parseInitializer, realInputs, touch, valueInfoName } from './graph.ts';
 import type { Plan } from './plan.ts';
 import { floatTensor, int32Tensor, int8Tensor, readFloats, uint8Tensor } from './tensor-data.ts';
-import { activationParams, type ActivationQuant, quantizeBias, quantizeWeights } from './weights.ts';
+import { activationParams, type ActivationQuant, minWeightScales, quantizeBias, quantizeWeights, REDUCED_WEIGHT_MAX, WEIGHT_MAX } from './weights.ts';
 
 export interface Range { lo: number; hi: number }
 
@@ -20,7 +20,7 @@ export interface QdqResult {
 }
 
 /** Rewrites `m` (already at opset 13) in place. `ranges` must cover every tensor in the plan. */
-export function applyQdq(m: Model, plan: Plan, ranges: Map<string, Range>): QdqResult {
+export function applyQdq(m: Model, plan: Plan, ranges: Map<string, Range>, o: { reduceRange?: boolean } = {}): QdqResult {
   const g = m.graph;
   const names = new Set<string>([...g.initializers.keys(), ...g.nodes.flatMap((n) => [...n.inputs, ...n.outputs, n.name])]);
   const fresh = (want: string) => {
@@ -66,7 +66,11 @@ export function applyQdq(m: Model, plan: Plan, ranges: Map<string, Range>): QdqR
     const before: GraphNode[] = [];
     const wName = n.inputs[qn.weight.input];
     const w = g.initializers.get(wName)!;
-    const wq = quantizeWeights(readFloats(w.proto), w.dims, qn.weight.axis);
+    const xs = result.activations.get(n.inputs[0])?.scale;
+    if (xs === undefined) throw new Error(`input '${n.inputs[0]}' of ${qn.label} is not quantized`);
+    const bias = qn.bias !== undefined ? readFloats(g.initializers.get(n.inputs[qn.bias])!.proto) : undefined;
+    const minScale = bias && bias.length === w.dims[qn.weight.axis] ? minWeightScales(bias, xs) : undefined;
+    const wq = quantizeWeights(readFloats(w.proto), w.dims, qn.weight.axis, o.reduceRange ? REDUCED_WEIGHT_MAX : WEIGHT_MAX, minScale);
     const channels = w.dims[qn.weight.axis];
     const base = n.name || n.outputs[0];
     const wInt = addInit(`${wName}_quantized`, (k) => int8Tensor(k, w.dims, wq.q));
@@ -80,9 +84,7 @@ export function applyQdq(m: Model, plan: Plan, ranges: Map<string, Range>): QdqR
     if (qn.bias !== undefined) {
       const bName = n.inputs[qn.bias];
       const b = g.initializers.get(bName)!;
-      const xs = result.activations.get(n.inputs[0])?.scale;
-      if (xs === undefined) throw new Error(`input '${n.inputs[0]}' of ${qn.label} is not quantized`);
-      const bq = quantizeBias(readFloats(b.proto), xs, wq.scale);
+      const bq = quantizeBias(bias!, xs, wq.scale);
       biasClamped = bq.clamped;
       const bInt = addInit(`${bName}_quantized`, (k) => int32Tensor(k, b.dims, bq.q));
       const bScale = addInit(`${bName}_scale`, (k) => floatTensor(k, [channels], bq.scale));

@@ -31,6 +31,8 @@ export interface BuildOptions {
   calibration: CalibrationMethod;
   /** Node names, or their output tensors' names, to leave in FP32. */
   exclude?: string[];
+  /** 7-bit weights (weights.ts REDUCED_WEIGHT_MAX): for x86 CPUs without VNNI. */
+  reduceRange?: boolean;
 }
 
 export interface Built {
@@ -74,7 +76,7 @@ export function build(p: Prepared, o: BuildOptions): Built {
   const m = parseModel(p.upgraded);
   const plan = planQuantization(m.graph, { exclude: o.exclude });
   const ranges = rangesFor(p.stats, o.calibration);
-  const qdq = applyQdq(m, plan, ranges);
+  const qdq = applyQdq(m, plan, ranges, { reduceRange: o.reduceRange });
   m.other = m.other.filter((raw) => raw[0] !== ((2 << 3) | 2)); // producer_name is rewritten below
   const bytes = encodeModel({ ...m, other: [producerField(), ...m.other] });
   return { bytes, plan, qdq };

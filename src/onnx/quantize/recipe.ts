@@ -59,6 +59,9 @@ const OutputsGate = z.strictObject({
 
 export const Recipe = z.strictObject({
   calibration: Calibration,
+  /** 7-bit weights, so that x86 CPUs without VNNI (AVX2, AVX-512 before Cascade Lake) cannot
+   *  saturate their int16 pair sums (weights.ts). Costs one bit of weight precision. */
+  reduce_range: z.boolean().default(false),
   /** Equalize channel ranges between consecutive convs before calibrating (equalize.ts). */
   equalize: z.boolean().default(false),
   /** Node names, or the names of their output tensors, left in FP32. */

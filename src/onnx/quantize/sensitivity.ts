@@ -3,8 +3,7 @@
 // samples. The error is 1 - cosine over all outputs concatenated (0 = identical), averaged over
 // the samples. Excluding the worst nodes (recipe `exclude`) is the usual fix for a failing gate.
 
-import { build, type Prepared } from './quantize.ts';
-import type { CalibrationMethod } from './calibrate.ts';
+import { build, type BuildOptions, type Prepared } from './quantize.ts';
 import type { Feeds, OpenSession } from './session.ts';
 
 export interface LayerError {
@@ -13,15 +12,15 @@ export interface LayerError {
   error: number;
 }
 
-export async function layerSensitivity(p: Prepared, method: CalibrationMethod, samples: Feeds[], open: OpenSession): Promise<LayerError[]> {
-  const all = build(p, { calibration: method }).plan.nodes.map((n) => n.label);
+export async function layerSensitivity(p: Prepared, o: BuildOptions, samples: Feeds[], open: OpenSession): Promise<LayerError[]> {
+  const all = build(p, { ...o, exclude: [] }).plan.nodes.map((n) => n.label);
   const ref = await open(p.upgraded);
   const expected: Float32Array[] = [];
   for (const s of samples) expected.push(concat(await ref.run(s)));
   await ref.release();
   const out: LayerError[] = [];
   for (const label of all) {
-    const one = build(p, { calibration: method, exclude: all.filter((l) => l !== label) });
+    const one = build(p, { ...o, exclude: all.filter((l) => l !== label) });
     const s = await open(one.bytes);
     let err = 0;
     for (const [i, f] of samples.entries()) err += 1 - cosineOf(expected[i], concat(await s.run(f)));

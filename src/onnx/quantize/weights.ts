@@ -11,6 +11,12 @@
 //   (powers of two, multiples of 1/16), not Math.log2, whose last bit differs between engines.
 
 export const WEIGHT_MAX = 127;
+/**
+ * With `reduce_range` (ORT's name for it) weights use 7 bits, [-63, 63]: x86 CPUs without VNNI
+ * multiply uint8 x int8 with VPMADDUBSW, which adds pairs of products into int16 and saturates
+ * above 32767 (2 x 255 x 127 = 64770); 2 x 255 x 63 = 32130 cannot.
+ */
+export const REDUCED_WEIGHT_MAX = 63;
 
 export interface ChannelQuant {
   q: Int8Array;
@@ -21,7 +27,12 @@ export interface ChannelQuant {
 }
 
 /** `w` has `channels` equal blocks along `axis` of `dims`. */
-export function quantizeWeights(w: Float32Array, dims: number[], axis: number): ChannelQuant {
+/**
+ * `minScale` (per channel) raises a channel's scale where its bias would not fit int32 at
+ * s_x * s_w (a nearly dead channel with a bias): the bias keeps its value, the few tiny
+ * weights lose precision nobody sees.
+ */
+export function quantizeWeights(w: Float32Array, dims: number[], axis: number, qmax = WEIGHT_MAX, minScale?: Float64Array): ChannelQuant {
   const channels = dims[axis];
   const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
@@ -33,7 +44,7 @@ export function quantizeWeights(w: Float32Array, dims: number[], axis: number): 
     }
   }
   // An all-zero channel gets scale 1 (any scale represents zeros exactly; 0 is not allowed).
-  const scale = Float32Array.from(max, (m) => (m > 0 ? m / WEIGHT_MAX : 1));
+  const scale = Float32Array.from(max, (m, c) => Math.max(m > 0 ? m / qmax : 1, minScale?.[c] ?? 0));
   const q = new Int8Array(w.length);
   let maxError = 0;
   for (let o = 0; o < outer; o++) {
@@ -41,13 +52,21 @@ export function quantizeWeights(w: Float32Array, dims: number[], axis: number): 
       const base = (o * channels + c) * inner;
       const s = scale[c];
       for (let i = 0; i < inner; i++) {
-        const v = Math.max(-WEIGHT_MAX, Math.min(WEIGHT_MAX, roundHalfEven(w[base + i] / s)));
+        const v = Math.max(-qmax, Math.min(qmax, roundHalfEven(w[base + i] / s)));
         q[base + i] = v;
         maxError = Math.max(maxError, Math.abs(w[base + i] - v * s));
       }
     }
   }
   return { q, scale, maxError };
+}
+
+/** Bias magnitude ≤ this many steps: int32 with a margin for the accumulator it is added to. */
+export const BIAS_MAX = 2 ** 30;
+
+/** Per channel, the least weight scale at which bias / (s_x * s_w) fits in BIAS_MAX. */
+export function minWeightScales(b: Float32Array, inputScale: number): Float64Array {
+  return Float64Array.from(b, (v) => Math.abs(v) / (Math.fround(inputScale) * BIAS_MAX));
 }
 
 export interface BiasQuant {
