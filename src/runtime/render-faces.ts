@@ -83,11 +83,6 @@ export function createFaceRenderer(limits: Partial<RenderLimits> = {}, parts: Re
   return Object.assign(render, { stats: () => gate.stats() });
 }
 
-/** The renderer the runtimes use: default limits, Bun.Image where there is one. */
-export const renderFaces: BoundedRenderer = createFaceRenderer({}, {
-  BunImage: (globalThis as { Bun?: { Image?: BunImageClass } }).Bun?.Image,
-});
-
 /** Decoder options for a picture drawn at width x height: none at full size; else a target of
  *  half that with the default reducing gap, so a JPEG comes back DCT-scaled and anything else
  *  drawn down by Skia to about width x height (decoder.ts's decodeScale). */
@@ -180,3 +175,10 @@ class Gate {
     return { running: this.running, waiting: this.waiting.length, refused: this.refused };
   }
 }
+
+// Last in the file: it constructs a Gate, and a class is not usable before its declaration has
+// run (Deno refused to start: "Cannot access 'Gate' before initialization").
+/** The renderer the runtimes use: default limits, Bun.Image where there is one. */
+export const renderFaces: BoundedRenderer = createFaceRenderer({}, {
+  BunImage: (globalThis as { Bun?: { Image?: BunImageClass } }).Bun?.Image,
+});
