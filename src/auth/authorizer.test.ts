@@ -142,7 +142,7 @@ describe('authorize', () => {
     expect([scope.code, scope.challenge]).toEqual(['PERMISSION_DENIED', 'Bearer realm="edgeserve", error="insufficient_scope", scope="admin"']);
     expect(scope.message).toContain("lacks scope 'admin'");
     // A wrong key on an open route is still an error.
-    expect((await fails(a.authorize(req('GET', '/v2', 'es_000000000000_' + 'a'.repeat(43), '10.0.0.99')))).code).toBe('UNAUTHENTICATED');
+    expect((await fails(a.authorize(req('GET', '/v2', `es_000000000000_${'a'.repeat(43)}`, '10.0.0.99')))).code).toBe('UNAUTHENTICATED');
     for (const p of ['/v2/repository/index', '/v1/faces/galleries', '/metrics', '/v9/new-route']) {
       expect((await a.authorize(req('POST', p, admin.key))).id).toBe(admin.record.id);
     }

@@ -52,8 +52,8 @@ export function createJwtVerifier(s: JwtSettings): JwtVerifier {
     }
     key = createRemoteJWKSet(url);
     algorithms = ASYMMETRIC;
-  } else {
-    key = createLocalJWKSet(s.jwks!);
+  } else if (s.jwks !== undefined) {
+    key = createLocalJWKSet(s.jwks);
     algorithms = ASYMMETRIC;
   }
   return async (token) => {

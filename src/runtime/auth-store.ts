@@ -9,6 +9,7 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import type { JSONWebKeySet } from 'jose';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { Authorizer } from '../auth/authorizer.ts';
 import { formatKeyFile, type KeyRecord, KeyTable, parseKeyFile } from '../auth/keys.ts';
@@ -190,7 +191,7 @@ export interface ServerAuth {
 export function createServerAuth(cfg: ServerConfig, log: Logger): ServerAuth {
   const store = new FileKeyStore(keysFilePath(cfg), log);
   store.start();
-  let jwks;
+  let jwks: JSONWebKeySet | undefined;
   if (cfg.jwtJwksFile !== undefined) {
     try {
       jwks = JSON.parse(readFileSync(cfg.jwtJwksFile, 'utf8'));

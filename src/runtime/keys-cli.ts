@@ -97,7 +97,7 @@ export async function runKeys(argv: string[], env: Record<string, string | undef
       const rows = [['id', 'scopes', 'tenant', 'created', 'last used', 'expires', 'state'],
         ...keys.map((k) => [k.id, k.scopes.join(','), k.tenant ?? '-', k.created, k.lastUsed ?? '-', k.expires ?? '-', state(k, now)])];
       const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      io.out(rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n') + '\n');
+      io.out(`${rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n')}\n`);
       return 0;
     }
     case 'revoke': {
