@@ -1,11 +1,36 @@
 // Server settings: one zod schema, filled from environment variables and overridden by CLI
-// flags. The README's config reference lists exactly these.
+// flags. The README's config reference lists exactly these. An empty or malformed value is an
+// error naming the variable (or flag) and quoting what it got, never a silent default: unset a
+// variable to get its default.
 
 import { z } from 'zod';
 import { AddressSet } from '../auth/address.ts';
 import { SCOPES, isScope } from '../auth/scopes.ts';
 
-const int = (min: number) => z.coerce.number().int().min(min);
+const int = (min: number) => z.coerce.number({ error: (i) => (i.code === 'invalid_type' ? 'must be a number' : undefined) }).int({ error: 'must be a whole number' }).min(min);
+
+const TRUE = ['true', '1', 'yes', 'on'];
+const FALSE = ['false', '0', 'no', 'off'];
+/** true/false, 1/0, yes/no, on/off (any case); anything else is an error, not "true". */
+const bool = () => z.preprocess(
+  (v) => (typeof v === 'string' ? (TRUE.includes(v.toLowerCase()) ? true : FALSE.includes(v.toLowerCase()) ? false : v) : v),
+  z.boolean({ error: 'must be true or false (or 1/0, yes/no, on/off)' }),
+);
+
+/** An address to listen on: IPv4, IPv6 (no brackets) or a host name; checked before bind's bare EINVAL. */
+export function isBindHost(h: string): boolean {
+  const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  if (v4.test(h)) return true;
+  if (h.includes(':')) {
+    try {
+      return new URL(`http://[${h}]/`).hostname.length > 2;
+    } catch {
+      return false;
+    }
+  }
+  // A name (RFC 1123 labels), not something that merely looks like a mistyped IPv4 address.
+  return !/^[\d.]+$/.test(h) && /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(h);
+}
 
 /** A comma-separated list; each item checked by `check` (a message for a bad item). */
 const list = (check: (item: string) => string | undefined) => z.string().default('').transform((v, ctx) => {
@@ -31,7 +56,8 @@ function checkScopeRates(v: string): boolean {
 
 export const ServerConfig = z.object({
   port: int(0).max(65535).default(8000).describe('PORT: TCP port'),
-  host: z.string().default('0.0.0.0').describe('HOST: address to bind'),
+  host: z.string().refine(isBindHost, { message: 'must be an IP address (0.0.0.0, ::, 127.0.0.1, …) or a host name of this machine' }).default('0.0.0.0').describe('HOST: address to bind (0.0.0.0 = every IPv4 interface, :: = every interface)'),
+  reusePort: bool().default(false).describe('REUSE_PORT: let several servers share PORT (SO_REUSEPORT: the kernel spreads connections among them); otherwise a port in use is an error'),
   models: z.string().default('models').describe('MODEL_REPOSITORY: model repository directory'),
   engine: z.enum(['onnxruntime-node', 'onnxruntime-web']).default('onnxruntime-node').describe('ENGINE: default ONNX engine'),
   workers: int(0).optional().describe('WORKERS: worker threads running model instances (default: one per core; 0 = in-process)'),
@@ -45,9 +71,11 @@ export const ServerConfig = z.object({
   repositoryPollSecs: z.coerce.number().min(0.1).max(3600).default(15).describe('REPOSITORY_POLL_SECS: poll mode: seconds between two looks at the repository'),
   maxBodyBytes: int(1024).default(32 * 1024 * 1024).describe('MAX_BODY_BYTES: largest accepted request body'),
   maxImagePixels: int(1).default(50_000_000).describe('MAX_IMAGE_PIXELS: largest image (width × height) decoded'),
-  idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds before an idle connection is closed'),
-  pull: z.coerce.boolean().default(true).describe('PULL: pull missing model weights at start'),
-  logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL'),
+  idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds without data before a connection is closed, also while a request body arrives (408); 0 = never'),
+  bodyTimeoutS: int(1).default(300).describe('BODY_TIMEOUT_S: most seconds a request body may take to arrive, however steadily it comes (408 beyond)'),
+  pull: bool().default(true).describe('PULL: pull missing model weights at start'),
+  logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL: least severe log lines written: error, warn or info'),
+  logFormat: z.enum(['text', 'json']).default('text').describe('LOG_FORMAT: text (time level message) or json (one JSON object per line)'),
   // Security (src/auth; README "Security").
   auth: z.enum(['auto', 'required']).default('auto').describe('AUTH: auto = keys where the scope table says once keys exist (none: admin and gallery writes loopback-only); required = a key on every route but health and docs'),
   apiKeysFile: z.string().min(1).optional().describe('API_KEYS_FILE: API key store (hashes only; default DATA_DIR/keys.json)'),
@@ -82,7 +110,8 @@ const ENV: Record<string, keyof ServerConfig> = {
   PORT: 'port', HOST: 'host', MODEL_REPOSITORY: 'models', ENGINE: 'engine', WORKERS: 'workers',
   INTRA_OP_THREADS: 'intraOpThreads', INSTANCES: 'instances', MAX_QUEUE_SIZE: 'maxQueueSize',
   MAX_BODY_BYTES: 'maxBodyBytes', MAX_IMAGE_PIXELS: 'maxImagePixels', IDLE_TIMEOUT_S: 'idleTimeoutS',
-  PULL: 'pull', LOG_LEVEL: 'logLevel', MAX_QUEUE_WAIT_MS: 'maxQueueWaitMs',
+  PULL: 'pull', LOG_LEVEL: 'logLevel', LOG_FORMAT: 'logFormat', REUSE_PORT: 'reusePort', BODY_TIMEOUT_S: 'bodyTimeoutS',
+  MAX_QUEUE_WAIT_MS: 'maxQueueWaitMs',
   MODEL_CONTROL_MODE: 'modelControlMode', LOAD_MODEL: 'loadModel', REPOSITORY_POLL_SECS: 'repositoryPollSecs',
   AUTH: 'auth', API_KEYS_FILE: 'apiKeysFile', TRUST_PROXY: 'trustProxy', PROXY_HEADER: 'proxyHeader', CORS_ORIGINS: 'corsOrigins',
   JWT_SECRET: 'jwtSecret', JWT_JWKS_URL: 'jwtJwksUrl', JWT_JWKS_FILE: 'jwtJwksFile', JWT_ISSUER: 'jwtIssuer', JWT_AUDIENCE: 'jwtAudience',
@@ -92,22 +121,57 @@ const ENV: Record<string, keyof ServerConfig> = {
   DATA_DIR: 'dataDir', GALLERY_DATABASE: 'galleryDatabase', GALLERY_INDEX_MB: 'galleryIndexMb',
 };
 
-/** Settings from `env`, then `overrides` (CLI flags) on top; throws a readable message when invalid. */
+/** The CLI flag of a setting: maxBodyBytes → --max-body-bytes. */
+export const flagOf = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Settings from `env`, then `overrides` (CLI flags) on top; throws a readable message when a value
+ * is empty or invalid, naming the variable or flag and quoting the value.
+ */
 export function loadServerConfig(env: Record<string, string | undefined>, overrides: Partial<Record<keyof ServerConfig, unknown>> = {}): ServerConfig {
+  return loadSettings(Object.keys(ServerConfig.shape) as Array<keyof ServerConfig>, env, overrides) as ServerConfig;
+}
+
+/** Only the named settings (a subcommand such as `pull` needs a few; the others' variables are not read). */
+export function loadSettings<K extends keyof ServerConfig>(fields: readonly K[], env: Record<string, string | undefined>, overrides: Partial<Record<keyof ServerConfig, unknown>> = {}): Pick<ServerConfig, K> {
   const raw: Record<string, unknown> = {};
-  // z.coerce.boolean would read "0" and "false" as true: booleans are parsed here.
-  const value = (field: string, v: unknown) => (field === 'pull' && typeof v === 'string' ? !['0', 'false', 'no', 'off'].includes(v.toLowerCase()) : v);
-  for (const [k, field] of Object.entries(ENV)) {
-    const v = env[k];
-    if (v !== undefined && v !== '') raw[field] = value(field, v);
-  }
-  for (const [field, v] of Object.entries(overrides)) if (v !== undefined) raw[field] = value(field, v);
-  const r = ServerConfig.safeParse(raw);
+  const from: Record<string, { name: string; value: unknown }> = {};
+  const problems: string[] = [];
+  const wanted = new Set<string>(fields);
+  const put = (field: string, name: string, v: unknown, unsetHint: string) => {
+    if (!wanted.has(field)) return;
+    if (typeof v === 'string' && v.trim() === '') {
+      const d = settingDefault(field as keyof ServerConfig);
+      problems.push(`${name} is empty: give a value, or ${unsetHint}${d === undefined ? '' : ` (default ${d})`}`);
+      return;
+    }
+    raw[field] = v;
+    from[field] = { name, value: v };
+  };
+  for (const [k, field] of Object.entries(ENV)) if (env[k] !== undefined) put(field, k, env[k], 'unset it');
+  for (const [field, v] of Object.entries(overrides)) if (v !== undefined) put(field, flagOf(field), v, `leave ${flagOf(field)} out`);
+  const schema = ServerConfig.pick(Object.fromEntries(fields.map((f) => [f, true])) as Record<keyof ServerConfig, true>);
+  const r = schema.safeParse(raw);
   if (!r.success) {
-    const envName = (f: PropertyKey) => Object.entries(ENV).find(([, v]) => v === f)?.[0] ?? String(f);
-    throw new Error(r.error.issues.map((i) => `${envName(i.path[0])}: ${i.message}`).join('\n'));
+    for (const i of r.error.issues) {
+      const field = String(i.path[0]);
+      const src = from[field];
+      const envName = Object.entries(ENV).find(([, v]) => v === field)?.[0] ?? field;
+      problems.push(`${src?.name ?? envName}: ${i.message}${src ? `, got ${JSON.stringify(src.value)}` : ''}`);
+    }
   }
-  return r.data;
+  if (problems.length) throw new Error(problems.join('\n'));
+  return r.data as unknown as Pick<ServerConfig, K>;
+}
+
+/** A setting's default as the help and messages show it; undefined when it has none (computed or off). */
+export function settingDefault(field: keyof ServerConfig): string | undefined {
+  let def = (ServerConfig.shape[field] as unknown as { _zod: { def: { type: string; defaultValue?: unknown; in?: unknown } } })._zod.def;
+  // A list is a pipe whose input carries the default.
+  if (def.type === 'pipe' && def.in) def = (def.in as typeof ServerConfig.shape.port)._zod.def as typeof def;
+  if (def.type !== 'default') return undefined;
+  const v = def.defaultValue;
+  return v === '' ? undefined : String(v);
 }
 
 export const ENV_NAMES = ENV;

@@ -13,6 +13,8 @@
 
 import type { ServerConfig } from '../config/server-config.ts';
 import type { RequestEnv } from '../http/auth.ts';
+import type { BodyEnv } from '../http/body.ts';
+import { bodyRead, listenError } from './listen.ts';
 import { type Logger, createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { openBunSqlite } from './gallery-db/bun.ts';
@@ -48,7 +50,7 @@ const HOT = Symbol.for('edgeserve.bun.server');
 const hot = globalThis as typeof globalThis & { [HOT]?: HotState };
 
 export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Promise<RunningServer> {
-  const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
+  const log = createLogger(cfg.logLevel, cfg.logFormat === 'json');
   const makeParts = o.parts ?? ((c: ServerConfig) => bunParts(c));
   const key = JSON.stringify(cfg);
   // Only under --hot: elsewhere two calls mean two servers (tests, embedding), not a reload.
@@ -65,15 +67,26 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   parts.gallerySqlite ??= openBunSqlite; // the compiled binary's parts too
   const stack = createStack(cfg, parts, log);
   const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
-  const server = Bun.serve({
-    port: cfg.port,
-    hostname: cfg.host,
-    fetch: withPeer(app),
-    // Our own reader answers 413 with a JSON error; this is Bun's hard stop just above it.
-    maxRequestBodySize: cfg.maxBodyBytes + 1024 * 1024,
-    idleTimeout: cfg.idleTimeoutS,
-    development: false,
-  });
+  let server: Bun.Server<undefined>;
+  try {
+    server = Bun.serve({
+      port: cfg.port,
+      hostname: cfg.host,
+      fetch: withPeer(app, cfg),
+      // Bun's own limit answers an empty 413 (before the app sees the request, for a declared
+      // length): the app's reader enforces MAX_BODY_BYTES with a JSON error instead. Bun drops an
+      // unread body as it arrives, without buffering it.
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: cfg.idleTimeoutS,
+      // Bun sets SO_REUSEPORT by default with development: false, and a second server on the port
+      // would then start and split the traffic: a port in use is an error unless asked for.
+      reusePort: cfg.reusePort,
+      development: false,
+    });
+  } catch (e) {
+    await stack.shutdown();
+    throw listenError(e, cfg);
+  }
   const url = localUrl(cfg.host, server.port!);
   const state: HotState = {
     key, server, stack, reloads: 0, stopped: false,
@@ -92,15 +105,25 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   return state.running;
 }
 
-/** The app's fetch, told the socket peer's address (auth: loopback, rate limits, proxies). */
-function withPeer(app: { fetch: (req: Request, env: RequestEnv) => Response | Promise<Response> }) {
-  return (req: Request, server: Bun.Server<undefined>) => app.fetch(req, { clientAddress: server.requestIP(req)?.address });
+/**
+ * The app's fetch, told the socket peer's address (auth: loopback, rate limits, proxies) and the
+ * body clocks. Bun's idle timer is not reset by body data, so it is off while the app reads a
+ * body (the reader measures inactivity itself) and back on afterwards.
+ */
+function withPeer(app: { fetch: (req: Request, env: RequestEnv & BodyEnv) => Response | Promise<Response> }, cfg: ServerConfig) {
+  return (req: Request, server: Bun.Server<undefined>) => app.fetch(req, {
+    clientAddress: server.requestIP(req)?.address,
+    bodyRead: bodyRead(cfg, () => {
+      server.timeout(req, 0);
+      return () => server.timeout(req, cfg.idleTimeoutS);
+    }),
+  });
 }
 
 /** A `bun --hot` re-run: same listener, pool and models; a new app from the new modules. */
 function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logger): RunningServer {
   const app = createServerApp(cfg, s.stack.dataPlane, parts, log, s.stack.auth, s.stack.gallery);
-  s.server.reload({ fetch: withPeer(app) });
+  s.server.reload({ fetch: withPeer(app, cfg) });
   s.reloads++;
   // Every dependency was re-evaluated: the old module graph is garbage now. Collecting it at once
   // keeps RSS flat across reloads (without this it grew ~3 MB per reload until a GC came).

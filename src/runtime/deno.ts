@@ -13,6 +13,7 @@ import { webBackend } from '../engine/onnxruntime-web.ts';
 import { createImageTensorizer } from '../image/tensorizer.ts';
 import { fsDocsAssets } from './docs-assets.ts';
 import { FsRepository } from './fs-repository.ts';
+import { bodyRead, listenError } from './listen.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { openDenoSqlite } from './gallery-db/deno.ts';
@@ -27,7 +28,7 @@ interface DenoHttpServer {
   readonly finished: Promise<void>;
 }
 interface DenoApi {
-  serve(o: { port: number; hostname: string; onListen?: () => void }, handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>): DenoHttpServer;
+  serve(o: { port: number; hostname: string; reusePort?: boolean; onListen?: () => void }, handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>): DenoHttpServer;
   permissions: { querySync(d: { name: 'ffi'; path?: string }): { state: 'granted' | 'prompt' | 'denied' } };
 }
 const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -69,7 +70,7 @@ export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
 }
 
 export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
-  const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
+  const log = createLogger(cfg.logLevel, cfg.logFormat === 'json');
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = { ...(await denoParts(cfg)), gallerySqlite: openDenoSqlite };
   const stack = createStack(cfg, parts, log);
@@ -77,7 +78,15 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
   // onListen replaces Deno's own "Listening on" line with our log line below.
   // The socket peer's address goes to auth (loopback rule, rate limits, TRUST_PROXY).
-  const server = deno.serve({ port: cfg.port, hostname: cfg.host, onListen: () => {} }, (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }));
+  // reusePort (SO_REUSEPORT) only when asked: otherwise a port in use is an error.
+  const body = bodyRead(cfg); // Deno.serve has no idle timer on a request being received
+  let server: DenoHttpServer;
+  try {
+    server = deno.serve({ port: cfg.port, hostname: cfg.host, reusePort: cfg.reusePort, onListen: () => {} }, (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname, bodyRead: body }));
+  } catch (e) {
+    await stack.shutdown();
+    throw listenError(e, cfg);
+  }
   const url = localUrl(cfg.host, server.addr.port);
   await announceAndLoad(stack, log, { server: 'edgeserve (Deno)', url, models: cfg.models });
   // shutdown() stops accepting and waits for the responses in flight; the stack drains queues.

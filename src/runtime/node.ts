@@ -1,40 +1,70 @@
 // Node composition root. Node 20 cannot run TypeScript, so `npm run build:node` bundles the CLI
 // and the worker entry into dist/node/ (Bun's bundler, dependencies left in node_modules) and
 // `node dist/node/cli.js serve` runs this. Same stack as Bun: native engine and decoder in
-// worker threads. @hono/node-server is not a dependency; the adapter below is the small part of
-// it this server needs (a Request in, the app's Response streamed out, aborts on disconnect).
+// worker threads. Requests go through @hono/node-server's listener (Request in, Response
+// streamed out, Set-Cookie kept apart, aborts on disconnect) on a node:http server made here,
+// so the listen options, timeouts and the answers to malformed requests are ours.
 
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import { Readable } from 'node:stream';
+import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import { type HttpBindings, RequestError, getRequestListener } from '@hono/node-server';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { RequestEnv } from '../http/auth.ts';
+import type { BodyEnv } from '../http/body.ts';
+import { openNodeSqlite } from './gallery-db/node.ts';
+import { bodyRead, listenError } from './listen.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
-import { openNodeSqlite } from './gallery-db/node.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 
-type Fetch = (req: Request, env: RequestEnv) => Response | Promise<Response>;
+type Fetch = (req: Request, env: RequestEnv & BodyEnv) => Response | Promise<Response>;
 
 export function nodeParts(cfg: ServerConfig): Promise<StackParts> {
   // Bundled beside this file as workers/worker-entry.js (scripts/build-node.sh).
   return nativeParts(cfg.models, { entry: new URL('./workers/worker-entry.js', import.meta.url) });
 }
 
+/** SO_REUSEPORT in net.Server#listen came with Node 22.12 / 23.1. */
+function nodeHasReusePort(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
+}
+
 export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
-  const log = createLogger(cfg.logLevel, process.env.LOG_FORMAT === 'json');
+  if (cfg.reusePort && !nodeHasReusePort()) {
+    throw new Error(`REUSE_PORT=true needs Node ≥ 22.12 (SO_REUSEPORT in listen()); this is Node ${process.versions.node}. Run the servers on separate ports, or on Bun or Deno`);
+  }
+  const log = createLogger(cfg.logLevel, cfg.logFormat === 'json');
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = { ...(await nodeParts(cfg)), gallerySqlite: openNodeSqlite };
   const stack = createStack(cfg, parts, log);
   const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
-  const server = createServer((req, res) => void handle(app.fetch as Fetch, req, res, log));
+  const fetch = app.fetch as Fetch;
+  const body = bodyRead(cfg); // node:http has no idle timer on a request being received
+  const listener = getRequestListener(
+    (req, env) => fetch(req, { clientAddress: (env as HttpBindings).incoming.socket.remoteAddress, bodyRead: body }),
+    {
+      // A request the adapter cannot turn into a Request (a malformed Host): 400 with our body.
+      errorHandler: (e) => Response.json({ error: e instanceof RequestError ? `bad request: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}` }, { status: e instanceof RequestError ? 400 : 500 }),
+    },
+  );
+  const server = createServer(listener);
   server.keepAliveTimeout = cfg.idleTimeoutS * 1000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(cfg.port, cfg.host, () => resolve());
-  });
+  // Node's own limit on receiving a whole request: just above ours, so the app's 408 (JSON) wins.
+  server.requestTimeout = cfg.bodyTimeoutS * 1000 + 5000;
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: cfg.port, host: cfg.host, ...(cfg.reusePort ? { reusePort: true } : {}) }, () => resolve());
+    });
+  } catch (e) {
+    await stack.shutdown();
+    throw listenError(e, cfg);
+  }
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
   const url = localUrl(cfg.host, port);
@@ -50,41 +80,16 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   };
 }
 
-/** One request through the app. Bodies stream both ways; a client that goes away aborts. */
-async function handle(fetch: Fetch, req: IncomingMessage, res: ServerResponse, log: ReturnType<typeof createLogger>): Promise<void> {
-  const abort = new AbortController();
-  res.on('close', () => { if (!res.writableFinished) abort.abort(); });
-  try {
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (Array.isArray(v)) for (const x of v) headers.append(k, x);
-      else if (v !== undefined) headers.set(k, v);
-    }
-    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-    const request = new Request(`http://${req.headers.host ?? 'localhost'}${req.url ?? '/'}`, {
-      method: req.method,
-      headers,
-      body: hasBody ? (Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>) : undefined,
-      signal: abort.signal,
-      // Required by Node's fetch for a streamed request body.
-      ...(hasBody ? { duplex: 'half' } : {}),
-    } as RequestInit);
-    // The socket peer's address: auth's loopback rule, rate limits and TRUST_PROXY read it.
-    const response = await fetch(request, { clientAddress: req.socket.remoteAddress });
-    res.statusCode = response.status;
-    // Set-Cookie is the one header that must not be folded; this server sends none.
-    response.headers.forEach((v, k) => res.setHeader(k, v));
-    if (!response.body || req.method === 'HEAD') return void res.end();
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-    }
-    res.end();
-  } catch (e) {
-    log('error', `node adapter: ${(e as Error).message}`);
-    if (!res.headersSent) {
-      res.statusCode = 500;
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ error: 'internal error' }));
-    } else res.destroy();
-  }
+/**
+ * What node:http's parser rejects before any handler runs (bad framing, headers too large, a
+ * request that took too long) gets a `{"error"}` body like every other answer, then the close.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, reason, msg] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
+    : [400, 'Bad Request', `malformed HTTP request (${err.code ?? err.message})`];
+  const body = JSON.stringify({ error: msg });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
