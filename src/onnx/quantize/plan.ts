@@ -32,6 +32,12 @@ export interface Plan {
   tensors: Array<{ name: string; nonNegative: boolean }>;
   /** Weight ops left in FP32, with the reason. */
   skipped: Array<{ label: string; op: string; why: string }>;
+  /**
+   * Excluded nodes: they read their inputs in FP32, not through a DequantizeLinear. (ORT
+   * quantizes the FP32 weight of a Conv that sits between a DQ and a Q by itself, so an
+   * excluded node must not sit between them.)
+   */
+  keepFloat: Set<GraphNode>;
 }
 
 export interface PlanOptions {
@@ -43,7 +49,7 @@ export function planQuantization(g: Graph, o: PlanOptions = {}): Plan {
   const excluded = new Set(o.exclude ?? []);
   const uses = consumers(g);
   const graphOutputs = new Set(g.outputs.map(valueInfoName));
-  const plan: Plan = { nodes: [], tensors: [], skipped: [] };
+  const plan: Plan = { nodes: [], tensors: [], skipped: [], keepFloat: new Set() };
   const marked = new Map<string, boolean>();
   const mark = (name: string, nonNegative: boolean) => {
     if (!graphOutputs.has(name) && !g.initializers.has(name) && !marked.has(name)) marked.set(name, nonNegative);
@@ -54,6 +60,7 @@ export function planQuantization(g: Graph, o: PlanOptions = {}): Plan {
     const label = nodeLabel(n);
     if (excluded.has(label) || excluded.has(n.name) || n.outputs.some((t) => excluded.has(t))) {
       plan.skipped.push({ label, op: n.opType, why: 'excluded' });
+      plan.keepFloat.add(n);
       continue;
     }
     const q = weightSlot(n, g);

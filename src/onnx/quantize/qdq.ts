@@ -106,7 +106,7 @@ export function applyQdq(m: Model, plan: Plan, ranges: Map<string, Range>, o: { 
     out.push(...(prelude.get(n) ?? []));
     const seen = new Map<string, string>();
     n.inputs = n.inputs.map((i) => {
-      if (!quantized.has(i)) return i;
+      if (!quantized.has(i) || plan.keepFloat.has(n)) return i;
       let dq = seen.get(i);
       if (!dq) {
         const d = dqNode(i, n);
