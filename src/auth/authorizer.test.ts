@@ -218,3 +218,37 @@ describe('authorize', () => {
     expect((await fails(b.authorize(req('POST', '/v2/repository/index', noExp)))).code).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('JWKS over HTTP and settings', () => {
+  test('a JWKS URL is fetched (jose caches it); an unreachable one is 503, not a wrong credential', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'r1', alg: 'RS256', use: 'sig' };
+    let fetched = 0;
+    const idp = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => { fetched++; return Response.json({ keys: [jwk] }); } });
+    try {
+      const a = make({ jwt: createJwtVerifier({ jwksUrl: `http://127.0.0.1:${idp.port}/jwks`, issuer: 'https://idp', scopesClaim: 'scope', tenantClaim: 'tenant' }) });
+      const t = await new SignJWT({ scope: 'infer' }).setProtectedHeader({ alg: 'RS256', kid: 'r1' }).setIssuer('https://idp').setSubject('u').setExpirationTime('5m').sign(privateKey);
+      expect((await a.authorize(req('POST', '/v1/faces/detect', t))).id).toBe('jwt:u');
+      expect((await a.authorize(req('POST', '/v1/faces/detect', t))).id).toBe('jwt:u');
+      expect(fetched).toBe(1);
+    } finally {
+      idp.stop(true);
+    }
+    const down = make({ jwt: createJwtVerifier({ jwksUrl: `http://127.0.0.1:${idp.port}/jwks`, scopesClaim: 'scope', tenantClaim: 'tenant' }) });
+    const t = await new SignJWT({ scope: 'infer' }).setProtectedHeader({ alg: 'RS256', kid: 'r1' }).setExpirationTime('5m').sign(privateKey);
+    const e = await down.authorize(req('POST', '/v1/faces/detect', t)).then(() => undefined, (x: { code: string }) => x);
+    expect(e?.code).toBe('UNAVAILABLE');
+  });
+
+  test('RATE_LIMIT_* and JWT_* settings become the Authorizer', async () => {
+    const { loadServerConfig } = await import('../config/server-config.ts');
+    const { authorizerFromConfig, rateLimits } = await import('./settings.ts');
+    const cfg = loadServerConfig({ RATE_LIMIT_RPS: '5', RATE_LIMIT_SCOPES: 'infer=20, admin=0', RATE_LIMIT_BURST: '7', RATE_LIMIT_AUTH_FAILURES: '12' });
+    expect(rateLimits(cfg)).toEqual({ default: { perSecond: 5, burst: 7 }, infer: { perSecond: 20, burst: 7 }, admin: { perSecond: Infinity, burst: Infinity } });
+    const a = authorizerFromConfig(cfg, new KeyTable());
+    expect(a.o.authFailures).toEqual({ perSecond: 0.2, burst: 12 });
+    expect(() => authorizerFromConfig(loadServerConfig({ JWT_ISSUER: 'x' }), new KeyTable())).toThrow(/no JWT key source/);
+    expect(() => authorizerFromConfig(loadServerConfig({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://x/jwks' }), new KeyTable())).toThrow(/exactly one/);
+    expect(authorizerFromConfig(loadServerConfig({ JWT_SECRET: 'x'.repeat(32) }), new KeyTable()).keyed()).toBe(true);
+  });
+});

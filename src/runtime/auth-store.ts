@@ -104,12 +104,12 @@ export class FileKeyStore {
   private lastFlush = Date.now();
   private lastError = '';
 
-  constructor(readonly path: string, private readonly log: Logger) {}
+  constructor(readonly path: string, private readonly log: Logger, private readonly pollMs = POLL_MS) {}
 
   /** Loads the file (a broken file fails the start, naming it) and starts polling. */
   start(): void {
     this.reload(true);
-    this.timer = setInterval(() => this.tick(), POLL_MS);
+    this.timer = setInterval(() => this.tick(), this.pollMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
 
