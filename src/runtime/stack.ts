@@ -24,8 +24,8 @@ import { authorizationInterceptor } from '../grpc/hooks.ts';
 import { assembleApp, assembleCore } from './assemble.ts';
 import { type ServerAuth, createServerAuth } from './auth-store.ts';
 import { type GrpcListener, startGrpcServer } from './grpc-server.ts';
-import type { Logger } from './log.ts';
 import { type GalleryHandle, type GalleryParts, createGallery } from './gallery-db/open.ts';
+import type { Logger } from './log.ts';
 
 /** A listening server, whatever the runtime. */
 export interface RunningServer {
@@ -84,10 +84,10 @@ export interface StackParts {
   repositoryLabel?: string;
   /** `?render=png` on /v1/faces/detect; absent where no canvas loads. */
   render?: FaceRenderer;
-}
   /** The face gallery's SQLite binding and thumbnail encoder (runtime/gallery-db). */
   gallerySqlite?: GalleryParts['gallerySqlite'];
   thumbnails?: GalleryParts['thumbnails'];
+}
 
 export interface Stack {
   dataPlane: DataPlane;
@@ -98,9 +98,9 @@ export interface Stack {
   pool?: WorkerPool;
   /** Who may call what: the key store and the Authorizer (REST middleware and gRPC both ask it). */
   auth: ServerAuth;
-  /** Starts the gRPC listener (GRPC_PORT, unless `off`); stopped by shutdown(). */
   /** The face gallery (absent with GALLERY_DATABASE=off); its database opens in load(). */
   gallery?: GalleryHandle;
+  /** Starts the gRPC listener (GRPC_PORT, unless `off`); stopped by shutdown(). */
   listenGrpc(): Promise<GrpcListener | undefined>;
   /** Stop answering ready, drain queues, free sessions, end the workers. Idempotent. */
   shutdown(): Promise<void>;
@@ -140,9 +140,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
   });
   let down: Promise<void> | undefined;
   let grpc: GrpcListener | undefined;
+  const gallery = createGallery(cfg, parts, dataPlane, log);
   return {
     dataPlane,
-  const gallery = createGallery(cfg, parts, dataPlane, log);
     load: async () => { await Promise.all([load(), gallery?.open()]); },
     gallery,
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
@@ -169,9 +169,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       // In-flight gRPC calls finish while the queues drain; then what is left is closed.
       grpc?.stopAccepting();
       await dataPlane.shutdown();
+      await gallery?.close();
       await grpc?.close();
       await pool?.dispose();
-      await gallery?.close();
       auth.close();
     })()),
   };
@@ -183,9 +183,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
  */
 export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth, gallery?: GalleryHandle): OpenAPIHono {
   const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
+  if (gallery) mount.push((app) => mountGalleries(app, gallery.service, { maxBodyBytes: cfg.maxBodyBytes }));
   return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount, auth });
 }
-  if (gallery) mount.push((app) => mountGalleries(app, gallery.service, { maxBodyBytes: cfg.maxBodyBytes }));
 
 /** A model asked for an engine this runtime cannot load: its load fails with the reason. */
 function unavailableBackend(name: EngineName, why?: string): Backend {
