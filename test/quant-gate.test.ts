@@ -94,4 +94,9 @@ test('the embedder gate embeds the faces the given FaceInputs returns', async ()
   expect(samples.map((s) => [s.label, s.size.width, s.identity])).toEqual([
     ['astronaut.png face 1', 90, 'eileen_collins'], ['astronaut.png face 2', 100, 'eileen_collins'],
   ]);
+  // Finished inputs (an aligned face, as the face job will feed the embedder) pass through as given.
+  const aligned = { data: Float32Array.from({ length: 3 * 112 * 112 }, (_, i) => (i % 97) / 97), shape: [3, 112, 112] };
+  const [s] = await gateSamples(d, native, async () => [aligned]);
+  expect(s.feeds.input.data).toBe(aligned.data);
+  expect(s.feeds.input.dims).toEqual([1, 3, 112, 112]);
 }, 30_000);

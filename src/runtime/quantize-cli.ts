@@ -200,7 +200,7 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
     for (const l of report.profileLines(await profileOps(native, fp32Bytes, feeds, 50, tmp, files), await profileOps(native, built.bytes, feeds, 50, tmp, files))) io.out(l);
     if (v.wasm) {
       const [a, b] = [await wasm(fp32Bytes), await wasm(built.bytes)];
-      for (const l of report.timingLines('onnxruntime-web (WASM SIMD)', await timeSessions([{ label: 'FP32', session: a, feeds }, { label: 'INT8', session: b, feeds }], () => performance.now(), { rounds: 5, perRound: 5 }))) io.out(l);
+      for (const l of report.timingLines('onnxruntime-web (WASM SIMD)', await timeSessions([{ label: 'FP32', session: a, feeds }, { label: 'INT8', session: b, feeds }], () => performance.now(), { rounds: 5, perRound: 5 }), 'wall ms')) io.out(l);
       await Promise.all([a.release(), b.release()]);
     }
   } finally {

@@ -74,9 +74,9 @@ export function fusionLines(fp32: Fusion, int8: Fusion, quantizedOps: number): s
   ];
 }
 
-export function timingLines(engine: string, t: Timing[]): string[] {
+export function timingLines(engine: string, t: Timing[], clock = 'CPU ms'): string[] {
   const [a, b] = t;
-  return [`${engine} per inference (CPU ms, one thread, median of rounds): FP32 ${f(a.medianMs, 2)}, INT8 ${f(b.medianMs, 2)} → ${f(b.medianMs / a.medianMs, 2)}x` +
+  return [`${engine} per inference (${clock}, one thread, median of rounds): FP32 ${f(a.medianMs, 2)}, INT8 ${f(b.medianMs, 2)} → ${f(b.medianMs / a.medianMs, 2)}x` +
     ` (min ${f(a.minMs, 2)} / ${f(b.minMs, 2)})`];
 }
 

@@ -95,8 +95,13 @@ export async function imageSamples(images: SourceImage[], spec: ImagePreprocessi
   return out;
 }
 
-/** The face crops to embed for one image, in original pixels. */
-export type FaceInputs = (img: SourceImage) => Promise<Box[]>;
+/**
+ * The faces to embed in one image: crop boxes in original pixels (cropped and resized by the
+ * model's `image` spec, and varied by `augment`), or finished model inputs (an aligned face
+ * warped onto the recognizer's template: only `augment.flip` applies to those).
+ */
+export type FaceInput = Box | { data: Float32Array; shape: number[] };
+export type FaceInputs = (img: SourceImage) => Promise<FaceInput[]>;
 
 /**
  * Today's face pipeline (FaceService.embed): the FP32 detector's faces at the default
@@ -120,10 +125,18 @@ export function squareCropFaces(detector: QSession, detSpec: ImagePreprocessing,
 export async function faceSamples(images: SourceImage[], spec: ImagePreprocessing, tz: Tensorizer, faces: FaceInputs, augment: Augment = {}): Promise<Sample[]> {
   const out: Sample[] = [];
   for (const img of images) {
-    const boxes = await faces(img);
-    for (const [i, box] of boxes.entries()) {
+    const found = await faces(img);
+    for (const [i, face] of found.entries()) {
+      if (!Array.isArray(face)) {
+        const name = spec.input ?? 'input';
+        for (const f of augment.flip ? [false, true] : [false]) {
+          const data = f ? mirror(face.data, face.shape, spec.layout) : face.data;
+          out.push({ label: `${img.name} face ${i + 1}${tag(1, f)}`, image: img.name, feeds: { [name]: { data, dims: [1, ...face.shape] } }, size: { width: spec.width, height: spec.height } });
+        }
+        continue;
+      }
       for (const { z, f } of variants(augment)) {
-        out.push(await tensorSample(tz, spec, img, zoomBox(box, z), f, `${img.name} face ${i + 1}${tag(z, f)}`));
+        out.push(await tensorSample(tz, spec, img, zoomBox(face, z), f, `${img.name} face ${i + 1}${tag(z, f)}`));
       }
     }
   }
