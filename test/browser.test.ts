@@ -192,7 +192,7 @@ describe('in headless Chromium, offline', () => {
       return (await page.textContent('#detect-result')) ?? '';
     };
     const pick = (name: string, mimeType: string, buffer: Buffer) => page.setInputFiles('#file', { name, mimeType, buffer });
-    const reset = () => page.$eval('#detect-result', (e) => { e.className = 'result'; });
+    const reset = () => page.$eval('#detect-result', (e) => { (e as HTMLElement).className = 'result'; });
 
     // The server's own {"error"}: a file that is not an image.
     await pick('notes.jpg', 'image/jpeg', Buffer.from('hello, I am not a picture\n'));
