@@ -6,6 +6,7 @@
 //   12mp     a 12 MP JPEG (astronaut.jpg upscaled to 4000x3000, q90): T₀ and served
 //   overload ~4x the server's capacity in connections with a small queue: 503s, p99, RSS
 //   gallery  identification search over 100k and 1M enrolled faces, memory per face (gallery.ts)
+//   quant    FP32 vs INT8 face models: derivation, gate, per-inference time, served detector (quant.ts)
 // Prints one table per phase and the targets' verdicts, and writes them (text and JSON) to
 // --out (default bench-results/, gitignored). Server settings come from the usual environment
 // variables and flags (WORKERS, INTRA_OP_THREADS, …), so any configuration can be benched.
