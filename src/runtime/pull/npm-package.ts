@@ -1,7 +1,9 @@
-// npm package tarballs: resolve name@version on the configured registry (abbreviated packument),
-// download dist.tarball verified against dist.integrity, and keep it in a cache keyed by that
-// integrity, so several models from one package (face_detect and face_embed both come from
-// faceplugin-face-recognition-js) download it once, and a re-pull works offline.
+// npm package tarballs: through npm itself where it runs (npm-pack.ts: the user's whole npm
+// configuration applies), otherwise resolve name@version on the configured registry (abbreviated
+// packument) and download dist.tarball verified against dist.integrity. Either way the tarball is
+// kept in a cache keyed by that integrity, so several models from one package (face_detect and
+// face_embed both come from faceplugin-face-recognition-js) download it once, and a re-pull works
+// offline.
 
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
@@ -11,6 +13,7 @@ import { downloadToFile, getJson, statusError, type HttpOptions } from './downlo
 import { PullError } from './errors.ts';
 import { hashFile, parseIntegrity, sriKey, sriString, type Sri } from './integrity.ts';
 import { NPM_DEFAULT_REGISTRY, type NpmConfig, type RegistryInfo } from './npm-config.ts';
+import { type NpmPack, packDirFor } from './npm-pack.ts';
 
 export interface NpmSpec {
   name: string;
@@ -24,6 +27,8 @@ export interface NpmContext {
   cacheDir: string;
   progress?: (done: number, total: number) => void;
   idleTimeoutMs?: number;
+  /** Download through npm (npm-pack.ts) instead of the registry client below. */
+  npmPack?: NpmPack;
 }
 
 export interface CachedTarball {
@@ -68,6 +73,7 @@ export async function getTarball(spec: NpmSpec, ctx: NpmContext): Promise<Cached
   if (known && (await verifiedBlob(dir, known.sri))) {
     return { file: blobPath(dir, known.sri), name: spec.name, version: known.version, integrity: sriString(known.sri), fromCache: true };
   }
+  if (ctx.npmPack) return packWithNpm(spec, dir, indexFile, ctx.npmPack);
   const registry = ctx.config.registryFor(spec.name);
   const meta = await resolveVersion(spec, registry, ctx);
   const file = blobPath(dir, meta.sri);
@@ -79,6 +85,23 @@ export async function getTarball(spec: NpmSpec, ctx: NpmContext): Promise<Cached
     await writeAtomic(indexFile, new TextEncoder().encode(JSON.stringify(record)));
   }
   return { file, name: spec.name, version: meta.version, integrity: sriString(meta.sri), fromCache };
+}
+
+async function packWithNpm(spec: NpmSpec, dir: string, indexFile: string, npmPack: NpmPack): Promise<CachedTarball> {
+  const dest = packDirFor(dir);
+  try {
+    const packed = await npmPack(`${spec.name}@${spec.version}`, dest);
+    const sri = parseIntegrity(packed.integrity)!;
+    const file = blobPath(dir, sri);
+    const fromCache = await verifiedBlob(dir, sri);
+    if (!fromCache) await commit(packed.file, file);
+    if (packed.version === spec.version) {
+      await writeAtomic(indexFile, new TextEncoder().encode(JSON.stringify({ version: packed.version, integrity: sriString(sri), via: 'npm pack' })));
+    }
+    return { file, name: spec.name, version: packed.version, integrity: sriString(sri), fromCache };
+  } finally {
+    await rm(dest, { recursive: true, force: true });
+  }
 }
 
 interface VersionMeta {

@@ -13,6 +13,7 @@ import { PullError } from './errors.ts';
 import { hashFile, sha256Hex } from './integrity.ts';
 import { loadNpmConfig, type NpmConfig } from './npm-config.ts';
 import { getTarball, parseNpmSpec } from './npm-package.ts';
+import type { NpmPack } from './npm-pack.ts';
 import { closestNames } from './suggest.ts';
 import { findInTgz } from './tar.ts';
 
@@ -26,6 +27,8 @@ export interface PullOptions {
   /** Builders for `{ generate: name }` sources. */
   generators?: Record<string, () => Uint8Array | Promise<Uint8Array>>;
   fetch?: typeof fetch;
+  /** npm packages through npm itself (npm-pack.ts findNpm); without it, the built-in registry client. */
+  npmPack?: NpmPack;
   /** Share one across pulls: it may spawn `npm config get` once. Default: loadNpmConfig(). */
   npmConfig?: NpmConfig;
   /** Default "model.onnx". */
@@ -111,6 +114,7 @@ export async function pullModel(modelDir: string, versionDir: string, source: Mo
     config: opts.npmConfig ?? loadNpmConfig(),
     fetch: opts.fetch ?? fetch,
     cacheDir: opts.cacheDir,
+    ...(opts.npmPack ? { npmPack: opts.npmPack } : {}),
     ...(opts.progress ? { progress: opts.progress } : {}),
     ...(opts.idleTimeoutMs ? { idleTimeoutMs: opts.idleTimeoutMs } : {}),
   });
