@@ -24,10 +24,10 @@ const TOKEN = 'secret-token-from-npmrc';
 const hits: Array<{ path: string; auth: string | null; agent: string | null }> = [];
 let tarball = tgz;
 
-const server = Bun.serve({
+const server: Bun.Server<undefined> = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
-  fetch(req) {
+  fetch(req): Response {
     const url = new URL(req.url);
     hits.push({ path: url.pathname, auth: req.headers.get('authorization'), agent: req.headers.get('user-agent') });
     if (req.headers.get('authorization') !== `Bearer ${TOKEN}`) return Response.json({ error: 'auth required' }, { status: 401 });
@@ -42,7 +42,7 @@ const server = Bun.serve({
     return Response.json({ error: 'not found' }, { status: 404 });
   },
 });
-const base = `http://127.0.0.1:${server.port}/`;
+const base: string = `http://127.0.0.1:${server.port}/`;
 afterAll(() => server.stop(true));
 
 let root = '';

@@ -18,10 +18,10 @@ const tgz = buildTgz([{ name: 'package/model/w.onnx', data: weights }]);
 const sri = `sha512-${createHash('sha512').update(tgz).digest('base64')}`;
 let stall = true;
 
-const server = Bun.serve({
+const server: Bun.Server<undefined> = Bun.serve({
   hostname: '127.0.0.1',
   port: 0,
-  fetch(req) {
+  fetch(req): Response {
     const path = new URL(req.url).pathname;
     if (path === '/stale-pkg') {
       return Response.json({ name: 'stale-pkg', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': { name: 'stale-pkg', version: '1.0.0', dist: { tarball: `${base}stale-pkg/-/stale-pkg-1.0.0.tgz`, integrity: sri } } } });
@@ -31,7 +31,7 @@ const server = Bun.serve({
     return new Response(new ReadableStream({ start: (c) => c.enqueue(tgz.subarray(0, tgz.length >> 1)) }), { headers: { 'content-length': String(tgz.length) } });
   },
 });
-const base = `http://127.0.0.1:${server.port}/`;
+const base: string = `http://127.0.0.1:${server.port}/`;
 afterAll(() => server.stop(true));
 
 test('kill -9 during a download leaves a temp file; the next pull removes it and completes', async () => {
