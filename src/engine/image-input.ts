@@ -10,6 +10,7 @@ import type { ExecutionBatchResult, ExecutionItem, ExecutionTiming, ModelInstanc
 import type { LoadedModel, ModelLoader } from '../core/loader.ts';
 import type { ImagePreprocessing, ModelConfig } from '../core/model-config.ts';
 import type { Parameters, Tensor } from '../core/tensor.ts';
+import type { ImageDecoder } from '../image/decoder.ts';
 import { chunks, concatData, errorOf } from './engine-instance.ts';
 
 /** Turns one encoded image into the model's input layout (without the batch dim). */
@@ -21,6 +22,8 @@ export interface ImageTensorizer {
     width: number;
     height: number;
   }>;
+  /** The decoder behind it, for pipelines that decode an image once and crop it many times. */
+  readonly decoder?: ImageDecoder;
 }
 
 /** An instance a layer above may feed in calls of at most this many items. */

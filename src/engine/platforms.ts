@@ -19,6 +19,8 @@ export const PLATFORMS: PlatformSpec[] = [
   { name: 'onnxruntime_onnx', backends: ['onnxruntime'], modelFile: 'model.onnx' },
   // Triton's identity backend: each output is the input at the same position (tests, plumbing).
   { name: 'identity', backends: ['identity'] },
+  // The face job (tasks/faces/pipeline-loader.ts): a pipeline over other models, config only.
+  { name: 'edgeserve_face', backends: [] },
 ];
 
 /** The platform a config selects (`platform`, else `backend`, else ONNX), or an error naming the

@@ -22,6 +22,8 @@ export interface ImageTensor extends Preprocessed {
 
 export function createImageTensorizer(decoder: ImageDecoder, o: TensorizerOptions = {}) {
   return {
+    /** The decoder itself, for pipelines that decode once and crop many times (the face job). */
+    decoder,
     async toTensor(bytes: Uint8Array, spec: ImagePreprocessing, crop?: Box): Promise<ImageTensor> {
       // A crop (a face for the embedder) needs the pixels at full resolution.
       const hint = o.downscaleHint !== false && !crop ? { targetWidth: spec.width, targetHeight: spec.height, reducingGap: spec.reducing_gap } : {};

@@ -16,6 +16,7 @@ import { LocalLoader } from '../engine/local-loader.ts';
 import type { DocsAssets } from '../http/docs.ts';
 import { type FaceRenderer, mountFaces } from '../http/routes/faces.ts';
 import { mountGalleries } from '../http/routes/galleries.ts';
+import { facePlatforms } from '../tasks/faces/pipeline-loader.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { WorkerPool, defaultIntraOpThreads } from '../workers/pool.ts';
 import { WorkerLoader } from '../workers/worker-loader.ts';
@@ -132,6 +133,7 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       intraOpThreads,
       // The decoder is loaded on first use, so models without `image` never load it.
       tensorizer: { toTensor: async (...a) => (await getTensorizer()).toTensor(...a) },
+      platforms: facePlatforms({ tensorizer: getTensorizer, maxPixels: cfg.maxImagePixels, defaultInstances }),
     });
   }
   const { dataPlane, load } = assembleCore({

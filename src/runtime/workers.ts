@@ -29,6 +29,7 @@ import { mountFaces } from '../http/routes/faces.ts';
 import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
 import { withScaledJpeg } from '../image/decoders/turbo-jpeg.ts';
 import { createImageTensorizer } from '../image/tensorizer.ts';
+import { facePlatforms } from '../tasks/faces/pipeline-loader.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { assemble } from './assemble.ts';
 import { createLogger } from './log.ts';
@@ -66,11 +67,13 @@ function createServer(env: Env): Server {
   });
   const log = createLogger(cfg.logLevel, false, (s) => console.log(s.trimEnd()));
   const backend = workersOrtBackend();
+  const tensorizer = createImageTensorizer(withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo), { maxPixels: cfg.maxImagePixels });
   const loader = new LocalLoader({
     backend: () => backend,
     defaultInstances: 1, // one thread per isolate: a second instance would only queue
     intraOpThreads: 1,
-    tensorizer: createImageTensorizer(withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo), { maxPixels: cfg.maxImagePixels }),
+    tensorizer,
+    platforms: facePlatforms({ tensorizer: async () => tensorizer, maxPixels: cfg.maxImagePixels, defaultInstances: 1 }),
   });
   // Hashed keys from the API_KEYS secret (fixed per deployment: `wrangler secret put` redeploys).
   const keys = new KeyTable(env.API_KEYS ? parseKeyFile(env.API_KEYS, 'the API_KEYS secret') : []);

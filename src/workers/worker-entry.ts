@@ -12,6 +12,7 @@ import { nodeBackend } from '../engine/onnxruntime-node.ts';
 import { webBackend } from '../engine/onnxruntime-web.ts';
 import type { ImageTensorizer } from '../engine/image-input.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
+import { facePlatforms } from '../tasks/faces/pipeline-loader.ts';
 import { unavailable } from '../core/errors.ts';
 import type { ModelInstance } from '../core/instance.ts';
 import { type FromWorker, type LoadSpec, type ToWorker, type WorkerSettings, toWire } from './messages.ts';
@@ -46,6 +47,8 @@ function init(reqId: number, s: WorkerSettings): void {
     intraOpThreads: s.intraOpThreads,
     // Resolved before any load that needs it (see load), so this proxy never waits long.
     tensorizer: { toTensor: async (...a) => (await getTensorizer()).toTensor(...a) },
+    // The face job (one decode per image, its component models reached in this worker).
+    platforms: facePlatforms({ tensorizer: getTensorizer, maxPixels: s.maxImagePixels, defaultInstances: 1 }),
   });
   post({ type: 'ready', reqId });
 }

@@ -70,7 +70,7 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     faces.admit('embed');
     const { images, options } = await readImages(c, ['image'], o.maxBodyBytes);
     const opt = readOptions(EmbedOptionsSchema, c, options);
-    return c.json(await faces.embed(images.image, opt.box, c.req.raw.signal), 200);
+    return c.json(await faces.embed(images.image, { box: opt.box, signal: c.req.raw.signal }), 200);
   });
 
   routeWithOptions(app, createRoute({
@@ -82,6 +82,6 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     faces.admit('verify');
     const { images, options } = await readImages(c, ['image1', 'image2'], o.maxBodyBytes);
     const opt = readOptions(VerifyOptionsSchema, c, options);
-    return c.json(await faces.verify(images.image1, images.image2, opt.threshold, c.req.raw.signal), 200);
+    return c.json(await faces.verify(images.image1, images.image2, { threshold: opt.threshold, signal: c.req.raw.signal }), 200);
   });
 }
