@@ -26,11 +26,11 @@ export function tempRepository(copy: string[] = []): string {
   return dir;
 }
 
-export async function buildApp(repoDir: string, backend: Backend, tensorizer?: ImageTensorizer, mount?: Parameters<typeof assemble>[0]['mount']) {
+export async function buildApp(repoDir: string, backend: Backend, tensorizer?: ImageTensorizer, mount?: Parameters<typeof assemble>[0]['mount'], platforms?: ConstructorParameters<typeof LocalLoader>[0]['platforms']) {
   const logs: string[] = [];
   const parts = assemble({
     repository: new FsRepository(repoDir),
-    loader: new LocalLoader({ backend: () => backend, defaultInstances: 1, intraOpThreads: 1, tensorizer }),
+    loader: new LocalLoader({ backend: () => backend, defaultInstances: 1, intraOpThreads: 1, tensorizer, platforms }),
     docs: fsDocsAssets,
     log: (level, msg) => logs.push(`${level} ${msg}`),
     maxBodyBytes: 8 * 1024 * 1024,
