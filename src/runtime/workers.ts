@@ -25,6 +25,7 @@ import { KeyTable, parseKeyFile } from '../auth/keys.ts';
 import { authorizerFromConfig, describeAuth } from '../auth/settings.ts';
 import { loadServerConfig } from '../config/server-config.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
+import { mountGrpcWeb } from '../grpc/fetch.ts';
 import { mountFaces } from '../http/routes/faces.ts';
 import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
 import { withScaledJpeg } from '../image/decoders/turbo-jpeg.ts';
@@ -87,7 +88,11 @@ function createServer(env: Env): Server {
     maxBodyBytes: cfg.maxBodyBytes,
     maxQueueSize: cfg.maxQueueSize,
     defaultInstances: 1,
-    mount: [(app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes })],
+    mount: [
+      (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes }),
+      // gRPC-Web and Connect (no native gRPC: no trailers here), unary methods; see src/grpc/fetch.ts.
+      (app, dp) => mountGrpcWeb(app, dp, { maxMessageBytes: cfg.maxBodyBytes, log, repositoryControlDisabled: REPOSITORY_CONTROL_MESSAGE }),
+    ],
     auth: { authorizer, corsOrigins: cfg.corsOrigins },
   });
   const s: Server = { app, loaded: false, loading: Promise.resolve() };
@@ -105,8 +110,9 @@ const NO_WAIT = new Set(['/v2/health/live', '/v2/health/ready']);
 // Triton's load/unload would act on one isolate of many, each with its own copy of the models,
 // so the next request could land anywhere: refused with a reason. The index stays (read-only).
 const REPOSITORY_CONTROL = /^\/v2\/repository\/models\/[^/]+\/(load|unload)$/;
+const REPOSITORY_CONTROL_MESSAGE = 'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/workers/models.ts)';
 const noRepositoryControl = () => Response.json(
-  { error: 'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/workers/models.ts)' },
+  { error: REPOSITORY_CONTROL_MESSAGE },
   { status: 400 },
 );
 
