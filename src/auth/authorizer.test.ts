@@ -49,8 +49,14 @@ describe('scope table', () => {
     expect(classify('POST', '/v1/faces/galleries/g1/subjects/s1/faces').need).toBe('faces:write');
     expect(classify('DELETE', '/v1/faces/galleries/g1').need).toBe('faces:write');
     expect(classify('GET', '/docs/assets/swagger-ui-dist/swagger-ui.css').need).toBe('public');
-    // Fail closed: unknown paths, other methods, empty segments, encoded tricks.
-    for (const [m, p] of [['GET', '/v3/secret'], ['POST', '/v2'], ['GET', '/v2/models//config'], ['GET', '//v2/health/live'], ['GET', '/v2/models/x/%2e%2e']]) {
+    // An open path with a method it does not take stays open: the router answers 405 + Allow.
+    expect(classify('POST', '/v2').need).toBe('metadata');
+    expect(classify('DELETE', '/v2/health/ready').need).toBe('health');
+    // A trailing slash is classified as the path the router serves.
+    expect(classify('POST', '/v1/faces/detect/').need).toBe('infer');
+    // Fail closed: unknown paths, other methods on guarded paths, empty segments, encoded tricks.
+    expect(classify('GET', '/v1/faces/detect').need).toBe('infer');
+    for (const [m, p] of [['GET', '/v3/secret'], ['GET', '/v2/models//config'], ['GET', '//v2/health/live'], ['GET', '/v2/models/x/%2e%2e']]) {
       const c = classify(m, p);
       expect(c.need === 'admin' || c.need === 'metadata').toBe(true);
       if (p !== '/v2/models/x/%2e%2e') expect(c.rule).toBeUndefined();

@@ -85,12 +85,20 @@ function matches(pattern: string[], segments: string[]): boolean {
  */
 export function classify(method: string, path: string): Classified {
   const m = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
-  const segments = path.split('/').slice(1);
+  // The router serves `/x/` as `/x` (FastAPI's trailing-slash rule): classify it the same.
+  const segments = (path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path).split('/').slice(1);
   for (const c of compiled) {
     if ((c.method === '*' || c.method === m) && matches(c.segments, segments)) return { need: c.rule.need, rule: c.rule };
   }
+  // An open path asked with a method it does not take: nothing runs but the router's 405 (with
+  // Allow), so it stays open rather than answering 401 to a wrong method.
+  for (const c of compiled) {
+    if (OPEN.has(c.rule.need) && matches(c.segments, segments)) return { need: c.rule.need, rule: c.rule };
+  }
   return { need: 'admin' };
 }
+
+const OPEN: ReadonlySet<Need> = new Set<Need>(['health', 'public', 'metadata']);
 
 export function classifyGrpc(method: string): Classified {
   const need = GRPC_TABLE[method];
