@@ -13,7 +13,7 @@ import { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Code, ConnectError, createContextValues } from '@connectrpc/connect';
-import { compressionGzip, connectNodeAdapter } from '@connectrpc/connect-node';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { Compression } from '@connectrpc/connect/protocol';
 import type { DataPlane } from '../core/dataplane.ts';
 import { encodeGrpcMessage } from '../grpc/errors.ts';
@@ -42,23 +42,34 @@ export interface GrpcListener {
   close(): Promise<void>;
 }
 
-const inflate = promisify(zlib.inflate);
-const deflate = promisify(zlib.deflate);
-
-/** grpc's "deflate" (zlib format), which Triton's Python client offers beside gzip. */
-const compressionDeflate: Compression = {
-  name: 'deflate',
-  compress: async (bytes) => new Uint8Array(await deflate(bytes)),
-  decompress: async (bytes, readMaxBytes) => {
-    if (bytes.length === 0) return new Uint8Array(0);
-    try {
-      return new Uint8Array(await inflate(bytes, { maxOutputLength: readMaxBytes }));
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new ConnectError(`message is larger than ${readMaxBytes} bytes after decompression`, Code.ResourceExhausted);
-      throw new ConnectError(`deflate decompression failed: ${(e as Error).message}`, Code.InvalidArgument);
-    }
-  },
+const codecs = {
+  gzip: { compress: promisify(zlib.gzip), decompress: promisify(zlib.gunzip) },
+  deflate: { compress: promisify(zlib.deflate), decompress: promisify(zlib.inflate) },
 };
+
+/**
+ * Request decompression for grpc's "gzip" and "deflate" (zlib format), both of which Triton's
+ * Python client offers. Written here rather than taking connect-node's compressionGzip: on Bun
+ * the Buffer zlib hands back can be reused by a later call, and tensors decoded from the message
+ * are views into it (no copy), so it must be a buffer of its own: `new Uint8Array(buf)` copies.
+ * Measured: a gzip-compressed `simple` request came back with its inputs overwritten.
+ */
+function zlibCompression(name: keyof typeof codecs): Compression {
+  const c = codecs[name];
+  return {
+    name,
+    compress: async (bytes) => new Uint8Array(await c.compress(bytes)),
+    decompress: async (bytes, readMaxBytes) => {
+      if (bytes.length === 0) return new Uint8Array(0);
+      try {
+        return new Uint8Array(await c.decompress(bytes, { maxOutputLength: readMaxBytes }));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new ConnectError(`message is larger than ${readMaxBytes} bytes after decompression`, Code.ResourceExhausted);
+        throw new ConnectError(`${name} decompression failed: ${(e as Error).message}`, Code.InvalidArgument);
+      }
+    },
+  };
+}
 
 export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Promise<GrpcListener> {
   if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) {
@@ -72,11 +83,12 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
     ...grpcRouterOptions({
       maxMessageBytes: o.maxMessageBytes,
       hooks: o.hooks,
-      acceptCompression: [compressionGzip, compressionDeflate],
+      acceptCompression: [zlibCompression('gzip'), zlibCompression('deflate')],
       shutdownSignal: shutdown.signal,
     }),
   });
   const handler = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    dropUnboundedDeadline(req);
     specGrpcMessage(res);
     void connect(req, res);
   };
@@ -156,4 +168,17 @@ function specGrpcMessage(res: Http2ServerResponse): void {
   res.addTrailers = (t) => { fix(t as OutgoingHttpHeaders); addTrailers(t); };
   const writeHead = res.writeHead.bind(res) as (status: number, headers?: OutgoingHttpHeaders) => Http2ServerResponse;
   res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) => { fix(headers); return writeHead(status, headers); }) as Http2ServerResponse['writeHead'];
+}
+
+const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+
+/**
+ * A grpc-timeout beyond what a timer can hold (2^31-1 ms, ~24.8 days) means "no deadline":
+ * Triton's Python client sends 99999999S by default (client_timeout=sys.maxsize), and a timer
+ * that long would overflow and fire at once, failing every call with DEADLINE_EXCEEDED.
+ */
+function dropUnboundedDeadline(req: Http2ServerRequest): void {
+  const v = req.headers['grpc-timeout'];
+  const m = typeof v === 'string' ? /^(\d{1,8})([HMSmun])$/.exec(v) : null;
+  if (m && Number(m[1]) * UNIT_MS[m[2]] > 2 ** 31 - 1) delete req.headers['grpc-timeout'];
 }
