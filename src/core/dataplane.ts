@@ -2,7 +2,7 @@
 // the face-task routes are thin adapters over it, so every path shares validation, queueing,
 // batching and statistics.
 
-import { invalid } from './errors.ts';
+import { invalid, unavailable } from './errors.ts';
 import type { InferRequest, InferResponse, ModelMetadata } from './inference.ts';
 import type { ModelConfig } from './model-config.ts';
 import type { ModelRegistry, ServedVersion } from './registry.ts';
@@ -61,10 +61,12 @@ export class DataPlane {
   /** Throws now what infer() would: unknown model (404), not ready or queue full (503). Cheap:
    *  for transports to call before they read a request body. */
   admit(name: string, version?: string): void {
+    this.refuseWhenStopping();
     this.registry.resolve(name, version).served.scheduler!.admit();
   }
 
   async infer(name: string, version: string | undefined, req: InferRequest): Promise<InferResponse> {
+    this.refuseWhenStopping();
     // No await between resolving the version and queueing on it: a reload swaps versions
     // between two requests, never inside one.
     const { served } = this.registry.resolve(name, version);
@@ -112,6 +114,12 @@ export class DataPlane {
   /** Lets queued and running requests finish, then frees the model's instances. */
   async unloadModel(name: string): Promise<void> {
     await this.registry.unloadByName(name);
+  }
+
+  /** A request that arrives while the server drains is a 503, not the 404 of a model already
+   *  unloaded (a client retries a 503 against another server). */
+  private refuseWhenStopping(): void {
+    if (!this.live) throw unavailable('the server is shutting down', 1);
   }
 
   /** Stop answering ready, then drain every model's queue. */

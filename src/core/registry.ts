@@ -194,7 +194,14 @@ export class ModelRegistry {
 
   async unloadAll(): Promise<void> {
     await this.poller?.stop();
-    await Promise.all([...this.models.keys()].map((n) => this.unload(n).catch(() => {})));
+    // File-less models (pipelines such as the face job) run on the other models' instances and
+    // were loaded last: drain and unload them first, or their queued requests would meet
+    // component sessions already disposed at shutdown.
+    const isPipeline = (n: string) => { const c = this.models.get(n)?.config; return !!c && !!this.loader.modelFile && this.modelFile(c) === undefined; };
+    const names = [...this.models.keys()];
+    for (const group of [names.filter(isPipeline), names.filter((n) => !isPipeline(n))]) {
+      await Promise.all(group.map((n) => this.unload(n).catch(() => {})));
+    }
   }
 
   /** The version to serve: the one named (a number or a label), or the highest READY version. */
