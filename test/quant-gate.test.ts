@@ -16,7 +16,7 @@ import { type Derivation, derive, gateSamples, runGate } from '../src/onnx/quant
 import { parseRecipe } from '../src/onnx/quantize/recipe.ts';
 import { gateLines } from '../src/onnx/quantize/report.ts';
 import { ortSessions } from '../src/onnx/quantize/session.ts';
-import { fsRepoAccess, pullSibling, wasmSessions, wasmTensorizer } from '../src/runtime/pull/derive.ts';
+import { fsRepoAccess, pullSibling, wasmSessions, wasmImages } from '../src/runtime/pull/derive.ts';
 
 const MODELS = resolve(import.meta.dir, '..', 'models');
 for (const m of ['face_detect', 'face_embed']) {
@@ -27,7 +27,7 @@ const native = ortSessions(ortNode, 'native');
 function derivation(model: string): Derivation {
   const dir = join(MODELS, model);
   const recipe = parseRecipe(JSON.parse(readFileSync(join(dir, 'quantize.json'), 'utf8')), join(dir, 'quantize.json'));
-  return { model, base: model, recipe, repo: fsRepoAccess(MODELS, dir, pullSibling(MODELS, { cacheDir: join(MODELS, '..', '.cache', 'edgeserve') })), tensorizer: wasmTensorizer() };
+  return { model, base: model, recipe, repo: fsRepoAccess(MODELS, dir, pullSibling(MODELS, { cacheDir: join(MODELS, '..', '.cache', 'edgeserve') })), ...wasmImages() };
 }
 
 /** The detector and embedder the face pipeline runs (models/face/config.json, when present). */
@@ -70,7 +70,7 @@ describe('INT8 face models: served exactly when the gate passes', () => {
     expect(isQuantized(served.detect)).toBe(g.pass);
   }, 60_000);
 
-  test('embedder (faces cropped as FaceService crops them)', async () => {
+  test('embedder (faces aligned as the face job aligns them)', async () => {
     const g = (await gateOf('face_embed')) as EmbedderGate;
     console.log(gateLines(g).join('\n'));
     expect(g.kind).toBe('embedder');

@@ -14,7 +14,7 @@ import { type Derivation, derive, gateSamples, runGate } from '../onnx/quantize/
 import { parseRecipe } from '../onnx/quantize/recipe.ts';
 import { gateSummary } from '../onnx/quantize/report.ts';
 import { ortSessions } from '../onnx/quantize/session.ts';
-import { fsRepoAccess, pullSibling, wasmSessions, wasmTensorizer } from '../runtime/pull/derive.ts';
+import { fsRepoAccess, pullSibling, wasmSessions, wasmImages } from '../runtime/pull/derive.ts';
 import { GENERATORS } from '../runtime/pull-repository.ts';
 import { loadNpmConfig } from '../runtime/pull/npm-config.ts';
 import type { Row } from './table.ts';
@@ -38,7 +38,7 @@ export async function quantModel(root: string, model: string): Promise<QuantMode
   const dir = join(root, model);
   const recipe = parseRecipe(JSON.parse(readFileSync(join(dir, 'quantize.json'), 'utf8')), join(dir, 'quantize.json'));
   const pull = pullSibling(root, { cacheDir: resolve(root, '..', '.cache', 'edgeserve'), npmConfig: loadNpmConfig({ cwd: root }), generators: GENERATORS }, [`${model}_int8`]);
-  const d: Derivation = { model, base: model, recipe, repo: fsRepoAccess(root, dir, pull), tensorizer: wasmTensorizer() };
+  const d: Derivation = { model, base: model, recipe, repo: fsRepoAccess(root, dir, pull), ...wasmImages() };
   const wasm = await wasmSessions();
   const native = ortSessions(await import('onnxruntime-node'), 'native');
   const fp32Bytes = await d.repo.weights(model);

@@ -22,7 +22,7 @@ import * as report from '../onnx/quantize/report.ts';
 import { layerSensitivity } from '../onnx/quantize/sensitivity.ts';
 import { ortSessions, type OpenSession } from '../onnx/quantize/session.ts';
 import { sha256Hex } from './pull/integrity.ts';
-import { fsRepoAccess, pullSibling, wasmSessions, wasmTensorizer } from './pull/derive.ts';
+import { fsRepoAccess, pullSibling, wasmSessions, wasmImages } from './pull/derive.ts';
 import { loadNpmConfig } from './pull/npm-config.ts';
 import { GENERATORS } from './pull-repository.ts';
 
@@ -131,7 +131,7 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   const pullOpts = { cacheDir: resolve(root, '..', '.cache', 'edgeserve'), npmConfig: loadNpmConfig({ cwd: root }), generators: GENERATORS };
   const pull = pullSibling(root, pullOpts, [out]);
   // Calibration reads the model's image spec: the derived model's own config when it exists.
-  const d: Derivation = { model: derived ? name : base, base, recipe, repo: fsRepoAccess(root, recipeDir, pull), tensorizer: wasmTensorizer() };
+  const d: Derivation = { model: derived ? name : base, base, recipe, repo: fsRepoAccess(root, recipeDir, pull), ...wasmImages() };
 
   const wasm = await wasmSessions();
   const ort = await import('onnxruntime-node');

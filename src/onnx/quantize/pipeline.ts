@@ -4,6 +4,9 @@
 // the engines are passed in (RepoAccess, Tensorizer, OpenSession): this file does no I/O.
 
 import { ImagePreprocessing } from '../../core/model-config.ts';
+import type { ImageDecoder } from '../../image/decoder.ts';
+import { FaceJobConfig } from '../../tasks/faces/pipeline-config.ts';
+import { alignedFaces } from './aligned.ts';
 import { DEFAULT_DETECT } from '../../tasks/faces/service.ts';
 import { type CalibrationMethod } from './calibrate.ts';
 import { detectorGate, embedderGate, type GateResult, outputsGate, type FaceSample } from './gates.ts';
@@ -29,6 +32,8 @@ export interface Derivation {
   recipe: Recipe;
   repo: RepoAccess;
   tensorizer: Tensorizer;
+  /** Needed by aligned faces (`aligned_by`): they are warped from the decoded image. */
+  decoder?: ImageDecoder;
 }
 
 export async function imageSpec(repo: RepoAccess, model: string): Promise<ImagePreprocessing> {
@@ -41,11 +46,23 @@ async function images(repo: RepoAccess, paths: string[]): Promise<SourceImage[]>
   return Promise.all(paths.map(async (p) => ({ name: p.split('/').pop() ?? p, bytes: await repo.file(p) })));
 }
 
-/** The face crops a detector model finds (FP32, on the given engine): today's FaceService crop. */
-export async function detectorFaces(d: Derivation, detector: string, open: OpenSession, all: boolean): Promise<{ faces: FaceInputs; session: QSession }> {
+/**
+ * The faces the embedder gets, from a detector model (FP32, on the given engine): aligned as the
+ * face job `alignedBy` aligns them, or else FaceService's square crop of the box.
+ */
+export async function detectorFaces(d: Derivation, detector: string, open: OpenSession, all: boolean, alignedBy?: string): Promise<{ faces: FaceInputs; session: { release(): Promise<void> } }> {
   const session = await open(await d.repo.weights(detector));
   const spec = await imageSpec(d.repo, detector);
-  return { session, faces: squareCropFaces(session, spec, d.tensorizer, { detect: DEFAULT_DETECT, all }) };
+  if (!alignedBy) return { session, faces: squareCropFaces(session, spec, d.tensorizer, { detect: DEFAULT_DETECT, all }) };
+  if (!d.decoder) throw new Error('aligned faces need an image decoder in the derivation');
+  const cfg = (await d.repo.config(alignedBy)) as { face?: unknown };
+  const job = FaceJobConfig.parse(cfg.face);
+  const landmarks = await open(await d.repo.weights(job.landmarks.model));
+  const faces = alignedFaces({
+    decoder: d.decoder, detector: { session, spec }, landmarks: { session: landmarks, spec: await imageSpec(d.repo, job.landmarks.model) },
+    embedSpec: await imageSpec(d.repo, d.model), job, detect: DEFAULT_DETECT, all,
+  });
+  return { faces, session: { release: async () => { await Promise.all([session.release(), landmarks.release()]); } } };
 }
 
 export async function calibrationSamples(d: Derivation, open: OpenSession): Promise<Sample[]> {
@@ -53,7 +70,7 @@ export async function calibrationSamples(d: Derivation, open: OpenSession): Prom
   const spec = await imageSpec(d.repo, d.model);
   const imgs = await images(d.repo, c.images);
   if (!c.faces) return imageSamples(imgs, spec, d.tensorizer, c.augment);
-  const { faces, session } = await detectorFaces(d, c.faces, open, true);
+  const { faces, session } = await detectorFaces(d, c.faces, open, true, c.aligned_by);
   try {
     const s = await faceSamples(imgs, spec, d.tensorizer, faces, c.augment);
     if (s.length === 0) throw new Error(`calibration: detector '${c.faces}' found no face in ${c.images.join(', ')}`);
@@ -94,8 +111,8 @@ export async function gateSamples(d: Derivation, open: OpenSession, faces?: Face
     let samples: Sample[];
     if (g.kind === 'face_embed') {
       let source = faces;
-      let session: QSession | undefined;
-      if (!source) ({ faces: source, session } = await detectorFaces(d, g.detector, open, false));
+      let session: { release(): Promise<void> } | undefined;
+      if (!source) ({ faces: source, session } = await detectorFaces(d, g.detector, open, false, g.aligned_by));
       try {
         samples = await faceSamples([img], spec, d.tensorizer, source, g.augment);
       } finally {

@@ -79,8 +79,10 @@ export async function wasmSessions(): Promise<OpenSession> {
   return ortSessions(ort, 'wasm');
 }
 
-export function wasmTensorizer() {
-  return createImageTensorizer(createJsquashDecoder(nodeJsquashWasm()), { downscaleHint: false });
+/** The WASM decoder (the same pixels on every machine) and the tensorizer over it. */
+export function wasmImages() {
+  const decoder = createJsquashDecoder(nodeJsquashWasm());
+  return { decoder, tensorizer: createImageTensorizer(decoder, { downscaleHint: false }) };
 }
 
 export async function loadDerivation(modelDir: string, source: QuantizeSource, pull: PullByName): Promise<Derivation> {
@@ -95,7 +97,7 @@ export async function loadDerivation(modelDir: string, source: QuantizeSource, p
     throw new PullError('CONFIG', (e as Error).message);
   }
   const root = dirname(resolve(modelDir));
-  return { model: modelDir.split(/[\\/]/).filter(Boolean).pop()!, base: source.quantize, recipe, repo: fsRepoAccess(root, modelDir, pull), tensorizer: wasmTensorizer() };
+  return { model: modelDir.split(/[\\/]/).filter(Boolean).pop()!, base: source.quantize, recipe, repo: fsRepoAccess(root, modelDir, pull), ...wasmImages() };
 }
 
 /** What pull.ts calls for a quantize source: the derived model's bytes (it checks the sha256). */
