@@ -123,7 +123,8 @@ function serverEnv(cfg: ServerConfig, over: Record<string, string> = {}): Record
   const env: Record<string, string> = {};
   for (const [name, field] of Object.entries(ENV_NAMES)) {
     const v = cfg[field];
-    if (v !== undefined && !['port', 'host', 'pull', 'logLevel'].includes(field)) env[name] = String(v);
+    // An empty list (LOAD_MODEL, CORS_ORIGINS…) is left unset: the server refuses empty values.
+    if (v !== undefined && String(v) !== '' && !['port', 'host', 'pull', 'logLevel'].includes(field)) env[name] = String(v);
   }
   env.MODEL_REPOSITORY = resolve(cfg.models);
   return { ...env, ...over };
