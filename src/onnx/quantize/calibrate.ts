@@ -243,7 +243,10 @@ export async function channelMaxima(model: Uint8Array, tensors: string[], sample
         const inner = dims.slice(2).reduce((a, b) => a * b, 1);
         const outer = dims[0] ?? 1;
         let m = out.get(t);
-        if (!m) out.set(t, (m = new Float64Array(c)));
+        if (!m) {
+          m = new Float64Array(c);
+          out.set(t, m);
+        }
         for (let o = 0; o < outer; o++) {
           for (let k = 0; k < c; k++) {
             const base = (o * c + k) * inner;

@@ -166,9 +166,9 @@ export function consumers(g: Graph): Map<string, GraphNode[]> {
   for (const n of g.nodes) {
     for (const i of new Set(n.inputs)) {
       if (!i) continue;
-      let list = m.get(i);
-      if (!list) m.set(i, (list = []));
-      list.push(n);
+      const list = m.get(i);
+      if (list) list.push(n);
+      else m.set(i, [n]);
     }
   }
   return m;

@@ -107,13 +107,12 @@ export function applyQdq(m: Model, plan: Plan, ranges: Map<string, Range>, o: { 
     const seen = new Map<string, string>();
     n.inputs = n.inputs.map((i) => {
       if (!quantized.has(i) || plan.keepFloat.has(n)) return i;
-      let dq = seen.get(i);
-      if (!dq) {
-        const d = dqNode(i, n);
-        out.push(d.node);
-        seen.set(i, (dq = d.out));
-      }
-      return dq;
+      const have = seen.get(i);
+      if (have) return have;
+      const d = dqNode(i, n);
+      out.push(d.node);
+      seen.set(i, d.out);
+      return d.out;
     });
     if (seen.size) touch(n);
     out.push(n);

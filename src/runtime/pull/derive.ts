@@ -13,7 +13,7 @@ import { createJsquashDecoder } from '../../image/decoders/jsquash.ts';
 import { nodeJsquashWasm } from '../../image/decoders/jsquash-node-init.ts';
 import { createImageTensorizer } from '../../image/tensorizer.ts';
 import { type Derivation, derive, type RepoAccess } from '../../onnx/quantize/pipeline.ts';
-import { parseRecipe } from '../../onnx/quantize/recipe.ts';
+import { parseRecipe, type Recipe } from '../../onnx/quantize/recipe.ts';
 import { ortSessions, type OpenSession } from '../../onnx/quantize/session.ts';
 import { PullError } from './errors.ts';
 import { pullModel, type PullOptions } from './pull.ts';
@@ -57,8 +57,10 @@ export function fsRepoAccess(root: string, modelDir: string, pull: PullByName): 
       return JSON.parse(text) as { image?: unknown };
     },
     weights(model) {
-      let p = cache.get(model);
-      if (!p) cache.set(model, (p = pull(model).then((path) => readFile(path)).then((b) => new Uint8Array(b))));
+      const have = cache.get(model);
+      if (have) return have;
+      const p = pull(model).then((path) => readFile(path)).then((b) => new Uint8Array(b));
+      cache.set(model, p);
       return p;
     },
     async file(path) {
@@ -90,7 +92,7 @@ export async function loadDerivation(modelDir: string, source: QuantizeSource, p
   const text = await readFile(recipeFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new PullError('CONFIG', `source.recipe ${recipeFile} cannot be read (${e.code ?? e.message})`);
   });
-  let recipe;
+  let recipe: Recipe;
   try {
     recipe = parseRecipe(JSON.parse(text), recipeFile);
   } catch (e) {
