@@ -123,15 +123,16 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
   const lap = (stage: string, since: number) => { const t = now(); stages[stage] = (stages[stage] ?? 0) + (t - since) * 1000; return t; };
   let t = now();
   const decoder = await deps.decoder();
-  // Full resolution: the face crops need every pixel the photo has.
-  const img = await decoder.decode(bytes, { maxPixels: deps.maxPixels });
-  t = lap('decode', t);
-  const W = img.originalWidth, H = img.originalHeight;
-
-  // Detect.
   const det = ledger.model(cfg.detector.model);
   const ds = imageSpec(det);
-  const tensor = preprocess(img, ds.spec);
+  // The detector's pixels are the ones it gets when called on its own (image-input.ts): a large
+  // JPEG decoded DCT-scaled towards its input, as its config's reducing_gap says.
+  const detImg = await decoder.decode(bytes, { maxPixels: deps.maxPixels, targetWidth: ds.spec.width, targetHeight: ds.spec.height, reducingGap: ds.spec.reducing_gap });
+  t = lap('decode', t);
+  const W = detImg.originalWidth, H = detImg.originalHeight;
+
+  // Detect.
+  const tensor = preprocess(detImg, ds.spec);
   const prep = (now() - t) * 1000;
   const dout = await ledger.run(det, [feed(det, ds.input, tensor)], [cfg.detector.scores, cfg.detector.boxes], prep);
   const faces = decodeDetections(out(dout, cfg.detector.scores, det.name), out(dout, cfg.detector.boxes, det.name), W, H, o);
@@ -149,6 +150,14 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
     : faces.map((_, i) => i).slice(0, cfg.max_analyzed_faces);
   if (o.analyze === 'all' && chosen >= cfg.max_analyzed_faces) analyzed.push(chosen);
   const r: FaceJobResult = { width: W, height: H, faces, chosen, analyzed, landmarks: [], points5: [], embeddings: [], liveness: [], pose: [], stages };
+  let img = detImg;
+  const scale = analysisScale(detImg, analyzed.map((i) => faces[i].box), cfg.analysis_face_px);
+  if (scale !== undefined) {
+    // A JPEG is decoded at the k/8 size that covers `scale` (jpegDctSize), or in full beyond 1/2.
+    const hint = isJpeg(bytes) && scale < 1 ? { targetWidth: Math.ceil(W * scale), targetHeight: Math.ceil(H * scale), reducingGap: 1 } : {};
+    img = await decoder.decode(bytes, { maxPixels: deps.maxPixels, ...hint });
+    t = lap('decode', t);
+  }
   const alignment = cfg.embedder.alignment as Alignment;
   for (const i of analyzed) {
     const box = faces[i].box;
@@ -206,5 +215,18 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
   }
   return r;
 }
+
+/** The decode scale the analysed faces need (cfg.analysis_face_px on the shorter side of each
+ *  box), or undefined when the detector's pixels already have it. */
+export function analysisScale(img: RawImage, boxes: Box[], facePx: number): number | undefined {
+  if (!boxes.length || img.width >= img.originalWidth) return undefined;
+  if (facePx <= 0) return 1;
+  const have = img.width / img.originalWidth;
+  let need = 0;
+  for (const b of boxes) need = Math.max(need, facePx / Math.max(1, Math.min(b[2] - b[0], b[3] - b[1])));
+  return need <= have ? undefined : Math.min(1, need);
+}
+
+const isJpeg = (b: Uint8Array) => b.length > 2 && b[0] === 0xff && b[1] === 0xd8;
 
 export type { Box, RawImage };

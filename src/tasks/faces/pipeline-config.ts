@@ -48,6 +48,14 @@ export const FaceJobConfig = z.strictObject({
      *  does not beat a 0.99 face), and a big face beats a tiny one of about the same score. */
     score_margin: z.number().min(0).max(1).default(0.05),
   }).default({ score_margin: 0.05 }),
+  /** Where the analysed faces' pixels come from. The detector always sees what it sees when
+   *  called on its own (a large JPEG decoded DCT-scaled towards its input). Faces are then
+   *  analysed (landmarks, alignment, embedding, liveness, pose) on those same pixels when every
+   *  analysed face box has at least this many pixels on its shorter side there; otherwise the
+   *  image is decoded again: a JPEG at the smallest DCT scale (libjpeg's k/8, k ≤ 4) that gives
+   *  every analysed face this many pixels, anything else at full resolution. 0 = always full
+   *  resolution. 224 (twice the embedder's 112) was measured in the README (Benchmarks, 12 MP). */
+  analysis_face_px: z.number().min(0).max(10000).default(224),
   /** At most this many faces per image get landmarks/embedding/liveness (`analyze=all`). */
   max_analyzed_faces: z.int().min(1).max(100).default(10),
   /** The enrolment quality gate (FaceService.checkQuality): a face failing any check is refused
