@@ -168,4 +168,20 @@ describe('Scheduler', () => {
     // Idle again: admitted at once.
     expect(() => s.admit()).not.toThrow();
   });
+
+  test('idle time between bursts never counts as the pace', async () => {
+    const slow = (ms: number): ModelInstance => ({
+      execute: (items) => new Promise((r) => setTimeout(() => r({ results: items.map((it) => ({ outputs: it.inputs })), timing: { inputUs: 0, inferUs: 0, outputUs: 0 } }), ms)),
+      async dispose() {},
+    });
+    const s = new Scheduler([slow(5)], opts({ maxQueueSize: 1000, maxQueueWaitMs: 500 }));
+    await s.enqueue(item(0), 1);
+    await Bun.sleep(300); // idle
+    const burst = Array.from({ length: 20 }, (_, i) => s.enqueue(item(i), 1));
+    await Bun.sleep(30);
+    // ~5 ms a request: the estimate for the rest of the burst is tens of ms, not the idle 300 ms x queue.
+    expect(s.expectedWaitMs).toBeLessThan(200);
+    expect(() => s.admit()).not.toThrow();
+    await Promise.all(burst);
+  });
 });

@@ -61,7 +61,8 @@ const now = () => performance.now();
 export class Scheduler {
   readonly stats: ModelStats;
   private readonly queue: Pending[] = [];
-  /** Moving average of the ms between two completions while work is queued (0 = no sample). */
+  /** Moving average of the ms between two completed requests while work waits (0 = no sample
+   *  yet); with the queue length it predicts a new request's wait. */
   private intervalMs = 0;
   private lastCompletion = 0;
   private readonly idle: ModelInstance[];
@@ -205,8 +206,10 @@ export class Scheduler {
   }
 
   private async run(instance: ModelInstance, batch: Pending[]): Promise<void> {
-    this.busy++;
     const start = now();
+    // A busy period begins: the pace is measured from here, never across idle time.
+    if (this.busy === 0) this.lastCompletion = start;
+    this.busy++;
     for (const p of batch) add(this.stats.queue, (start - p.enqueuedAt) * 1000);
     const items = batch.map((p) => p.item);
     try {
@@ -235,12 +238,12 @@ export class Scheduler {
       for (const p of batch) this.fail(p, e, false);
     } finally {
       for (const p of batch) this.stats.pending--;
+      // The pace: time between completions per request completed, sampled only while work
+      // waits (then completions come as fast as the instances go).
       const t = now();
-      if (this.lastCompletion > 0 && this.queue.length > 0) {
-        const gap = t - this.lastCompletion;
+      if (this.queue.length > 0) {
+        const gap = (t - this.lastCompletion) / batch.length;
         this.intervalMs = this.intervalMs === 0 ? gap : this.intervalMs + EWMA_ALPHA * (gap - this.intervalMs);
-      } else if (this.queue.length === 0 && this.busy <= 1) {
-        this.intervalMs = 0; // idle again: the next burst measures afresh
       }
       this.lastCompletion = t;
       this.busy--;
