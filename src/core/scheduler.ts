@@ -11,8 +11,9 @@ import { type ModelStats, add, newStats } from './stats.ts';
 /** The longest delay a timer can hold (2^31 - 1 ms, ~24.8 days): a longer timeout would
  *  overflow to 1 ms and expire every request at once, so it counts as no timeout. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Weight of the newest sample in the moving average of the time between completions. */
-const EWMA_ALPHA = 0.1;
+/** Completions the pace is measured over, and how many it needs before it predicts waits. */
+const PACE_WINDOW = 64;
+const PACE_MIN_SAMPLES = 8;
 
 export interface SchedulerOptions {
   /** 0 = the model takes no batch dimension: one request per execution. */
@@ -61,10 +62,11 @@ const now = () => performance.now();
 export class Scheduler {
   readonly stats: ModelStats;
   private readonly queue: Pending[] = [];
-  /** Moving average of the ms between two completed requests while work waits (0 = no sample
-   *  yet); with the queue length it predicts a new request's wait. */
-  private intervalMs = 0;
-  private lastCompletion = 0;
+  /** Completion times (and requests completed) during the current stretch of saturation, i.e.
+   *  while work waited at every completion: their rate is what the instances deliver, measured,
+   *  whatever shares their threads or the CPU. Cleared when the queue runs dry. */
+  private readonly paceTimes: number[] = [];
+  private readonly paceCounts: number[] = [];
   private readonly idle: ModelInstance[];
   private busy = 0;
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
@@ -77,9 +79,26 @@ export class Scheduler {
     this.stats = stats ?? newStats();
   }
 
-  /** The ms a request queued now can expect to wait before it starts. */
+  /** The ms a request queued now can expect to wait before it starts: the queue ahead of it
+   *  over the rate requests completed at lately (0 until that rate is known). */
   get expectedWaitMs(): number {
-    return this.queue.length * this.intervalMs;
+    const n = this.paceTimes.length;
+    if (n < PACE_MIN_SAMPLES) return 0;
+    let done = 0;
+    for (let i = 1; i < n; i++) done += this.paceCounts[i];
+    const span = this.paceTimes[n - 1] - this.paceTimes[0];
+    return span > 0 ? (this.queue.length * span) / done : 0;
+  }
+
+  private notePace(completed: number): void {
+    if (this.queue.length === 0) {
+      this.paceTimes.length = 0; // not saturated: the next stretch measures afresh
+      this.paceCounts.length = 0;
+      return;
+    }
+    this.paceTimes.push(now());
+    this.paceCounts.push(completed);
+    if (this.paceTimes.length > PACE_WINDOW) { this.paceTimes.shift(); this.paceCounts.shift(); }
   }
 
   get queued(): number { return this.queue.length; }
@@ -207,8 +226,6 @@ export class Scheduler {
 
   private async run(instance: ModelInstance, batch: Pending[]): Promise<void> {
     const start = now();
-    // A busy period begins: the pace is measured from here, never across idle time.
-    if (this.busy === 0) this.lastCompletion = start;
     this.busy++;
     for (const p of batch) add(this.stats.queue, (start - p.enqueuedAt) * 1000);
     const items = batch.map((p) => p.item);
@@ -238,14 +255,7 @@ export class Scheduler {
       for (const p of batch) this.fail(p, e, false);
     } finally {
       for (const p of batch) this.stats.pending--;
-      // The pace: time between completions per request completed, sampled only while work
-      // waits (then completions come as fast as the instances go).
-      const t = now();
-      if (this.queue.length > 0) {
-        const gap = (t - this.lastCompletion) / batch.length;
-        this.intervalMs = this.intervalMs === 0 ? gap : this.intervalMs + EWMA_ALPHA * (gap - this.intervalMs);
-      }
-      this.lastCompletion = t;
+      this.notePace(batch.length);
       this.busy--;
       this.idle.push(instance);
       this.pump();
