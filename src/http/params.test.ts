@@ -21,19 +21,19 @@ function error(f: () => unknown): string {
 
 describe('parseOptions', () => {
   test('absent → the documented defaults', () => {
-    expect(parseOptions(DetectOptionsSchema, {})).toEqual({ score_threshold: 0.7, iou_threshold: 0.3, max_faces: 50 });
-    expect(parseOptions(VerifyOptionsSchema, {})).toEqual({ threshold: 0.5 });
-    expect(parseOptions(EmbedOptionsSchema, {})).toEqual({});
+    expect(parseOptions(DetectOptionsSchema, {})).toEqual({ score_threshold: 0.7, iou_threshold: 0.3, max_faces: 50, liveness: false });
+    expect(parseOptions(VerifyOptionsSchema, {})).toEqual({ threshold: 0.5, liveness: false });
+    expect(parseOptions(EmbedOptionsSchema, {})).toEqual({ liveness: false });
   });
 
   test('well-formed values from text and from JSON', () => {
-    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '0.62']]))).toEqual({ threshold: 0.62 });
-    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '1']]))).toEqual({ threshold: 1 });
-    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '.5']]))).toEqual({ threshold: 0.5 });
-    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '5e-1']]))).toEqual({ threshold: 0.5 });
-    expect(parseOptions(VerifyOptionsSchema, collect({}, 'JSON field', [['threshold', 0.25]]))).toEqual({ threshold: 0.25 });
+    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '0.62']]))).toMatchObject({ threshold: 0.62 });
+    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '1']]))).toMatchObject({ threshold: 1 });
+    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '.5']]))).toMatchObject({ threshold: 0.5 });
+    expect(parseOptions(VerifyOptionsSchema, q([['threshold', '5e-1']]))).toMatchObject({ threshold: 0.5 });
+    expect(parseOptions(VerifyOptionsSchema, collect({}, 'JSON field', [['threshold', 0.25]]))).toMatchObject({ threshold: 0.25 });
     expect(parseOptions(DetectOptionsSchema, q([['max_faces', '7'], ['render', 'png']]))).toMatchObject({ max_faces: 7, render: 'png' });
-    expect(parseOptions(EmbedOptionsSchema, q([['box', '180,62.5, 269,173']]))).toEqual({ box: [180, 62.5, 269, 173] });
+    expect(parseOptions(EmbedOptionsSchema, q([['box', '180,62.5, 269,173']]))).toMatchObject({ box: [180, 62.5, 269, 173] });
   });
 
   test('an empty value is an error, never 0 or a default', () => {
@@ -76,13 +76,13 @@ describe('parseOptions', () => {
   });
 
   test('an unknown option is an error naming what the route takes', () => {
-    expect(error(() => parseOptions(VerifyOptionsSchema, q([['treshold', '0.9']])))).toBe("unknown option 'treshold' (query, got '0.9'): this route takes threshold");
-    expect(error(() => parseOptions(EmbedOptionsSchema, q([['max_faces', '3']])))).toBe("unknown option 'max_faces' (query, got '3'): this route takes box");
+    expect(error(() => parseOptions(VerifyOptionsSchema, q([['treshold', '0.9']])))).toBe("unknown option 'treshold' (query, got '0.9'): this route takes threshold, box1, box2, liveness");
+    expect(error(() => parseOptions(EmbedOptionsSchema, q([['max_faces', '3']])))).toBe("unknown option 'max_faces' (query, got '3'): this route takes box, liveness");
     expect(error(() => parseOptions(z.object({}), q([['', '5']])))).toBe("unknown option '' (query, got '5'): this route takes no options");
     for (const k of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
-      expect(error(() => parseOptions(VerifyOptionsSchema, q([[k, '1']])))).toBe(`unknown option '${k}' (query, got '1'): this route takes threshold`);
+      expect(error(() => parseOptions(VerifyOptionsSchema, q([[k, '1']])))).toBe(`unknown option '${k}' (query, got '1'): this route takes threshold, box1, box2, liveness`);
     }
-    expect(error(() => parseOptions(VerifyOptionsSchema, jsonFields('{"__proto__": {"threshold": 0}}').fields))).toBe(`unknown option '__proto__' (JSON field, got {"threshold":0}): this route takes threshold`);
+    expect(error(() => parseOptions(VerifyOptionsSchema, jsonFields('{"__proto__": {"threshold": 0}}').fields))).toBe(`unknown option '__proto__' (JSON field, got {"threshold":0}): this route takes threshold, box1, box2, liveness`);
   });
 
   test('booleans are true/false; nested objects name the path', () => {

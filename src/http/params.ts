@@ -187,6 +187,8 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** Text (query, form field, or a JSON string) → the option's type, strictly; anything else is left for zod to refuse. */
 function coerce(kind: string, v: unknown): unknown {
+  // A JSON number for an enum of numeric strings (`"landmarks": 68` for '5' | '68').
+  if (kind === 'enum' && typeof v === 'number' && Number.isFinite(v)) return String(v);
   if (typeof v !== 'string') return v;
   if (kind === 'number') return NUMBER.test(v) ? Number(v) : v;
   if (kind === 'boolean') return v === 'true' ? true : v === 'false' ? false : v;

@@ -1,7 +1,8 @@
 // Request options and response bodies of the face routes (/v1/faces/*), as zod schemas with
 // OpenAPI names: the option schemas validate (through http/params.ts, which reads them strictly
 // from the query or the body) and document the query parameters; the response schemas carry
-// real examples (astronaut.jpg, checked against the server by test/faces.test.ts).
+// real examples (face-examples.ts: astronaut.jpg, checked against the server by
+// test/faces.test.ts).
 //
 // Options carry `default` and `description` but never `example`: Swagger UI's "Try it out" sends
 // an example as if the user had typed it (it fills a parameter with its default too, which is
@@ -10,65 +11,94 @@
 import { type RouteConfig, z } from '@hono/zod-openapi';
 import { parseBox } from '../image/geometry.ts';
 import { DEFAULT_DETECT, DEFAULT_MATCH_THRESHOLD } from '../tasks/faces/service.ts';
+import { EXAMPLES } from './face-examples.ts';
 
 type RequestBody = NonNullable<NonNullable<RouteConfig['request']>['body']>;
 
 const unit = (def: number, what: string) => z.number().min(0).max(1).default(def).openapi({ description: what });
+
+export const LIVENESS_NOTE = 'A passive single-image check (fr_liveness): it scores how much one photo looks like a live face rather than a print or a screen. It cannot see motion, depth or a mask, and its scores are not calibrated: choose the threshold on genuine and spoof captures from your own cameras and users before you rely on it.';
+
+const liveness = z.boolean().default(false).openapi({ description: `true: also return the liveness score (0-1) of each analysed face. ${LIVENESS_NOTE}` });
+
+const BOX_EXPECTED = 'expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1';
+
+/** A face box option ("x1,y1,x2,y2"), through parseBox: the one strict box parser (the KServe
+ *  `crop` parameter uses it too). */
+const boxOption = (description: string) => z.string()
+  .transform((s, ctx) => {
+    try {
+      return parseBox(s, 'box');
+    } catch {
+      ctx.addIssue({ code: 'custom', message: BOX_EXPECTED });
+      return z.NEVER;
+    }
+  })
+  .optional()
+  .openapi({ type: 'string', description });
+
+const WHICH_FACE = 'default: the chosen face (the best-scoring detection; among detections within 0.05 of the best score, the largest), so a large false detection never wins over a clearly better face';
 
 export const DetectOptionsSchema = z.object({
   score_threshold: unit(DEFAULT_DETECT.scoreThreshold, 'Minimum face score (0-1)'),
   iou_threshold: unit(DEFAULT_DETECT.iouThreshold, 'Non-maximum suppression IoU (0-1): overlapping boxes above it are merged'),
   max_faces: z.int().min(1).max(1000).default(DEFAULT_DETECT.maxFaces).openapi({ description: 'Most faces returned, best first' }),
   render: z.enum(['png']).optional().openapi({ description: 'png: answer with the image and the boxes drawn on it instead of JSON' }),
+  landmarks: z.enum(['5', '68']).optional().openapi({ description: 'Also return facial landmarks of each face (up to 10 faces): 5 (eye centres, nose tip, mouth corners: what the embedder is aligned on) or 68 (the fr_landmark points), [x, y] in image pixels' }),
+  liveness,
+});
+
+export const EmbedOptionsSchema = z.object({
+  box: boxOption(`Face box "x1,y1,x2,y2" in image pixels (e.g. 180,62,269,173 on astronaut.jpg) to embed instead of the chosen face; ${WHICH_FACE}`),
+  liveness,
 });
 
 export const VerifyOptionsSchema = z.object({
   threshold: unit(DEFAULT_MATCH_THRESHOLD, 'Cosine similarity at or above which the two faces are the same person'),
+  box1: boxOption(`Face box "x1,y1,x2,y2" in image1 to compare; ${WHICH_FACE}`),
+  box2: boxOption(`Face box "x1,y1,x2,y2" in image2 to compare; ${WHICH_FACE}`),
+  liveness,
 });
 
-const BOX_EXPECTED = 'expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1';
-
-export const EmbedOptionsSchema = z.object({
-  // parseBox: the one strict box parser (the KServe `crop` parameter uses it too).
-  box: z.string()
-    .transform((s, ctx) => {
-      try {
-        return parseBox(s, 'box');
-      } catch {
-        ctx.addIssue({ code: 'custom', message: BOX_EXPECTED });
-        return z.NEVER;
-      }
-    })
-    .optional()
-    .openapi({ type: 'string', description: 'Face box "x1,y1,x2,y2" in image pixels (e.g. 180,62,269,173 on astronaut.jpg); default: the largest detected face' }),
-});
-
-const ASTRONAUT_BOX = [179.9, 62.2, 268.6, 173];
-const BoxSchema = z.array(z.number()).length(4).openapi('Box', { description: '[x1, y1, x2, y2] in original-image pixels (after EXIF orientation)', example: ASTRONAUT_BOX });
+const BoxSchema = z.array(z.number()).length(4).openapi('Box', { description: '[x1, y1, x2, y2] in original-image pixels (after EXIF orientation)', example: [179.9, 62.2, 268.6, 173] });
 const ImageSizeSchema = z.object({ width: z.number().int(), height: z.number().int() }).openapi('ImageSize', { example: { width: 512, height: 512 } });
+const FaceSchema = z.object({
+  box: BoxSchema,
+  score: z.number().openapi({ description: 'Detector score (0-1)' }),
+  landmarks: z.array(z.array(z.number()).length(2)).optional().openapi({ description: 'With landmarks=5|68: [x, y] points in image pixels' }),
+  liveness: z.number().optional().openapi({ description: `With liveness=true: the probability of the live class (0-1). ${LIVENESS_NOTE}` }),
+}).openapi('Face');
+const CandidatesSchema = z.array(z.object({ box: BoxSchema, score: z.number() })).openapi({ description: 'Every face detected, best score first: what the face used was chosen from' });
+const ModelSchema = z.object({
+  name: z.string(), version: z.string(), alignment: z.string().openapi({ description: 'How faces were aligned for the embedder (similarity5: a least-squares similarity of 5 landmarks onto its reference points)' }),
+}).openapi('FaceModel', { description: 'The embedder that made the embeddings: embeddings of different models or alignments are not comparable' });
 
 export const DetectResponseSchema = z.object({
-  faces: z.array(z.object({ box: BoxSchema, score: z.number() }).openapi('Face')),
+  faces: z.array(FaceSchema),
   image: ImageSizeSchema,
-}).openapi('FaceDetectResponse', { example: { faces: [{ box: ASTRONAUT_BOX, score: 1 }], image: { width: 512, height: 512 } } });
-
-/** The first values of astronaut.jpg's embedding (the docs show 8 of the 512). */
-export const ASTRONAUT_EMBEDDING_START = [0.01787, 0.00861, -0.005479, -0.075844, 0.009662, -0.004925, -0.001706, -0.013228];
+}).openapi('FaceDetectResponse', { example: EXAMPLES.detect });
 
 export const EmbedResponseSchema = z.object({
   embedding: z.array(z.number()).openapi({ description: '512 numbers, L2-normalised (the example shows the first 8)' }),
-  box: BoxSchema,
+  box: BoxSchema.openapi({ description: 'The face embedded: the chosen detection, or the box given' }),
+  score: z.number().openapi({ description: "The face's detector score (for a given box: that of the detection it overlaps most, 0 when none)" }),
+  candidates: CandidatesSchema,
+  liveness: z.number().optional().openapi({ description: `With liveness=true: the embedded face's live-class probability. ${LIVENESS_NOTE}` }),
   image: ImageSizeSchema,
-}).openapi('FaceEmbedResponse', { example: { embedding: ASTRONAUT_EMBEDDING_START, box: ASTRONAUT_BOX, image: { width: 512, height: 512 } } });
+  model: ModelSchema,
+}).openapi('FaceEmbedResponse', { example: EXAMPLES.embed });
 
 export const VerifyResponseSchema = z.object({
   similarity: z.number().openapi({ description: 'Cosine similarity of the two embeddings (-1 to 1)' }),
   match: z.boolean(),
   threshold: z.number(),
-  faces: z.array(BoxSchema).length(2).openapi({ description: 'The face used in image1 and in image2' }),
+  faces: z.array(BoxSchema).length(2).openapi({ description: 'The face compared in image1 and in image2 (the chosen detections, or box1/box2)' }),
+  candidates: z.array(CandidatesSchema).length(2).openapi({ description: 'Every face detected in image1 and in image2, best first' }),
+  liveness: z.array(z.number()).length(2).optional().openapi({ description: `With liveness=true: each compared face's live-class probability. ${LIVENESS_NOTE}` }),
+  model: ModelSchema,
 }).openapi('FaceVerifyResponse', {
   description: 'Example: astronaut.jpg against astronaut_exif6.jpg (the same photo, rotated by EXIF)',
-  example: { similarity: 0.9984, match: true, threshold: 0.5, faces: [ASTRONAUT_BOX, [179.7, 62.1, 268.8, 173.1]] },
+  example: EXAMPLES.verify,
 });
 
 /**

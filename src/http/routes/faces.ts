@@ -6,7 +6,7 @@
 import { type OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { invalid } from '../../core/errors.ts';
 import {
-  DetectOptionsSchema, DetectResponseSchema, EmbedOptionsSchema, EmbedResponseSchema, VerifyOptionsSchema,
+  DetectOptionsSchema, DetectResponseSchema, EmbedOptionsSchema, EmbedResponseSchema, LIVENESS_NOTE, VerifyOptionsSchema,
   VerifyResponseSchema, imageBodyDoc,
 } from '../../protocol/face-schemas.ts';
 import { ErrorResponseSchema } from '../../protocol/kserve-schemas.ts';
@@ -25,7 +25,7 @@ export const FACE_ERROR_EXAMPLES = {
   413: 'request body of 40000000 bytes exceeds the limit of 33554432 bytes',
   415: "unsupported Content-Type 'text/plain': use multipart/form-data, image/jpeg|png|webp, or application/json",
   422: 'no face found in image2',
-  503: "model 'face_detect' is not ready",
+  503: "model 'face' is loading",
 } as const;
 const errors = {
   400: err('Invalid request or options: the message names the option and quotes the value received', FACE_ERROR_EXAMPLES[400]),
@@ -35,12 +35,14 @@ const errors = {
   503: err('Model not ready or overloaded (Retry-After)', FACE_ERROR_EXAMPLES[503]),
 };
 
+const WHICH_FACE_RULE = 'the best-scoring detection, and among the detections scoring within 0.05 of it the largest (config.json face.choose), so a large false detection (a 0.80 box on an ear) never wins over a 0.99 face.';
+
 const OPTIONS_NOTE = 'Options are query parameters; a multipart or JSON body may carry them as fields instead (`-F threshold=0.6`, `{"threshold": 0.6}`), but each option in one place only: a repeated, empty, malformed or unknown option is a 400.';
 
 export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyBytes: number; render?: FaceRenderer }): void {
   routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/detect', tags: ['Faces'], summary: 'Detect faces in an image',
-    description: `Boxes are in original-image pixels after EXIF orientation, sorted by score. ${OPTIONS_NOTE}`,
+    description: `Boxes are in original-image pixels after EXIF orientation, sorted by score; with \`landmarks=5|68\` each face carries its landmarks, with \`liveness=true\` its liveness score (${LIVENESS_NOTE}). ${OPTIONS_NOTE}`,
     request: { query: DetectOptionsSchema, body: imageBodyDoc(['image']) },
     responses: {
       200: {
@@ -54,7 +56,8 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     const { images, options } = await readImages(c, ['image'], o.maxBodyBytes);
     const opt = readOptions(DetectOptionsSchema, c, options);
     if (opt.render === 'png' && !o.render) throw invalid('render=png is not available on this runtime (no canvas)');
-    const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces }, c.req.raw.signal);
+    const landmarks = opt.landmarks === undefined ? 0 : (Number(opt.landmarks) as 5 | 68);
+    const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces, landmarks, liveness: opt.liveness }, c.req.raw.signal);
     if (opt.render === 'png' && o.render) {
       return c.body((await o.render(images.image, d.faces)) as unknown as string, 200, { 'Content-Type': 'image/png' });
     }
@@ -63,25 +66,25 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
 
   routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/embed', tags: ['Faces'], summary: 'Embed a face (512-d, L2-normalised)',
-    description: `Embeds the face in \`box\`, or the largest detected face. Answers 422 when no face is found. ${OPTIONS_NOTE}`,
+    description: `Embeds the face in \`box\`, or the chosen face: ${WHICH_FACE_RULE} The face is aligned on its 5 landmarks first. Returns the face used and every candidate. Answers 422 when no face is found. ${OPTIONS_NOTE}`,
     request: { query: EmbedOptionsSchema, body: imageBodyDoc(['image']) },
-    responses: { 200: { content: { 'application/json': { schema: EmbedResponseSchema } }, description: 'Embedding and the box used' }, ...errors },
+    responses: { 200: { content: { 'application/json': { schema: EmbedResponseSchema } }, description: 'Embedding, the face used and the candidates' }, ...errors },
   }), async (c) => {
     faces.admit('embed');
     const { images, options } = await readImages(c, ['image'], o.maxBodyBytes);
     const opt = readOptions(EmbedOptionsSchema, c, options);
-    return c.json(await faces.embed(images.image, { box: opt.box, signal: c.req.raw.signal }), 200);
+    return c.json(await faces.embed(images.image, { box: opt.box, liveness: opt.liveness, signal: c.req.raw.signal }), 200);
   });
 
   routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/verify', tags: ['Faces'], summary: '1:1 face verification of two images',
-    description: `Detects the largest face in image1 and image2, embeds both and compares them by cosine similarity. Answers 422 naming the image when one has no face. ${OPTIONS_NOTE}`,
+    description: `Compares the chosen face of image1 with the chosen face of image2 (or the faces in \`box1\` / \`box2\`) by the cosine similarity of their aligned embeddings. The chosen face: ${WHICH_FACE_RULE} Returns both faces used and every candidate of each image. Answers 422 naming the image when one has no face. ${OPTIONS_NOTE}`,
     request: { query: VerifyOptionsSchema, body: imageBodyDoc(['image1', 'image2']) },
-    responses: { 200: { content: { 'application/json': { schema: VerifyResponseSchema } }, description: 'Similarity and decision' }, ...errors },
+    responses: { 200: { content: { 'application/json': { schema: VerifyResponseSchema } }, description: 'Similarity and decision, the faces compared and the candidates' }, ...errors },
   }), async (c) => {
     faces.admit('verify');
     const { images, options } = await readImages(c, ['image1', 'image2'], o.maxBodyBytes);
     const opt = readOptions(VerifyOptionsSchema, c, options);
-    return c.json(await faces.verify(images.image1, images.image2, { threshold: opt.threshold, signal: c.req.raw.signal }), 200);
+    return c.json(await faces.verify(images.image1, images.image2, { threshold: opt.threshold, box1: opt.box1, box2: opt.box2, liveness: opt.liveness, signal: c.req.raw.signal }), 200);
   });
 }
