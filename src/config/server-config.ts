@@ -74,8 +74,18 @@ export const ServerConfig = z.object({
   idleTimeoutS: int(0).max(255).default(30).describe('IDLE_TIMEOUT_S: seconds without data before a connection is closed, also while a request body arrives (408); 0 = never'),
   bodyTimeoutS: int(1).default(300).describe('BODY_TIMEOUT_S: most seconds a request body may take to arrive, however steadily it comes (408 beyond)'),
   pull: bool().default(true).describe('PULL: pull missing model weights at start'),
-  logLevel: z.enum(['error', 'warn', 'info']).default('info').describe('LOG_LEVEL: least severe log lines written: error, warn or info'),
+  logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info').describe('LOG_LEVEL: least severe log lines written: error, warn, info or debug (Triton\'s verbose level 1); changeable at run time via /v2/logging'),
   logFormat: z.enum(['text', 'json']).default('text').describe('LOG_FORMAT: text (time level message) or json (one JSON object per line)'),
+  // Traces (src/observability/tracing.ts, otel.ts; README "Observability"); /v2/trace/setting changes them at run time.
+  traceLevel: z.enum(['OFF', 'TIMESTAMPS']).default('OFF').describe('TRACE_LEVEL: OFF, or TIMESTAMPS to export OpenTelemetry spans of sampled requests over OTLP/HTTP'),
+  traceRate: int(1).default(1000).describe('TRACE_RATE: trace 1 of every N requests (a caller\'s sampled traceparent is always traced while on)'),
+  traceCount: z.coerce.number().int().min(-1).default(-1).describe('TRACE_COUNT: traces to take, then stop; -1 = no limit'),
+  otelExporterOtlpEndpoint: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional()
+    .describe('OTEL_EXPORTER_OTLP_ENDPOINT: OTLP/HTTP collector base URL (/v1/traces is appended); default http://localhost:4318'),
+  otelExporterOtlpTracesEndpoint: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').optional()
+    .describe('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: OTLP/HTTP traces URL, used as given (overrides OTEL_EXPORTER_OTLP_ENDPOINT)'),
+  otelServiceName: z.string().min(1).default('edgeserve').describe('OTEL_SERVICE_NAME: service.name of the exported spans'),
+  otelBspScheduleDelay: int(1).max(3_600_000).default(5000).describe('OTEL_BSP_SCHEDULE_DELAY: ms between two exports of finished spans'),
   // Security (src/auth; README "Security").
   auth: z.enum(['auto', 'required']).default('auto').describe('AUTH: auto = keys where the scope table says once keys exist (none: admin and gallery writes loopback-only); required = a key on every route but health and docs'),
   apiKeysFile: z.string().min(1).optional().describe('API_KEYS_FILE: API key store (hashes only; default DATA_DIR/keys.json)'),
@@ -111,6 +121,8 @@ const ENV: Record<string, keyof ServerConfig> = {
   INTRA_OP_THREADS: 'intraOpThreads', INSTANCES: 'instances', MAX_QUEUE_SIZE: 'maxQueueSize',
   MAX_BODY_BYTES: 'maxBodyBytes', MAX_IMAGE_PIXELS: 'maxImagePixels', IDLE_TIMEOUT_S: 'idleTimeoutS',
   PULL: 'pull', LOG_LEVEL: 'logLevel', LOG_FORMAT: 'logFormat', REUSE_PORT: 'reusePort', BODY_TIMEOUT_S: 'bodyTimeoutS',
+  TRACE_LEVEL: 'traceLevel', TRACE_RATE: 'traceRate', TRACE_COUNT: 'traceCount', OTEL_EXPORTER_OTLP_ENDPOINT: 'otelExporterOtlpEndpoint',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'otelExporterOtlpTracesEndpoint', OTEL_SERVICE_NAME: 'otelServiceName', OTEL_BSP_SCHEDULE_DELAY: 'otelBspScheduleDelay',
   MAX_QUEUE_WAIT_MS: 'maxQueueWaitMs',
   MODEL_CONTROL_MODE: 'modelControlMode', LOAD_MODEL: 'loadModel', REPOSITORY_POLL_SECS: 'repositoryPollSecs',
   AUTH: 'auth', API_KEYS_FILE: 'apiKeysFile', TRUST_PROXY: 'trustProxy', PROXY_HEADER: 'proxyHeader', CORS_ORIGINS: 'corsOrigins',

@@ -6,6 +6,7 @@ import { invalid, unavailable } from './errors.ts';
 import type { InferRequest, InferResponse, ModelMetadata } from './inference.ts';
 import type { ModelConfig } from './model-config.ts';
 import type { ModelRegistry, ServedVersion } from './registry.ts';
+import type { RequestTiming } from './scheduler.ts';
 import type { ModelStats } from './stats.ts';
 import { validateRequest } from './validate.ts';
 
@@ -15,8 +16,21 @@ export interface ServerInfo {
   extensions: string[];
 }
 
+/** One infer() as observers see it (request logs, metrics, traces): beside the response, never
+ *  on the wire. `timing` is the scheduler's, present once the request's batch has run. */
+export interface InferObservation {
+  model: string;
+  /** The version that served it, once resolved. */
+  version?: string;
+  request: InferRequest;
+  error?: unknown;
+  timing?: RequestTiming;
+}
+
 export class DataPlane {
   private live = true;
+  /** Called after every infer(), successful or not (src/observability attaches here). */
+  readonly hooks: { inferred: Array<(o: InferObservation) => void> } = { inferred: [] };
 
   constructor(readonly registry: ModelRegistry, private readonly info: ServerInfo) {}
 
@@ -66,10 +80,24 @@ export class DataPlane {
   }
 
   async infer(name: string, version: string | undefined, req: InferRequest): Promise<InferResponse> {
+    if (this.hooks.inferred.length === 0) return this.inferNow(name, version, req);
+    const o: InferObservation = { model: name, request: req };
+    try {
+      return await this.inferNow(name, version, req, o);
+    } catch (e) {
+      o.error = e;
+      throw e;
+    } finally {
+      for (const h of this.hooks.inferred) h(o);
+    }
+  }
+
+  private async inferNow(name: string, version: string | undefined, req: InferRequest, seen?: InferObservation): Promise<InferResponse> {
     this.refuseWhenStopping();
     // No await between resolving the version and queueing on it: a reload swaps versions
     // between two requests, never inside one.
     const { served } = this.registry.resolve(name, version);
+    if (seen) seen.version = served.version;
     const config = served.config;
     const imageInput = config.image ? (config.image.input ?? served.inputs[0]?.name) : undefined;
     let batch: number;
@@ -88,7 +116,7 @@ export class DataPlane {
     const result = await served.scheduler!.enqueue(
       { inputs: req.inputs, outputs, parameters: req.parameters },
       batch,
-      { signal: req.signal, timeoutUs: timeout },
+      { signal: req.signal, timeoutUs: timeout, onTiming: seen && ((t) => { seen.timing = t; }) },
     );
     return {
       model_name: name,

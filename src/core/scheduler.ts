@@ -44,6 +44,20 @@ export interface EnqueueOptions {
   signal?: AbortSignal;
   /** Per-request timeout in µs (Triton's `timeout` parameter). */
   timeoutUs?: number;
+  /** Told, once the request's batch has run, when it waited and ran (request logs, traces). */
+  onTiming?: (t: RequestTiming) => void;
+}
+
+/** When one request waited and ran: performance.now() ms on this thread, and its execution's
+ *  batch (items) and compute split as the instance measured it (µs, the whole execution's). */
+export interface RequestTiming {
+  enqueuedAt: number;
+  startedAt: number;
+  endedAt: number;
+  batchSize: number;
+  inputUs: number;
+  inferUs: number;
+  outputUs: number;
 }
 
 interface Pending {
@@ -55,6 +69,7 @@ interface Pending {
   reject: (e: unknown) => void;
   settled: boolean;
   cleanup: () => void;
+  onTiming?: (t: RequestTiming) => void;
 }
 
 const now = () => performance.now();
@@ -141,7 +156,7 @@ export class Scheduler {
     return new Promise<ExecutionResult>((resolve, reject) => {
       const p: Pending = {
         item, batch, enqueuedAt: t0, deadline: timeoutUs > 0 ? t0 + timeoutUs / 1000 : Infinity,
-        resolve, reject, settled: false, cleanup: () => {},
+        resolve, reject, settled: false, cleanup: () => {}, onTiming: o.onTiming,
       };
       const timers: Array<() => void> = [];
       if (p.deadline !== Infinity) {
@@ -232,6 +247,7 @@ export class Scheduler {
     try {
       const { results, timing, components } = await instance.execute(items);
       if (components?.length) this.opts.onComponents?.(components);
+      this.reportTiming(batch, start, timing);
       // Triton counts successful inferences and executions only.
       const ok = batch.filter((_, i) => !('error' in results[i]));
       const size = ok.reduce((s, p) => s + p.batch, 0);
@@ -252,6 +268,7 @@ export class Scheduler {
         else this.succeed(p, r);
       });
     } catch (e) {
+      this.reportTiming(batch, start);
       for (const p of batch) this.fail(p, e, false);
     } finally {
       for (const p of batch) this.stats.pending--;
@@ -260,6 +277,14 @@ export class Scheduler {
       this.idle.push(instance);
       this.pump();
       this.checkDrained();
+    }
+  }
+
+  private reportTiming(batch: Pending[], startedAt: number, t?: { inputUs: number; inferUs: number; outputUs: number }): void {
+    const endedAt = now();
+    const batchSize = batch.reduce((s, p) => s + p.batch, 0);
+    for (const p of batch) {
+      p.onTiming?.({ enqueuedAt: p.enqueuedAt, startedAt, endedAt, batchSize, inputUs: t?.inputUs ?? 0, inferUs: t?.inferUs ?? 0, outputUs: t?.outputUs ?? 0 });
     }
   }
 

@@ -29,6 +29,10 @@ export interface CallInfo {
   header: (name: string) => string | undefined;
 }
 
+/** Filled by the auth slot with the caller's id (a key id, `jwt:<subject>` or `anonymous`):
+ *  the telemetry slot, outside it, sets a holder per call and reads it when the call ends. */
+export const CALLER = createContextKey<{ id?: string } | undefined>(undefined, { description: 'caller id' });
+
 /** Where the listener puts the socket peer's address for the auth check. */
 export const PEER_ADDRESS = createContextKey<string | undefined>(undefined, { description: 'socket peer address' });
 
@@ -37,13 +41,16 @@ export const PEER_ADDRESS = createContextKey<string | undefined>(undefined, { de
  * value REST gets in its Authorization header. The check throws an EdgeError (UNAUTHENTICATED,
  * PERMISSION_DENIED, RESOURCE_EXHAUSTED: mapped as everywhere else) or a ConnectError to refuse.
  */
-export function authorizationInterceptor(check: (authorization: string | null, call: CallInfo) => void | Promise<void>): Interceptor {
+export function authorizationInterceptor(check: (authorization: string | null, call: CallInfo) => void | { id: string } | Promise<void | { id: string }>): Interceptor {
   return (next) => async (req) => {
     try {
-      await check(req.header.get('authorization'), {
+      const caller = await check(req.header.get('authorization'), {
         service: req.service.typeName, method: req.method.name,
         peer: req.contextValues.get(PEER_ADDRESS), header: (n) => req.header.get(n) ?? undefined,
       });
+      // Who called, for the telemetry slot's request log (a key id: safe to log).
+      const holder = req.contextValues.get(CALLER);
+      if (caller && holder) holder.id = caller.id;
     } catch (e) {
       throw toConnectError(e);
     }

@@ -1,6 +1,7 @@
 // inference.GRPCInferenceService over the DataPlane: each method decodes its message, calls the
 // DataPlane method REST calls for the same thing, and encodes the answer; errors go through
-// errors.ts. Methods left out here (shared memory, trace and log settings) answer UNIMPLEMENTED
+// errors.ts. Log and trace settings share REST's controls (src/observability). Methods left out
+// here (shared memory) answer UNIMPLEMENTED
 // (Connect's router does that for every method a service implementation omits).
 
 import { ConnectError, type HandlerContext, type ServiceImpl } from '@connectrpc/connect';
@@ -15,6 +16,9 @@ import { toConnectError } from './errors.ts';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.ts';
 import { modelConfigMessage, modelMetadataMessage, modelStatisticsMessage, repositoryIndexMessage } from './messages.ts';
 import { pipelineStream, streamError } from './stream.ts';
+import type { LogControl } from '../observability/logger.ts';
+import type { TraceControl } from '../observability/tracing.ts';
+import { logSettingsMessage, logSettingsRequest, traceSettingsMessage, traceSettingsRequest } from './settings.ts';
 
 export interface InferenceServiceOptions {
   /** Where INTERNAL errors are reported. */
@@ -23,6 +27,10 @@ export interface InferenceServiceOptions {
   repositoryControlDisabled?: string;
   /** Requests of one ModelStreamInfer stream running at once (default 64). */
   maxStreamInFlight?: number;
+  /** LogSettings reads and changes these (REST's /v2/logging too); absent: UNIMPLEMENTED. */
+  logging?: LogControl;
+  /** TraceSetting reads and changes these (REST's /v2/trace/setting too); absent: UNIMPLEMENTED. */
+  trace?: TraceControl;
 }
 
 type Impl = Partial<ServiceImpl<typeof GRPCInferenceService>>;
@@ -100,6 +108,14 @@ export function createInferenceService(dp: DataPlane, o: InferenceServiceOptions
       await dp.unloadModel(name(r.modelName, 'model_name'));
       return {};
     }),
+    ...(o.logging ? { logSettings: guard((r) => logSettingsMessage(o.logging!.update(logSettingsRequest(r)))) } : {}),
+    ...(o.trace ? {
+      traceSetting: guard((r) => {
+        const model = r.modelName || undefined;
+        if (model !== undefined && !dp.registry.get(model)) dp.registry.resolve(model); // NOT_FOUND
+        return traceSettingsMessage(o.trace!.update(traceSettingsRequest(r), model));
+      }),
+    } : {}),
     modelInfer: guard(infer),
     modelStreamInfer: (requests, ctx) => pipelineStream(requests, async (req) => {
       try {

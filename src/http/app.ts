@@ -12,7 +12,11 @@ import { notFoundOrNotAllowed, redirectTrailingSlash } from './methods.ts';
 import { formatRequestIssues } from './params.ts';
 import { mountKServe } from './routes/kserve.ts';
 import { mountRepository } from './routes/repository.ts';
+import { mountLogging } from './routes/logging.ts';
 import { mountSite } from './routes/site.ts';
+import { mountTrace } from './routes/trace.ts';
+import { requestTelemetry } from '../observability/request-log.ts';
+import { Telemetry } from '../observability/telemetry.ts';
 
 export interface AppOptions {
   dataPlane: DataPlane;
@@ -27,6 +31,11 @@ export interface AppOptions {
    * a request without a client address counts as loopback.
    */
   auth?: { authorizer: Authorizer; corsOrigins?: readonly string[] };
+  /**
+   * Request logs, metrics and traces (src/observability). Server roots pass the stack's (it
+   * outlives hot reloads); absent, the app makes its own over the DataPlane.
+   */
+  telemetry?: Telemetry;
 }
 
 export function createApp(o: AppOptions): OpenAPIHono {
@@ -43,13 +52,18 @@ export function createApp(o: AppOptions): OpenAPIHono {
   app.notFound(notFoundOrNotAllowed(app));
   // Before every route: CORS answers preflights, then auth decides (src/auth/scopes.ts).
   const auth = o.auth ?? { authorizer: inProcessAuthorizer() };
+  const telemetry = o.telemetry ?? new Telemetry({ dataPlane: o.dataPlane, log: o.log, auth: auth.authorizer.metrics });
+  // Outermost: every answer (CORS and auth refusals too) gets an id, a log line and counts.
+  app.use('*', requestTelemetry(telemetry));
   if (auth.corsOrigins?.length) app.use('*', corsMiddleware(auth.corsOrigins));
   app.use('*', authMiddleware(auth.authorizer));
   app.use('*', redirectTrailingSlash(app));
   mountRepository(app, o.dataPlane);
   mountKServe(app, o.dataPlane, { maxBodyBytes: o.maxBodyBytes });
   // Before the KServe routes would otherwise match /v2/models/stats as a model named 'stats'.
-  mountSite(app, o.dataPlane, () => auth.authorizer.metrics.render());
+  mountSite(app, o.dataPlane, () => telemetry.metrics.render());
+  if (telemetry.log.control) mountLogging(app, telemetry.log.control);
+  if (telemetry.trace) mountTrace(app, o.dataPlane, telemetry.trace);
   for (const m of o.mount ?? []) m(app, o.dataPlane);
   const { name, version } = o.dataPlane.serverMetadata();
   mountDocs(app, o.docs, { title: name, version }, (doc) => withSecurity(doc, auth.authorizer.o.mode));

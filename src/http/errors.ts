@@ -6,6 +6,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type ErrorCode, isEdgeError } from '../core/errors.ts';
+import type { Logger } from '../observability/logger.ts';
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   INVALID_ARGUMENT: 400,
@@ -29,7 +30,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
   return STATUS[code];
 }
 
-export type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
+/** The server's one Logger type (src/observability/logger.ts). */
+export type Log = Logger;
 
 export function errorResponse(err: unknown, c: Context, log: Log): Response {
   if (isEdgeError(err)) {

@@ -24,6 +24,10 @@ export interface AssembleOptions {
   mount?: AppOptions['mount'];
   /** Auth and CORS; server roots always pass it (see AppOptions.auth). */
   auth?: AppOptions['auth'];
+  /** Request logs, metrics, traces (see AppOptions.telemetry). */
+  telemetry?: AppOptions['telemetry'];
+  /** Extensions beyond EXTENSIONS this runtime implements (`trace` where spans can be exported). */
+  extensions?: string[];
 }
 
 export interface Lifecycle {
@@ -36,7 +40,7 @@ export interface Lifecycle {
 }
 
 /** KServe/Triton extensions this server implements, advertised at GET /v2. */
-export const EXTENSIONS = ['binary_tensor_data', 'model_configuration', 'model_repository', 'statistics'];
+export const EXTENSIONS = ['binary_tensor_data', 'logging', 'model_configuration', 'model_repository', 'statistics'];
 
 /** The app answers at once (live, not ready); call `load()` to load the repository's models. */
 export function assemble(o: AssembleOptions): { app: OpenAPIHono; dataPlane: DataPlane; load: () => Promise<void> } {
@@ -45,7 +49,7 @@ export function assemble(o: AssembleOptions): { app: OpenAPIHono; dataPlane: Dat
 }
 
 /** The long-lived half: registry and DataPlane. Kept across `bun --hot` reloads (runtime/bun.ts). */
-export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 'log' | 'maxQueueSize' | 'defaultInstances' | 'lifecycle'>): { dataPlane: DataPlane; load: () => Promise<void> } {
+export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 'log' | 'maxQueueSize' | 'defaultInstances' | 'lifecycle' | 'extensions'>): { dataPlane: DataPlane; load: () => Promise<void> } {
   const registry = new ModelRegistry(o.repository, o.loader, {
     defaultInstanceCount: o.defaultInstances,
     maxQueueSize: o.maxQueueSize,
@@ -55,11 +59,12 @@ export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 
     pollIntervalMs: o.lifecycle?.pollIntervalMs,
     maxQueueWaitMs: o.lifecycle?.maxQueueWaitMs,
   });
-  const dataPlane = new DataPlane(registry, { name: 'edgeserve', version: VERSION, extensions: EXTENSIONS });
+  const extensions = [...EXTENSIONS, ...(o.extensions ?? [])].sort();
+  const dataPlane = new DataPlane(registry, { name: 'edgeserve', version: VERSION, extensions });
   return { dataPlane, load: () => registry.loadAll() };
 }
 
 /** The cheap half: the Hono app over an existing DataPlane; rebuilt on every hot reload. */
-export function assembleApp(dataPlane: DataPlane, o: Pick<AssembleOptions, 'docs' | 'log' | 'maxBodyBytes' | 'mount' | 'auth'>): OpenAPIHono {
-  return createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount, auth: o.auth });
+export function assembleApp(dataPlane: DataPlane, o: Pick<AssembleOptions, 'docs' | 'log' | 'maxBodyBytes' | 'mount' | 'auth' | 'telemetry'>): OpenAPIHono {
+  return createApp({ dataPlane, docs: o.docs, maxBodyBytes: o.maxBodyBytes, log: o.log, mount: o.mount, auth: o.auth, telemetry: o.telemetry });
 }

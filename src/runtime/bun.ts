@@ -66,7 +66,7 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   const parts = await makeParts(cfg, log);
   parts.gallerySqlite ??= openBunSqlite; // the compiled binary's parts too
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery, stack.telemetry);
   let server: Bun.Server<undefined>;
   try {
     server = Bun.serve({
@@ -122,7 +122,7 @@ function withPeer(app: { fetch: (req: Request, env: RequestEnv & BodyEnv) => Res
 
 /** A `bun --hot` re-run: same listener, pool and models; a new app from the new modules. */
 function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logger): RunningServer {
-  const app = createServerApp(cfg, s.stack.dataPlane, parts, log, s.stack.auth, s.stack.gallery);
+  const app = createServerApp(cfg, s.stack.dataPlane, parts, log, s.stack.auth, s.stack.gallery, s.stack.telemetry);
   s.server.reload({ fetch: withPeer(app, cfg) });
   s.reloads++;
   // Every dependency was re-evaluated: the old module graph is garbage now. Collecting it at once

@@ -74,7 +74,7 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = { ...(await denoParts(cfg)), gallerySqlite: openDenoSqlite };
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery, stack.telemetry);
   // Deno.serve has no body-size or idle-timeout knobs: the app's bounded reader answers 413.
   // onListen replaces Deno's own "Listening on" line with our log line below.
   // The socket peer's address goes to auth (loopback rule, rate limits, TRUST_PROXY).

@@ -19,6 +19,7 @@ import type { DataPlane } from '../core/dataplane.ts';
 import { encodeGrpcMessage } from '../grpc/errors.ts';
 import { type GrpcHooks, PEER_ADDRESS } from '../grpc/hooks.ts';
 import { grpcRouterOptions, grpcRoutes } from '../grpc/router.ts';
+import type { TraceControl } from '../observability/tracing.ts';
 import type { Logger } from './log.ts';
 
 export interface GrpcServerOptions {
@@ -31,6 +32,8 @@ export interface GrpcServerOptions {
   tlsKey?: string;
   hooks?: GrpcHooks;
   log: Logger;
+  /** Trace settings for the TraceSetting RPC (LogSettings uses `log.control`). */
+  trace?: TraceControl;
 }
 
 export interface GrpcListener {
@@ -77,7 +80,7 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
   }
   const shutdown = new AbortController();
   const connect = connectNodeAdapter({
-    routes: grpcRoutes(dp, { log: o.log }),
+    routes: grpcRoutes(dp, { log: o.log, logging: o.log.control, trace: o.trace }),
     // The socket peer's address for the auth hook (loopback rule, rate limits, TRUST_PROXY).
     contextValues: (req) => createContextValues().set(PEER_ADDRESS, req.socket?.remoteAddress),
     ...grpcRouterOptions({

@@ -41,7 +41,7 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
   const parts = { ...(await nodeParts(cfg)), gallerySqlite: openNodeSqlite };
   const stack = createStack(cfg, parts, log);
-  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery);
+  const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery, stack.telemetry);
   const fetch = app.fetch as Fetch;
   const body = bodyRead(cfg); // node:http has no idle timer on a request being received
   const listener = getRequestListener(

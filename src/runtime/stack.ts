@@ -27,6 +27,9 @@ import { type ServerAuth, createServerAuth } from './auth-store.ts';
 import { type GrpcListener, startGrpcServer } from './grpc-server.ts';
 import { type GalleryHandle, type GalleryParts, createGallery } from './gallery-db/open.ts';
 import type { Logger } from './log.ts';
+import { telemetryInterceptor } from '../observability/grpc.ts';
+import type { Telemetry } from '../observability/telemetry.ts';
+import { createServerTelemetry, flushTraces } from './telemetry.ts';
 
 /** A listening server, whatever the runtime. */
 export interface RunningServer {
@@ -101,6 +104,8 @@ export interface Stack {
   auth: ServerAuth;
   /** The face gallery (absent with GALLERY_DATABASE=off); its database opens in load(). */
   gallery?: GalleryHandle;
+  /** Request logs, metrics and traces, shared by REST and gRPC (src/observability). */
+  telemetry: Telemetry;
   /** Starts the gRPC listener (GRPC_PORT, unless `off`); stopped by shutdown(). */
   listenGrpc(): Promise<GrpcListener | undefined>;
   /** Stop answering ready, drain queues, free sessions, end the workers. Idempotent. */
@@ -139,7 +144,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
   const { dataPlane, load } = assembleCore({
     repository: parts.repository, loader, log, maxQueueSize: cfg.maxQueueSize, defaultInstances,
     lifecycle: { controlMode: cfg.modelControlMode, startupModels: cfg.loadModel, pollIntervalMs: cfg.repositoryPollSecs * 1000, maxQueueWaitMs: cfg.maxQueueWaitMs },
+    extensions: ['trace'],
   });
+  const telemetry = createServerTelemetry(cfg, dataPlane, log, auth.authorizer.metrics);
   let down: Promise<void> | undefined;
   let grpc: GrpcListener | undefined;
   const gallery = createGallery(cfg, parts, dataPlane, log);
@@ -150,14 +157,17 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
     pool,
     auth,
+    telemetry,
     listenGrpc: async () => {
       if (cfg.grpcPort === 'off' || grpc) return grpc;
       grpc = await startGrpcServer(dataPlane, {
         host: cfg.host, port: cfg.grpcPort, maxMessageBytes: cfg.grpcMaxMessageBytes, tlsCert: cfg.grpcTlsCert, tlsKey: cfg.grpcTlsKey, log,
+        trace: telemetry.trace,
         // The same decision as REST's, by method (src/auth/scopes.ts GRPC_TABLE).
         hooks: {
+          telemetry: telemetryInterceptor(telemetry),
           auth: authorizationInterceptor(async (authorization, call) => {
-            await auth.authorizer.authorize({
+            return await auth.authorizer.authorize({
               credentials: { authorization, apiKey: call.header('x-api-key') ?? null },
               peer: call.peer, header: call.header, need: classifyGrpc(call.method).need,
             });
@@ -175,6 +185,7 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       await grpc?.close();
       await pool?.dispose();
       auth.close();
+      await flushTraces(telemetry);
     })()),
   };
 }
@@ -183,10 +194,10 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
  * The Hono app over a DataPlane, with the face routes. Cheap: a `bun --hot` reload calls the
  * freshly evaluated copy of this function so edited routes take effect.
  */
-export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth, gallery?: GalleryHandle): OpenAPIHono {
+export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth, gallery?: GalleryHandle, telemetry?: Telemetry): OpenAPIHono {
   const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
   if (gallery) mount.push((app) => mountGalleries(app, gallery.service, { maxBodyBytes: cfg.maxBodyBytes }));
-  return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount, auth });
+  return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount, auth, telemetry });
 }
 
 /** A model asked for an engine this runtime cannot load: its load fails with the reason. */

@@ -29,11 +29,11 @@ import { mountGrpcWeb } from '../grpc/fetch.ts';
 import { mountFaces } from '../http/routes/faces.ts';
 import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
 import { withScaledJpeg } from '../image/decoders/turbo-jpeg.ts';
+import { LogControl, consoleLogger } from '../observability/logger.ts';
 import { createImageTensorizer } from '../image/tensorizer.ts';
 import { facePlatforms } from '../tasks/faces/pipeline-loader.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { assemble } from './assemble.ts';
-import { createLogger } from './log.ts';
 import { type Env, assetDocs, assetWeights } from './workers/assets.ts';
 import { BundledRepository } from './workers/bundled-repository.ts';
 import { WORKER_MODELS } from './workers/models.ts';
@@ -66,7 +66,8 @@ function createServer(env: Env): Server {
     MAX_BODY_BYTES: String(WORKERS_DEFAULTS.maxBodyBytes),
     ...vars,
   });
-  const log = createLogger(cfg.logLevel, false, (s) => console.log(s.trimEnd()));
+  // pino's Node build needs fs, absent here: the same Logger over console.log.
+  const log = consoleLogger(new LogControl(cfg.logLevel, cfg.logFormat), (line) => console.log(line));
   const backend = workersOrtBackend();
   const tensorizer = createImageTensorizer(withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo), { maxPixels: cfg.maxImagePixels });
   const loader = new LocalLoader({

@@ -4,11 +4,10 @@
 import { type OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { DataPlane } from '../../core/dataplane.ts';
-import { renderPrometheus } from '../../observability/prometheus.ts';
 import { DEMO_HTML, FAVICON_SVG } from '../demo-page.ts';
 
-/** `extra`: more Prometheus lines appended (auth counters, src/auth/metrics.ts). */
-export function mountSite(app: OpenAPIHono, dp: DataPlane, extra?: () => string): void {
+/** `metrics`: the exposition of the server's one metrics registry (src/observability/telemetry.ts). */
+export function mountSite(app: OpenAPIHono, _dp: DataPlane, metrics: () => string): void {
   app.get('/', (c) => c.html(DEMO_HTML));
   // Browsers ask for /favicon.ico on every page (/docs too); an SVG answers it everywhere.
   const favicon = (c: Context) => c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' });
@@ -19,6 +18,6 @@ export function mountSite(app: OpenAPIHono, dp: DataPlane, extra?: () => string)
     responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format 0.0.4' } },
   }), (c) => {
     c.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
-    return c.text(renderPrometheus(dp.modelStats('')) + (extra?.() ?? ''), 200);
+    return c.text(metrics(), 200);
   });
 }
