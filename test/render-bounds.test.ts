@@ -36,7 +36,7 @@ afterAll(async () => {
 
 test('four concurrent render=png of a 7000x7000 PNG: bounded memory, live stays responsive', async () => {
   const pid = server.proc.pid!;
-  const render = () => fetch(`${server.url}/v1/faces/detect?render=png`, { method: 'POST', body: big, headers: { 'content-type': 'image/png' } });
+  const render = () => fetch(`${server.url}/v1/faces/detect?render=png`, { method: 'POST', body: big as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png' } });
   // Once first, so the code paths are loaded before the baseline.
   expect((await render()).status).toBe(200);
   Bun.gc(true);
