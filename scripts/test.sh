@@ -34,4 +34,18 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 
 echo "== bun test"
-exec "$bun" test "$@"
+# A skipped test hides what it should check (a runtime that did not start, a missing tool): any
+# skip fails the run, whatever the tests themselves decided.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+"$bun" test "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+skipped=$(grep -E '^ *[0-9]+ skip$' "$log" | tail -1 | tr -dc '0-9')
+if [ "${skipped:-0}" -gt 0 ]; then
+  echo "== $skipped test(s) skipped: a skipped test counts as a failure"
+  grep -E '^\(skip\)' "$log" || true
+  [ "$rc" -ne 0 ] || rc=1
+fi
+exit "$rc"
