@@ -30,7 +30,7 @@ export function otlpTracesUrl(env: { tracesEndpoint?: string; endpoint?: string 
 }
 
 export function createOtelTracer(o: OtelOptions): Tracer {
-  const exporter = new OTLPTraceExporter({ url: o.url });
+  const exporter = withoutBogusLocation(() => new OTLPTraceExporter({ url: o.url }));
   const provider = new TracerProvider({
     // TraceControl decides which requests are traced; what reaches here is recorded.
     sampler: new AlwaysOnSampler(),
@@ -59,4 +59,32 @@ function emit(tracer: OtelTracer, parent: Context, r: SpanRecord, kind: SpanKind
   if (r.error) s.setStatus({ code: SpanStatusCode.ERROR, message: r.error });
   s.end(r.end);
   return s.spanContext().traceId;
+}
+
+/**
+ * @jsquash's emscripten glue sets `self.location = { href: "" }` on Node-like runtimes when it is
+ * imported (the compiled binary imports it), and OTel resolves the export URL against
+ * `location.href`: "" is no base URL, so the exporter would refuse a valid URL. While the
+ * exporter reads its configuration, such a location is hidden.
+ */
+function withoutBogusLocation<T>(fn: () => T): T {
+  const g = globalThis as { location?: { href?: unknown } };
+  const loc = g.location;
+  let bogus = false;
+  if (loc !== undefined) {
+    try {
+      new URL(String(loc.href));
+    } catch {
+      bogus = true;
+    }
+  }
+  if (!bogus) return fn();
+  const own = Object.getOwnPropertyDescriptor(globalThis, 'location');
+  if (!own?.configurable) return fn();
+  delete g.location;
+  try {
+    return fn();
+  } finally {
+    Object.defineProperty(globalThis, 'location', own);
+  }
 }
