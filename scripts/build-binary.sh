@@ -38,9 +38,12 @@ n=0
 for cfg in "$models"/*/config.json; do
   dir=$(dirname "$cfg"); name=$(basename "$dir")
   weights=("$dir"/[0-9]*/model.onnx)
-  if [ ! -e "${weights[0]}" ]; then echo "skipping $name: no weights (run npm run pull)" >&2; continue; fi
+  # A platform without a model file (the face job runs other models) ships its config alone.
+  needs_file=$(node_modules/.bin/bun -e "import { platformOf } from './src/engine/platforms.ts'; console.log(platformOf(JSON.parse(await Bun.file(process.argv[1]).text())).modelFile ? 1 : 0)" "$cfg")
+  if [ "$needs_file" = 1 ] && [ ! -e "${weights[0]}" ]; then echo "skipping $name: no weights (run npm run pull)" >&2; continue; fi
   mkdir -p "$stage/models/$name"
   cp "$cfg" "$stage/models/$name/config.json"
+  [ "$needs_file" = 1 ] || { n=$((n + 1)); continue; }
   for w in "${weights[@]}"; do
     v=$(basename "$(dirname "$w")")
     mkdir -p "$stage/models/$name/$v"

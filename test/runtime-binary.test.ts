@@ -69,7 +69,8 @@ for (const mode of ['native', 'wasm'] as const) {
     let startError: unknown;
     beforeAll(async () => {
       const [cmd, args] = command(bin, dir);
-      const env: Record<string, string> = { EDGESERVE_NATIVE: mode === 'wasm' ? '0' : '1', MODEL_REPOSITORY: '' };
+      // No MODEL_REPOSITORY: the binary must serve its built-in repository (an empty value is an error).
+      const env: Record<string, string | undefined> = { EDGESERVE_NATIVE: mode === 'wasm' ? '0' : '1', MODEL_REPOSITORY: undefined };
       try {
         srv = await startChild(cmd, args, { cwd: dir, env, timeoutMs: 30_000 });
       } catch (e) {

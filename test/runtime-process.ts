@@ -20,7 +20,8 @@ export interface Child {
 }
 
 export interface StartOptions {
-  env?: Record<string, string>;
+  /** Added to this process's environment; undefined removes a variable. */
+  env?: Record<string, string | undefined>;
   cwd?: string;
   timeoutMs?: number;
 }
@@ -31,7 +32,7 @@ export async function startChild(cmd: string, args: string[], o: StartOptions = 
   const t0 = performance.now();
   const proc = spawn(cmd, args, {
     cwd: o.cwd,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: '0', ...o.env },
+    env: Object.fromEntries(Object.entries({ ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: '0', ...o.env }).filter(([, v]) => v !== undefined)) as Record<string, string>,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
