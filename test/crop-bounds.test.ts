@@ -39,7 +39,7 @@ test('embed: a box of 1e7 or 1e12 pixels is a 400 naming it, not minutes of resa
   for (const v of ['10000000', '1000000000000']) {
     const r = await embed(`0,0,${v},${v}`);
     expect(r.status).toBe(400);
-    expect((await r.json()).error).toContain(`crop [0,0,${v},${v}] lies almost entirely outside the 512x512 image`);
+    expect((await r.json()).error).toContain(`box [0,0,${v},${v}] lies almost entirely outside the 512x512 image`);
   }
 });
 

@@ -66,6 +66,25 @@ function percent(f: number): string {
 }
 
 /**
+ * Throws a 400 naming the crop unless it is finite, non-empty and at least MIN_CROP_OVERLAP
+ * image: the work of anything cut from it stays bounded by the image, and a box that is almost
+ * all outside (a typo, or a hostile 1e12) is refused rather than resampled.
+ */
+export function checkCrop(crop: Box, originalWidth: number, originalHeight: number, what = 'crop'): void {
+  const [x1, y1, x2, y2] = crop;
+  if (![x1, y1, x2, y2].every(Number.isFinite) || x2 <= x1 || y2 <= y1) {
+    throw invalid(`${what} [${crop}] must be finite x1,y1,x2,y2 with x2 > x1 and y2 > y1`);
+  }
+  if (x2 <= 0 || y2 <= 0 || x1 >= originalWidth || y1 >= originalHeight) {
+    throw invalid(`${what} [${crop}] lies outside the ${originalWidth}x${originalHeight} image`);
+  }
+  const shown = ((Math.min(x2, originalWidth) - Math.max(x1, 0)) * (Math.min(y2, originalHeight) - Math.max(y1, 0))) / ((x2 - x1) * (y2 - y1));
+  if (!(shown >= MIN_CROP_OVERLAP)) {
+    throw invalid(`${what} [${crop}] lies almost entirely outside the ${originalWidth}x${originalHeight} image: the image fills ${percent(shown)} of it, at least ${percent(MIN_CROP_OVERLAP)} must be image (coordinates are original-image pixels)`);
+  }
+}
+
+/**
  * The transform for resizing `crop` (original pixels; default the whole image) of an
  * originalWidth x originalHeight image to inputWidth x inputHeight with `mode`.
  */
@@ -74,16 +93,7 @@ export function computeTransform(
   originalWidth: number, originalHeight: number, crop?: Box,
 ): ImageTransform {
   const [x1, y1, x2, y2] = crop ?? [0, 0, originalWidth, originalHeight];
-  if (![x1, y1, x2, y2].every(Number.isFinite) || x2 <= x1 || y2 <= y1) {
-    throw invalid(`crop [${crop}] must be finite x1,y1,x2,y2 with x2 > x1 and y2 > y1`);
-  }
-  if (x2 <= 0 || y2 <= 0 || x1 >= originalWidth || y1 >= originalHeight) {
-    throw invalid(`crop [${crop}] lies outside the ${originalWidth}x${originalHeight} image`);
-  }
-  const shown = ((Math.min(x2, originalWidth) - Math.max(x1, 0)) * (Math.min(y2, originalHeight) - Math.max(y1, 0))) / ((x2 - x1) * (y2 - y1));
-  if (!(shown >= MIN_CROP_OVERLAP)) {
-    throw invalid(`crop [${crop}] lies almost entirely outside the ${originalWidth}x${originalHeight} image: the image fills ${percent(shown)} of it, at least ${percent(MIN_CROP_OVERLAP)} must be image (coordinates are original-image pixels)`);
-  }
+  if (crop) checkCrop(crop, originalWidth, originalHeight);
   const rw = x2 - x1;
   const rh = y2 - y1;
   const base = { inputWidth, inputHeight, originalWidth, originalHeight };

@@ -11,6 +11,7 @@ import type { ImagePreprocessing } from '../../core/model-config.ts';
 import type { Tensor } from '../../core/tensor.ts';
 import type { LocalDirectory, LocalModel } from '../../engine/local-directory.ts';
 import type { ImageDecoder } from '../../image/decoder.ts';
+import { checkCrop } from '../../image/geometry.ts';
 import { preprocess } from '../../image/preprocess.ts';
 import type { RawImage } from '../../image/raw-image.ts';
 import type { Point } from '../../image/warp.ts';
@@ -138,6 +139,7 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
   const faces = decodeDetections(out(dout, cfg.detector.scores, det.name), out(dout, cfg.detector.boxes, det.name), W, H, o);
   let chosen = chooseFace(faces, cfg.choose.score_margin);
   if (o.box) {
+    checkCrop(o.box, W, H, 'box');
     // The caller's face: scored as the detection it overlaps most (0 when none).
     const best = faces.reduce((acc, f) => { const v = iou(f.box, o.box!); return v > acc.v ? { v, s: f.score } : acc; }, { v: 0, s: 0 });
     faces.push({ box: o.box, score: best.s });
