@@ -113,6 +113,10 @@ describe('jsonFields', () => {
   test('not JSON, or not an object → 400', () => {
     expect(error(() => jsonFields('{"a":'))).toMatch(/^JSON body is not valid JSON/);
     expect(error(() => jsonFields('[1]'))).toBe('JSON body must be a JSON object, got [1]');
+    // Deeper than JSON.stringify can walk: still a 400 naming what came, never a stack overflow.
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(error(() => jsonFields(deep))).toMatch(/^JSON body (must be a JSON object, got a deeply nested array|is not valid JSON)/);
+    expect(quote(JSON.parse(deep))).toBe('a deeply nested array');
   });
 });
 

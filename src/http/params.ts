@@ -248,6 +248,12 @@ export function quote(v: unknown): string {
     return s.length > 60 ? `'${s.slice(0, 57)}…' (${v.length} characters)` : `'${s}'`;
   }
   if (v instanceof Uint8Array) return `a file of ${v.byteLength} bytes`;
-  const s = JSON.stringify(v) ?? String(v);
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    // JSON.parse accepts nesting deeper than JSON.stringify can walk back (a stack overflow).
+    return Array.isArray(v) ? 'a deeply nested array' : 'a deeply nested value';
+  }
   return s.length > 60 ? `${s.slice(0, 57)}…` : s;
 }
