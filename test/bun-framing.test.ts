@@ -21,10 +21,11 @@ const server = Bun.serve({
 });
 afterAll(() => server.stop(true));
 
-/** Sends `data` on a fresh connection; what came back before the server closed it (or 3 s). */
-function exchange(data: string): Promise<string> {
+/** Sends `data` on a fresh connection (then half-closes it when asked); what came back before
+ *  the server closed it (or 3 s). */
+function exchange(data: string, halfClose = false): Promise<string> {
   return new Promise((resolve) => {
-    const s = connect(server.port!, '127.0.0.1', () => s.write(data));
+    const s = connect(server.port!, '127.0.0.1', () => { s.write(data); if (halfClose) s.end(); });
     let out = '';
     s.on('data', (d) => { out += d.toString('latin1'); });
     const done = () => resolve(out);
@@ -50,4 +51,9 @@ test('a request pipelined behind an asynchronous answer is dropped (Bun bug), sy
   const get = 'GET /y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
   expect(answers(await exchange(`${post}${get}`))).toEqual([]);
   expect(answers(await exchange(`GET /y HTTP/1.1\r\nHost: x\r\n\r\n${get}`))).toEqual([200, 200]);
+});
+
+test('a client that half-closes after a complete request gets no asynchronous answer (Bun; Node 20 the same)', async () => {
+  expect(answers(await exchange('POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}', true))).toEqual([]);
+  expect(answers(await exchange('GET /y HTTP/1.1\r\nHost: x\r\n\r\n', true))).toEqual([200]);
 });
