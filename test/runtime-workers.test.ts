@@ -2,8 +2,9 @@
 // login) on a free port, sends the first request cold (faces/detect on the astronaut) and checks
 // the box and the embedding against the Bun reference computed in this process (native engine
 // and decoder), runs KServe v2 infer on `simple`, checks what must be absent or private there,
-// then stops wrangler. Skips with a message when the weights are not pulled or wrangler cannot
-// start at all (no workerd for this platform, port trouble); a build error fails.
+// then stops wrangler. A Worker that cannot start (weights not pulled, wrangler missing, no workerd
+// for this platform, a build error, port trouble) fails every test with wrangler's output: it never
+// skips, so CI cannot be green with a broken Worker.
 
 import { afterAll, describe, expect, test } from 'bun:test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -51,7 +52,8 @@ async function startWrangler(): Promise<Started> {
     return { skip: `cannot run node: ${(e as Error).message}` };
   }
   let out = '';
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  // A spawn that fails (no node) emits 'error' and never 'exit'.
+  const exited = new Promise<void>((resolve) => { proc.once('exit', () => resolve()); proc.once('error', () => resolve()); });
   const stop = async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     // wrangler ends its workerd and esbuild children on SIGTERM.
@@ -82,22 +84,23 @@ let started: Started;
 if (missing.length) started = { skip: `model weights not pulled (${missing.join(', ')}): run \`bun src/cli.ts pull\`` };
 else if (!existsSync(WRANGLER)) started = { skip: 'wrangler is not installed' };
 else started = await startWrangler();
-if ('skip' in started) console.warn(`[runtime-workers] skipped: ${started.skip}`);
+const startFailure = 'ok' in started ? '' : 'fail' in started ? started.fail : started.skip;
+const notStarted = () => new Error(`the Worker did not start: ${startFailure}`);
 
 const wr = 'ok' in started ? started.ok : undefined;
 afterAll(() => wr?.stop());
 
-describe.skipIf('skip' in started)('Cloudflare Workers (wrangler dev --local)', () => {
+describe('Cloudflare Workers (wrangler dev --local)', () => {
   const post = (path: string, body: BodyInit, type: string) =>
     fetch(`${wr!.url}${path}`, { method: 'POST', body, headers: { 'Content-Type': type } });
 
   test('wrangler builds and starts the Worker', () => {
-    if ('fail' in started) throw new Error(started.fail);
+    if (!wr) throw notStarted();
     console.log(`[runtime-workers] wrangler dev ready in ${Math.round(wr!.startMs)} ms`);
   });
 
   test('cold first request: /v1/faces/detect finds the astronaut where Bun does', async () => {
-    if (!wr) return;
+    if (!wr) throw notStarted();
     const t0 = performance.now();
     const r = await post('/v1/faces/detect', jpeg as BodyInit, 'image/jpeg');
     const coldMs = performance.now() - t0;
@@ -118,7 +121,7 @@ describe.skipIf('skip' in started)('Cloudflare Workers (wrangler dev --local)', 
   });
 
   test('detect and embed agree with the Bun reference (native engine and decoder, in this process)', async () => {
-    if (!wr) return;
+    if (!wr) throw notStarted();
     const ref = await faceApp();
     // The 3 MP photo is decoded DCT-scaled (3/8) by libjpeg-turbo on both sides.
     const images: Array<[string, Uint8Array]> = [['astronaut.jpg', jpeg], ['astronaut at 2000x1500', await bigJpeg(2000, 1500)]];
@@ -144,7 +147,7 @@ describe.skipIf('skip' in started)('Cloudflare Workers (wrangler dev --local)', 
   });
 
   test('KServe v2 infer on simple', async () => {
-    if (!wr) return;
+    if (!wr) throw notStarted();
     const a = Array.from({ length: 16 }, (_, i) => i);
     const b = Array.from({ length: 16 }, () => 2);
     const r = await post('/v2/models/simple/infer', JSON.stringify({
@@ -162,7 +165,7 @@ describe.skipIf('skip' in started)('Cloudflare Workers (wrangler dev --local)', 
   });
 
   test('weights are private; what Workers cannot do answers a clear 400', async () => {
-    if (!wr) return;
+    if (!wr) throw notStarted();
     for (const p of ['/models/face_detect/1/model.onnx', '/face_detect/1/model.onnx']) {
       expect((await fetch(`${wr.url}${p}`)).status).toBe(404);
     }
