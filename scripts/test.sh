@@ -9,6 +9,9 @@ bun=node_modules/.bin/bun
 echo "== type-check"
 node_modules/.bin/tsc --noEmit -p .
 
+echo "== lint (Biome: the layout's import rules as errors, see biome.json)"
+node_modules/.bin/biome lint --diagnostic-level=error src test scripts
+
 echo "== pull model weights"
 "$bun" src/cli.ts pull
 

@@ -7,7 +7,7 @@ import { ImagePreprocessing } from '../core/model-config.ts';
 import type { ImageDecoder } from '../image/decoder.ts';
 import { createCanvasDecoder } from '../image/decoders/canvas.ts';
 import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
-import { nodeJsquashWasm } from '../image/decoders/jsquash-node-init.ts';
+import { nodeJsquashWasm } from '../runtime/jsquash-wasm.ts';
 import { nativeDecoder } from '../runtime/native-image.ts';
 import { preprocess } from '../image/preprocess.ts';
 import { bigJpeg, fixture } from '../image/testing/images.ts';

@@ -130,7 +130,7 @@ describe('routeWithOptions', () => {
     expect(await (await app.request('/things?limit=3')).json()).toEqual({ limit: 3 });
     expect(await (await app.request('/things?limit=')).json()).toEqual({ error: "limit: expected an integer between 1 and 100, got ''" });
     const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } });
-    const param = (doc.paths?.['/things']?.get?.parameters as unknown as Array<Record<string, unknown>>)[0];
+    const param = (doc.paths!['/things']!.get!.parameters as unknown as Array<Record<string, unknown>>)[0];
     expect(param).toMatchObject({ name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 10 } });
     expect(JSON.stringify(param)).not.toContain('example');
   });

@@ -103,7 +103,7 @@ function compare(name: string, singles: VerifyTensor[], got: VerifyTensor | unde
 function stack(ts: VerifyTensor[]): VerifyTensor {
   const per = ts[0].data.length;
   const data = new (ts[0].data.constructor as new (n: number) => FixedData)(per * ts.length);
-  ts.forEach((t, i) => (data as { set(a: ArrayLike<number | bigint>, o: number): void }).set(t.data, i * per));
+  ts.forEach((t, i) => { (data as { set(a: ArrayLike<number | bigint>, o: number): void }).set(t.data, i * per); });
   return { datatype: ts[0].datatype, data, dims: [ts.length, ...ts[0].dims.slice(1)] };
 }
 

@@ -116,6 +116,6 @@ describe('output selection and binary flags', () => {
     const outs = arrays.map((data, i): Tensor => ({ name: `o${i}`, datatype: dts[i], shape: [data.length], data }));
     const r = encodeInferResponse(resp(outs), { parameters: { binary_data_output: true } });
     const p = parseResponse(r.body, r.headers);
-    arrays.forEach((a, i) => expect(Array.from(p.binary.get(`o${i}`)!)).toEqual(Array.from(le(a))));
+    arrays.forEach((a, i) => { expect(Array.from(p.binary.get(`o${i}`)!)).toEqual(Array.from(le(a))); });
   });
 });

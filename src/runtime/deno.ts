@@ -60,7 +60,7 @@ export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
         tensorizer: async (maxPixels) => {
           const [{ createJsquashDecoder }, { nodeJsquashWasm }] = await Promise.all([
             import('../image/decoders/jsquash.ts'),
-            import('../image/decoders/jsquash-node-init.ts'),
+            import('./jsquash-wasm.ts'),
           ]);
           return createImageTensorizer(createJsquashDecoder(nodeJsquashWasm()), { maxPixels });
         },

@@ -99,7 +99,7 @@ async function handle(m: ToWorker): Promise<void> {
     case 'load': return load(m);
     case 'execute': return execute(m);
     case 'unload': return unload(m);
-    case 'crash': process.exit(1);
+    case 'crash': return process.exit(1);
     case 'hang': { const end = performance.now() + m.ms; while (performance.now() < end); return; }
   }
 }

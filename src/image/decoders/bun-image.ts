@@ -48,7 +48,7 @@ export function withBunImage(fallback: ImageDecoder, Image: BunImageClass): Imag
       } catch (e) {
         throw asEdgeError(e, info);
       }
-      let px;
+      let px: Awaited<ReturnType<typeof readRgbaPng>>;
       try {
         px = await readRgbaPng(png);
       } catch (e) {

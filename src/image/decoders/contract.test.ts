@@ -18,7 +18,7 @@ import { skiaDecoder } from '../../runtime/native-image.ts';
 import { withBunImage } from './bun-image.ts';
 import { createCanvasDecoder } from './canvas.ts';
 import { createJsquashDecoder } from './jsquash.ts';
-import { nodeJsquashWasm } from './jsquash-node-init.ts';
+import { nodeJsquashWasm } from '../../runtime/jsquash-wasm.ts';
 
 const native = skiaDecoder(); // canvas + turbo-jpeg, what Node and Deno serve with
 const bunImage = withBunImage(native, Bun.Image);

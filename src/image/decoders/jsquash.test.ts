@@ -5,7 +5,7 @@ import { expect, test } from 'bun:test';
 import { EdgeError } from '../../core/errors.ts';
 import { fixture } from '../testing/images.ts';
 import { createJsquashDecoder, type JsquashWasm } from './jsquash.ts';
-import { nodeJsquashWasm } from './jsquash-node-init.ts';
+import { nodeJsquashWasm } from '../../runtime/jsquash-wasm.ts';
 
 test('each codec is loaded once, on first use, and survives many corrupt inputs', async () => {
   const real = nodeJsquashWasm();

@@ -1,7 +1,7 @@
 // ImageDecoder on the @jsquash WASM codecs (MozJPEG, image-rs PNG, libwebp): runs wherever
 // WebAssembly does, including Cloudflare Workers. This file touches no runtime API: each
 // codec's compiled WebAssembly.Module (or a function producing one) is passed in.
-//   Bun/Node/Deno: createJsquashDecoder(nodeJsquashWasm())   (decoders/jsquash-node-init.ts)
+//   Bun/Node/Deno: createJsquashDecoder(nodeJsquashWasm())   (runtime/jsquash-wasm.ts)
 //   Workers (wrangler turns a static .wasm import into a compiled WebAssembly.Module, and
 //   workerd forbids compiling bytes at run time):
 //     import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';

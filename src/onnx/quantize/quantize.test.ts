@@ -11,7 +11,7 @@ import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { ImagePreprocessing } from '../../core/model-config.ts';
 import { createJsquashDecoder } from '../../image/decoders/jsquash.ts';
-import { nodeJsquashWasm } from '../../image/decoders/jsquash-node-init.ts';
+import { nodeJsquashWasm } from '../../runtime/jsquash-wasm.ts';
 import { createImageTensorizer } from '../../image/tensorizer.ts';
 import { rangesFor } from './calibrate.ts';
 import { type FileAccess, optimizedGraph } from './inspect.ts';

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ModelSource } from '../../core/model-config.ts';
 import { createJsquashDecoder } from '../../image/decoders/jsquash.ts';
-import { nodeJsquashWasm } from '../../image/decoders/jsquash-node-init.ts';
+import { nodeJsquashWasm } from '../jsquash-wasm.ts';
 import { createImageTensorizer } from '../../image/tensorizer.ts';
 import { type Derivation, derive, type RepoAccess } from '../../onnx/quantize/pipeline.ts';
 import { parseRecipe, type Recipe } from '../../onnx/quantize/recipe.ts';

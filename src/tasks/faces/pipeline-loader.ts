@@ -118,7 +118,7 @@ function toOutputs(r: FaceJobResult, wanted: string[], alignment: string) {
   r.faces.forEach((f, i) => { boxes.set(f.box, i * 4); scores[i] = f.score; });
   const cat = (parts: Float32Array[], per: number) => {
     const o = new Float32Array(parts.length * per);
-    parts.forEach((p, i) => o.set(p, i * per));
+    parts.forEach((p, i) => { o.set(p, i * per); });
     return o;
   };
   const dim = r.embeddings[0]?.length ?? 0;

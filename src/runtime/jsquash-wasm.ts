@@ -1,11 +1,11 @@
 // Loads and compiles the @jsquash codec .wasm files from node_modules, for the jsquash decoder
 // on Bun, Node and Deno (which may compile WebAssembly at run time; Workers may not, see
-// jsquash.ts). Kept apart so jsquash.ts imports no node: module. Each codec is read and
+// image/decoders/jsquash.ts). Runtime code, so the decoder imports no node: module. Each codec is read and
 // compiled on first use only.
 
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { JsquashWasm } from './jsquash.ts';
+import type { JsquashWasm } from '../image/decoders/jsquash.ts';
 
 export function nodeJsquashWasm(): JsquashWasm {
   const require = createRequire(import.meta.url);
