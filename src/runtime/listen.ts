@@ -17,7 +17,7 @@ export function listenError(e: unknown, cfg: Pick<ServerConfig, 'host' | 'port'>
   const err = (e ?? {}) as ErrLike;
   const code = err.code ?? '';
   const msg = err.message ?? String(e);
-  const at = `${cfg.host}:${cfg.port}`;
+  const at = cfg.host.includes(':') ? `[${cfg.host}]:${cfg.port}` : `${cfg.host}:${cfg.port}`; // an IPv6 address in brackets, as in a URL
   let why: string;
   if (code === 'EADDRINUSE' || err.name === 'AddrInUse') {
     why = `port ${cfg.port} is already in use on ${cfg.host} (another edgeserve?): stop that server, choose another PORT, or set REUSE_PORT=true on every server that should share it`;
