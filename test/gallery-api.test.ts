@@ -191,3 +191,53 @@ test('a false detection larger than the true face is not what identify compares 
   const r = await identify('boxes', crop, { box: '70,35,180,160' });
   expect(r.faces[0].box).toEqual([70, 35, 180, 160]);
 });
+
+describe('thumbnails (biometric data: only where the gallery keeps them)', () => {
+  const thumbOf = (gallery: string, subject: string, face: string) => req(`${B}/${gallery}/subjects/${subject}/faces/${face}/thumbnail`);
+
+  test('a gallery with keep_thumbnails stores a small JPEG of the face; one without stores none', async () => {
+    expect(await body(await postJson(B, { id: 'thumbs', keep_thumbnails: true }), 201)).toMatchObject({ keep_thumbnails: true });
+    await body(await postJson(`${B}/thumbs/subjects`, { id: 'eileen' }), 201);
+    // The EXIF-rotated photo: the crop must come from the upright image the box is in.
+    for (const [file, id] of [['astronaut.jpg', 'plain'], ['astronaut_exif6.jpg', 'rotated']]) {
+      const f = await body<{ has_thumbnail: boolean; box: number[] }>(await postImage(`${B}/thumbs/subjects/eileen/faces`, fixture(file), { face_id: id }), 201);
+      expect(f.has_thumbnail).toBe(true);
+      const r = await thumbOf('thumbs', 'eileen', id);
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('image/jpeg');
+      const jpeg = new Uint8Array(await r.arrayBuffer());
+      expect([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+      expect(jpeg.byteLength).toBeLessThan(12_000);
+      // What is stored is the face: at most 112 px a side, and the detector finds one face filling it.
+      const d = await body<{ image: { width: number; height: number }; faces: Array<{ box: number[]; score: number }> }>(
+        await req('/v1/faces/detect', { method: 'POST', body: jpeg as BodyInit, headers: { 'content-type': 'image/jpeg' } }), 200);
+      expect(Math.max(d.image.width, d.image.height)).toBeLessThanOrEqual(112);
+      expect(d.image.width).toBe(d.image.height);
+      expect(d.faces.length).toBeGreaterThanOrEqual(1);
+      const [x1, y1, x2, y2] = d.faces[0].box;
+      expect(d.faces[0].score).toBeGreaterThan(0.9);
+      expect((x2 - x1) / d.image.width).toBeGreaterThan(0.45);
+      expect(Math.abs((x1 + x2) / 2 - d.image.width / 2)).toBeLessThan(d.image.width * 0.15);
+      expect(Math.abs((y1 + y2) / 2 - d.image.height / 2)).toBeLessThan(d.image.height * 0.2);
+    }
+
+    await body(await postJson(B, { id: 'nothumbs' }), 201);
+    await body(await postJson(`${B}/nothumbs/subjects`, { id: 'eileen' }), 201);
+    const f = await body<{ has_thumbnail: boolean }>(await postImage(`${B}/nothumbs/subjects/eileen/faces`, fixture('astronaut.jpg'), { face_id: 'f' }), 201);
+    expect(f.has_thumbnail).toBe(false);
+    expect(await errorOf(await thumbOf('nothumbs', 'eileen', 'f'), 404)).toContain('has no thumbnail');
+    // Nothing stored, not only nothing served.
+    const gallery = (await g.store.findGallery(null, 'nothumbs'))!;
+    const subject = (await g.store.getSubject(gallery.pk, 'eileen'))!;
+    expect(await g.store.thumbnail(gallery.pk, subject.pk, 'f')).toBeNull();
+  });
+
+  test('where no encoder is wired, keep_thumbnails: true is a clear 400', async () => {
+    const { GalleryService } = await import('../src/gallery/service.ts');
+    const bare = new GalleryService(g.store, { analyze: () => Promise.reject(new Error('unused')) }, g.service['indexes' as never]);
+    const e = await bare.createGallery(null, { id: 'nope-thumbs', keep_thumbnails: true }).catch((x: { code: string; message: string }) => x);
+    expect(e).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((e as Error).message).toContain('keep_thumbnails: true is not available on this runtime');
+    expect(await g.store.findGallery(null, 'nope-thumbs')).toBeUndefined();
+  });
+});

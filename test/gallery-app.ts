@@ -11,10 +11,11 @@ import { nodeBackend } from '../src/engine/onnxruntime-node.ts';
 import { type GalleryDb, KyselyGalleryStore } from '../src/gallery/db/kysely-store.ts';
 import { FaceServiceAnalyzer } from '../src/gallery/face-adapter.ts';
 import { GalleryIndexes } from '../src/gallery/index-cache.ts';
-import { GalleryService } from '../src/gallery/service.ts';
+import { GalleryService, type Thumbnailer } from '../src/gallery/service.ts';
 import { mountFaces } from '../src/http/routes/faces.ts';
 import { mountGalleries } from '../src/http/routes/galleries.ts';
 import { openBunSqlite } from '../src/runtime/gallery-db/bun.ts';
+import { canvasThumbnails } from '../src/runtime/gallery-db/thumbnails.ts';
 import { nativeTensorizer } from '../src/runtime/native-image.ts';
 import { FaceService } from '../src/tasks/faces/service.ts';
 import { LocalLoader } from '../src/engine/local-loader.ts';
@@ -26,7 +27,16 @@ import { FIXTURES, tempRepository } from './helpers.ts';
 
 const FACE_MODELS = ['face', 'face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose'];
 
-export async function galleryApp(db?: GalleryDb) {
+export interface GalleryAppOptions {
+  /** Default: bun:sqlite in a temp folder. */
+  db?: GalleryDb;
+  /** Default: the canvas thumbnailer (as Bun/Node/Deno serve); null: none (as a runtime without an encoder). */
+  thumbnails?: Thumbnailer | null;
+}
+
+export async function galleryApp(o: GalleryAppOptions = {}) {
+  const db = o.db;
+  const thumbnails = o.thumbnails === null ? undefined : (o.thumbnails ?? canvasThumbnails({ maxPixels: 50_000_000 }));
   const dir = mkdtempSync(join(tmpdir(), 'edgeserve-gallery-'));
   const handle = db ?? await openBunSqlite(join(dir, 'gallery.sqlite'));
   const store = new KyselyGalleryStore(handle);
@@ -45,7 +55,7 @@ export async function galleryApp(db?: GalleryDb) {
     mount: [
       (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024 }),
       (app, dp) => {
-        service = new GalleryService(store, new FaceServiceAnalyzer(dp), new GalleryIndexes(store, { maxBytes: 256 * 2 ** 20 }));
+        service = new GalleryService(store, new FaceServiceAnalyzer(dp), new GalleryIndexes(store, { maxBytes: 256 * 2 ** 20 }), { thumbnails });
         mountGalleries(app, service, { maxBodyBytes: 8 * 1024 * 1024 });
       },
     ],

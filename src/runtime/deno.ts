@@ -17,6 +17,7 @@ import { bodyRead, listenError } from './listen.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { openDenoSqlite } from './gallery-db/deno.ts';
+import { wasmThumbnails } from './gallery-db/thumbnails.ts';
 import { pullRepository } from './pull-repository.ts';
 import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
 
@@ -52,6 +53,7 @@ export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
   return {
     repository: new FsRepository(cfg.models),
     docs: fsDocsAssets,
+    thumbnails: wasmThumbnails,
     engines: {
       engine: 'onnxruntime-web',
       note: 'FFI not allowed: WASM engine and decoder; add --allow-ffi for the native ones',

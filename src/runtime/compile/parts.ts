@@ -10,6 +10,7 @@ import type { DocsAssets } from '../../http/docs.ts';
 import { createJsquashDecoder } from '../../image/decoders/jsquash.ts';
 import { createImageTensorizer } from '../../image/tensorizer.ts';
 import { FsRepository } from '../fs-repository.ts';
+import { canvasThumbnails } from '../gallery-db/thumbnails.ts';
 import type { Logger } from '../log.ts';
 import type { StackParts } from '../stack.ts';
 import { builtInAssets, embeddedUrl } from './embedded.ts';
@@ -48,6 +49,7 @@ export async function compiledParts(cfg: ServerConfig, log: Logger, o: CompiledO
     repositoryLabel: o.repositoryDir ?? 'the models built into this binary',
     docs,
     render,
+    thumbnails: canvas ? canvasThumbnails : undefined,
     engines: {
       workers: workers ? { entry: embeddedUrl('src/workers/worker-entry.ts') } : undefined,
       engine: ort ? undefined : 'onnxruntime-web',
