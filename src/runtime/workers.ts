@@ -10,6 +10,9 @@
 //   per-isolate cache a Worker has, hence the one module-level variable).
 // - WebAssembly only from modules wrangler compiled at upload (static .wasm imports).
 // - zod must not compile validators with `new Function`: jitless.ts is imported first.
+// The face gallery runs on the D1 binding GALLERY_DB (wrangler.toml; runtime/gallery-db/d1.ts):
+// each isolate keeps its own in-memory index, caught up from D1's change log on every request
+// as a server process does with a shared PostgreSQL; thumbnails with the MozJPEG WASM encoder.
 // What does not exist here, by design: the filesystem repository, pulling weights, the worker
 // pool, repository polling, model load/unload (answered 400 below), and `render=png` (no
 // canvas; the face routes answer 400).
@@ -20,13 +23,17 @@ import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
 import png from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module';
 import webp from '@jsquash/webp/codec/dec/webp_dec.wasm';
 import jpegTurbo from '@cwasm/jpeg-turbo/jpeg-turbo.wasm';
+import jpegEncoder from '@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { KeyTable, parseKeyFile } from '../auth/keys.ts';
 import { authorizerFromConfig, describeAuth } from '../auth/settings.ts';
 import { loadServerConfig } from '../config/server-config.ts';
+import { jsquashJpegEncoder } from '../gallery/jpeg-jsquash.ts';
+import { createThumbnailer } from '../gallery/thumbnail.ts';
 import { LocalLoader } from '../engine/local-loader.ts';
 import { mountGrpcWeb } from '../grpc/fetch.ts';
 import { mountFaces } from '../http/routes/faces.ts';
+import { mountGalleries } from '../http/routes/galleries.ts';
 import { createJsquashDecoder } from '../image/decoders/jsquash.ts';
 import { withScaledJpeg } from '../image/decoders/turbo-jpeg.ts';
 import { LogControl, consoleLogger } from '../observability/logger.ts';
@@ -34,6 +41,8 @@ import { createImageTensorizer } from '../image/tensorizer.ts';
 import { facePlatforms } from '../tasks/faces/pipeline-loader.ts';
 import { FaceService } from '../tasks/faces/service.ts';
 import { assemble } from './assemble.ts';
+import { openD1 } from './gallery-db/d1.ts';
+import { deferredGallery } from './gallery-db/deferred.ts';
 import { type Env, assetDocs, assetWeights } from './workers/assets.ts';
 import { BundledRepository } from './workers/bundled-repository.ts';
 import { WORKER_MODELS } from './workers/models.ts';
@@ -54,8 +63,9 @@ interface Server {
 // An isolate has 128 MB, WebAssembly memories included. ORT's memory is ~28 MB with the three
 // models loaded; decoding N pixels grows the codec's memory to ~4N bytes for good and copies
 // 4N bytes out to JS, so 8 MP (~64 MB at the peak) is about what fits, not the server's 50 MP.
-// Both can be raised in [vars] (MAX_IMAGE_PIXELS, MAX_BODY_BYTES).
-const WORKERS_DEFAULTS = { maxImagePixels: 8_000_000, maxBodyBytes: 16 * 1024 * 1024 };
+// Both can be raised in [vars] (MAX_IMAGE_PIXELS, MAX_BODY_BYTES). The gallery's search index
+// (~0.6 KB a face) gets 32 MB of the isolate by default (GALLERY_INDEX_MB): ~50,000 faces.
+const WORKERS_DEFAULTS = { maxImagePixels: 8_000_000, maxBodyBytes: 16 * 1024 * 1024, galleryIndexMb: 32 };
 
 let server: Server | undefined;
 
@@ -64,12 +74,17 @@ function createServer(env: Env): Server {
   const cfg = loadServerConfig({
     MAX_IMAGE_PIXELS: String(WORKERS_DEFAULTS.maxImagePixels),
     MAX_BODY_BYTES: String(WORKERS_DEFAULTS.maxBodyBytes),
+    GALLERY_INDEX_MB: String(WORKERS_DEFAULTS.galleryIndexMb),
     ...vars,
   });
+  if (cfg.galleryDatabase !== undefined && cfg.galleryDatabase !== 'off') {
+    throw new Error(`GALLERY_DATABASE: on Workers the gallery is the D1 binding GALLERY_DB (wrangler.toml); only 'off' may be set, got '${cfg.galleryDatabase}'`);
+  }
   // pino's Node build needs fs, absent here: the same Logger over console.log.
   const log = consoleLogger(new LogControl(cfg.logLevel, cfg.logFormat), (line) => console.log(line));
   const backend = workersOrtBackend();
-  const tensorizer = createImageTensorizer(withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo), { maxPixels: cfg.maxImagePixels });
+  const decoder = withScaledJpeg(createJsquashDecoder({ jpeg, png, webp }), jpegTurbo);
+  const tensorizer = createImageTensorizer(decoder, { maxPixels: cfg.maxImagePixels });
   const loader = new LocalLoader({
     backend: () => backend,
     defaultInstances: 1, // one thread per isolate: a second instance would only queue
@@ -91,6 +106,21 @@ function createServer(env: Env): Server {
     defaultInstances: 1,
     mount: [
       (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes }),
+      (app, dp) => {
+        // No binding (or GALLERY_DATABASE=off in [vars]): no gallery routes, as GALLERY_DATABASE=off elsewhere.
+        if (!env.GALLERY_DB || cfg.galleryDatabase === 'off') return;
+        const gallery = deferredGallery({
+          openDb: () => openD1(env.GALLERY_DB!),
+          describe: 'Cloudflare D1 (GALLERY_DB)',
+          dataPlane: dp,
+          indexBytes: cfg.galleryIndexMb * 2 ** 20,
+          thumbnails: createThumbnailer(decoder, jsquashJpegEncoder(jpegEncoder), { maxPixels: cfg.maxImagePixels }),
+          // Isolates starting together each run the migrations; the loser of a race runs them again.
+          migrateRetries: 2,
+          log,
+        });
+        mountGalleries(app, gallery.service, { maxBodyBytes: cfg.maxBodyBytes });
+      },
       // gRPC-Web and Connect (no native gRPC: no trailers here), unary methods; see src/grpc/fetch.ts.
       (app, dp) => mountGrpcWeb(app, dp, { maxMessageBytes: cfg.maxBodyBytes, log, repositoryControlDisabled: REPOSITORY_CONTROL_MESSAGE }),
     ],

@@ -7,6 +7,7 @@
 //   docs/swagger-ui.css, docs/swagger-ui-bundle.js
 
 import type { DocsAssets } from '../../http/docs.ts';
+import type { D1Database } from '../gallery-db/d1.ts';
 import type { WeightsReader } from './bundled-repository.ts';
 
 /** The part of workerd's Fetcher that we use (kept local: no @cloudflare/workers-types). */
@@ -21,6 +22,8 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   /** Secret: the API key store's JSON (hashes only), as `edgeserve keys create` writes it. */
   API_KEYS?: string;
+  /** The face gallery's D1 database (wrangler.toml [[d1_databases]]); no gallery without it. */
+  GALLERY_DB?: D1Database;
 }
 
 // The binding resolves paths only; the host is never contacted.
