@@ -157,7 +157,9 @@ export class Telemetry {
     const versions = [...new Set(infers.map((i) => i.version).filter((v) => v !== undefined))];
     const timed = infers.filter((i) => i.timing);
     let traceId: string | undefined;
-    const sampled = this.trace?.sample(f.routeModel ?? models[0], f.parent?.sampled ?? false);
+    // Triton traces inference requests: a request that ran no model (health, settings, a
+    // refusal before inference) is never sampled and never spends trace_count.
+    const sampled = infers.length > 0 && this.trace?.sample(f.routeModel ?? models[0], f.parent?.sampled ?? false);
     if (sampled) traceId = this.exportTrace(rec, f);
     const level = f.httpStatus >= 500 ? 'error' : f.quiet ? 'debug' : 'info';
     if (!this.log.control || this.log.control.enabled(level)) {

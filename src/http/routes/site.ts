@@ -17,7 +17,7 @@ export function mountSite(app: OpenAPIHono, _dp: DataPlane, metrics: () => strin
     method: 'get', path: '/metrics', tags: ['Metrics'], summary: "Prometheus metrics (Triton's names and labels)",
     responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format 0.0.4' } },
   }), (c) => {
-    c.header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
-    return c.text(metrics(), 200);
+    // c.text() would set its own Content-Type: Prometheus' text format names its version.
+    return c.body(metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
   });
 }
