@@ -1,91 +1,31 @@
 // Smoke test of the Cloudflare Workers build: starts `wrangler dev --local` (workerd, offline, no
-// login) on a free port, sends the first request cold (faces/detect on the astronaut) and checks
-// the box and the embedding against the Bun reference computed in this process (native engine
-// and decoder), runs KServe v2 infer on `simple`, checks what must be absent or private there,
-// then stops wrangler. A Worker that cannot start (weights not pulled, wrangler missing, no workerd
-// for this platform, a build error, port trouble) fails every test with wrangler's output: it never
-// skips, so CI cannot be green with a broken Worker.
+// login, a fresh local D1 database) on a free port, sends the first request cold
+// (faces/detect on the astronaut) and checks the box and the embedding against the Bun reference
+// computed in this process (native engine and decoder), runs KServe v2 infer on `simple`, the
+// README's gallery flow on D1 with thumbnails, checks what must be absent or private there, then
+// stops wrangler. A Worker that cannot start (weights not pulled, wrangler missing, no workerd
+// for this platform, a build error, port trouble) fails every test with wrangler's output: it
+// never skips, so CI cannot be green with a broken Worker.
 
 import { afterAll, describe, expect, test } from 'bun:test';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bigJpeg } from '../src/image/testing/images.ts';
 import { faceApp } from './face-app.ts';
-import { FIXTURES, MODELS, ROOT } from './helpers.ts';
+import { drawnFace, fixture, form } from './gallery-app.ts';
+import { FIXTURES, MODELS } from './helpers.ts';
 import { iou } from './reference-detector.ts';
-import { freePort } from './server-process.ts';
+import { type Started, startWrangler } from './wrangler-dev.ts';
 
 const ASTRONAUT_BOX = [179.9, 62.2, 268.6, 173];
-const WRANGLER = join(ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-const START_TIMEOUT_MS = 60_000;
 const jpeg = new Uint8Array(readFileSync(join(FIXTURES, 'astronaut.jpg')));
 
-interface Wrangler {
-  url: string;
-  startMs: number;
-  output: () => string;
-  stop: () => Promise<void>;
-}
-
-type Started = { ok: Wrangler } | { skip: string } | { fail: string };
-
-/** Waits for wrangler's "Ready on" line, not for a request: the first request must find a cold isolate. */
-async function startWrangler(): Promise<Started> {
-  const port = await freePort();
-  const t0 = performance.now();
-  let proc: ChildProcess;
-  try {
-    proc = spawn('node', [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port)], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_SEND_ERROR_REPORTS: 'false',
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-        WRANGLER_HIDE_BANNER: 'true', // also skips the npm update check (network)
-        CI: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (e) {
-    return { skip: `cannot run node: ${(e as Error).message}` };
-  }
-  let out = '';
-  // A spawn that fails (no node) emits 'error' and never 'exit'.
-  const exited = new Promise<void>((resolve) => { proc.once('exit', () => resolve()); proc.once('error', () => resolve()); });
-  const stop = async () => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    // wrangler ends its workerd and esbuild children on SIGTERM.
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    proc.kill('SIGTERM');
-    await exited;
-    clearTimeout(kill);
-  };
-  const ready = new Promise<boolean>((resolve) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      if (/Ready on http/.test(out)) resolve(true);
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('error', (e) => { out += String(e); resolve(false); });
-    proc.once('exit', () => resolve(false));
-    setTimeout(() => resolve(false), START_TIMEOUT_MS);
-  });
-  if (await ready) return { ok: { url: `http://127.0.0.1:${port}`, startMs: performance.now() - t0, output: () => out, stop } };
-  await stop();
-  if (/Build failed|✘ \[ERROR\]/.test(out)) return { fail: `wrangler could not build the Worker:\n${out}` };
-  return { skip: `wrangler dev did not start in ${START_TIMEOUT_MS / 1000} s:\n${out.slice(-2000)}` };
-}
-
-const missing = ['face_detect', 'face_embed', 'simple'].filter((m) => !existsSync(join(MODELS, m, '1', 'model.onnx')));
-let started: Started;
-if (missing.length) started = { skip: `model weights not pulled (${missing.join(', ')}): run \`bun src/cli.ts pull\`` };
-else if (!existsSync(WRANGLER)) started = { skip: 'wrangler is not installed' };
-else started = await startWrangler();
-const startFailure = 'ok' in started ? '' : 'fail' in started ? started.fail : started.skip;
-const notStarted = () => new Error(`the Worker did not start: ${startFailure}`);
+const WEIGHTS = ['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'simple'];
+const missing = WEIGHTS.filter((m) => !existsSync(join(MODELS, m, '1', 'model.onnx')));
+const started: Started = missing.length
+  ? { fail: `model weights not pulled (${missing.join(', ')}): run \`bun src/cli.ts pull\`` }
+  : await startWrangler();
+const notStarted = () => new Error(`the Worker did not start: ${'fail' in started ? started.fail : ''}`);
 
 const wr = 'ok' in started ? started.ok : undefined;
 afterAll(() => wr?.stop());
@@ -107,7 +47,7 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     const body = await r.text();
     expect(r.status, body).toBe(200);
     const j = JSON.parse(body) as { faces: Array<{ box: number[]; score: number }>; image: { width: number; height: number } };
-    console.log(`[runtime-workers] cold first request (load 3 models + decode + detect): ${Math.round(coldMs)} ms`);
+    console.log(`[runtime-workers] cold first request (load the face job's 5 models and simple + decode + detect): ${Math.round(coldMs)} ms`);
     expect(j.image).toEqual({ width: 512, height: 512 });
     expect(j.faces).toHaveLength(1);
     expect(iou(j.faces[0]!.box, ASTRONAUT_BOX)).toBeGreaterThanOrEqual(0.99);
@@ -163,6 +103,51 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     expect(out.OUTPUT1).toEqual(a.map((x) => x - 2));
     expect((await fetch(`${wr.url}/v2/health/ready`)).status).toBe(200);
   });
+
+  test("the README's gallery flow on D1: enrol three, identify (found, stranger unknown), verify, delete, identify again; thumbnails", async () => {
+    if (!wr) throw notStarted();
+    const G = `${wr.url}/v1/faces/galleries`;
+    const call = async <T = Record<string, unknown>>(path: string, init: RequestInit, status: number): Promise<T> => {
+      const r = await fetch(`${G}${path}`, init);
+      const text = await r.text();
+      expect(r.status, `${init.method ?? 'GET'} ${path}: ${text}`).toBe(status);
+      return (text ? JSON.parse(text) : null) as T;
+    };
+    const json = (body: unknown): RequestInit => ({ method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+    const image = (bytes: Uint8Array): RequestInit => ({ method: 'POST', body: form(bytes) });
+    type Identified = { faces: Array<{ subject: { id: string; similarity: number } | null; unknown: boolean }> };
+
+    expect(await call('', json({ id: 'demo', keep_thumbnails: true }), 201)).toMatchObject({ id: 'demo', keep_thumbnails: true });
+    for (const s of ['eileen', 'chelsea', 'photographer']) await call('/demo/subjects', json({ id: s }), 201);
+    const t0 = performance.now();
+    const enrolled = await call<{ id: string; has_thumbnail: boolean; model: { name: string; version: string } }>('/demo/subjects/eileen/faces', image(fixture('astronaut.png')), 201);
+    console.log(`[runtime-workers] enrolment on D1: ${Math.round(performance.now() - t0)} ms`);
+    expect(enrolled.model.name).toBe('face_embed');
+    expect(enrolled.has_thumbnail).toBe(true);
+    await call('/demo/subjects/chelsea/faces', image(fixture('chelsea.png')), 201);
+    expect((await call<Identified>('/demo/identify', image(fixture('camera.png')), 200)).faces[0]).toMatchObject({ subject: null, unknown: true });
+    await call('/demo/subjects/photographer/faces', image(fixture('camera.png')), 201);
+    const found = await call<Identified>('/demo/identify', image(fixture('astronaut_exif6.jpg')), 200);
+    expect(found.faces[0].subject?.id).toBe('eileen');
+    expect(found.faces[0].subject!.similarity).toBeGreaterThan(0.9);
+    expect((await call<Identified>('/demo/identify', image(await drawnFace()), 200)).faces[0]).toMatchObject({ subject: null, unknown: true });
+    expect(await call('/demo/subjects/photographer/verify', image(fixture('camera.png')), 200)).toMatchObject({ match: true });
+    expect(await call('/demo/subjects/eileen/verify', image(fixture('camera.png')), 200)).toMatchObject({ match: false });
+    await call('/demo/subjects/photographer', { method: 'DELETE' }, 204);
+    expect((await call<Identified>('/demo/identify', image(fixture('camera.png')), 200)).faces[0]).toMatchObject({ subject: null, unknown: true });
+    expect(await call('/demo', {}, 200)).toMatchObject({ subjects: 2, faces: 2, dimensions: 512, model: enrolled.model });
+
+    // The thumbnail: a small JPEG of the face, encoded by the MozJPEG WASM encoder in the Worker.
+    const t = await fetch(`${G}/demo/subjects/eileen/faces/${enrolled.id}/thumbnail`);
+    expect(t.status).toBe(200);
+    expect(t.headers.get('content-type')).toBe('image/jpeg');
+    const thumb = new Uint8Array(await t.arrayBuffer());
+    expect([thumb[0], thumb[1]]).toEqual([0xff, 0xd8]);
+    expect(thumb.byteLength).toBeLessThan(12_000);
+    const d = (await (await post('/v1/faces/detect', thumb as BodyInit, 'image/jpeg')).json()) as { image: { width: number }; faces: unknown[] };
+    expect(d.image.width).toBeLessThanOrEqual(112);
+    expect(d.faces.length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
 
   test('weights are private; what Workers cannot do answers a clear 400', async () => {
     if (!wr) throw notStarted();
