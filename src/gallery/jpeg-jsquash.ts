@@ -16,10 +16,11 @@ export function jsquashJpegEncoder(wasm: WebAssembly.Module | (() => Promise<Web
     await (initJpegEncoder as unknown as EmscriptenInit)(m, { print: () => {}, printErr: () => {} });
   };
   return async (rgba, width, height, quality) => {
-    await (ready ??= start().catch((e) => {
-      ready = undefined;
+    ready ??= start().catch((e) => {
+      ready = undefined; // the next encode tries again
       throw e;
-    }));
+    });
+    await ready;
     const data = new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength);
     const out = await encodeJpeg({ data, width, height, colorSpace: 'srgb' } as ImageData, { quality, progressive: false, baseline: true });
     return new Uint8Array(out);

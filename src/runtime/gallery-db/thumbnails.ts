@@ -17,7 +17,8 @@ export type ThumbnailerFactory = (o: { maxPixels: number }) => Thumbnailer;
 export function canvasJpegEncoder(): JpegEncoder {
   let canvas: Promise<typeof import('@napi-rs/canvas')> | undefined;
   return async (rgba, width, height, quality) => {
-    const { createCanvas, ImageData } = await (canvas ??= import('@napi-rs/canvas'));
+    canvas ??= import('@napi-rs/canvas');
+    const { createCanvas, ImageData } = await canvas;
     const c = createCanvas(width, height);
     c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba.buffer, rgba.byteOffset, rgba.byteLength), width, height), 0, 0);
     return new Uint8Array(await c.encode('jpeg', quality));
@@ -40,8 +41,11 @@ export const wasmThumbnails: ThumbnailerFactory = (o) => lazy(async () => {
 
 function lazy(make: () => Promise<Thumbnailer>): Thumbnailer {
   let t: Promise<Thumbnailer> | undefined;
-  return async (image, box) => (await (t ??= make().catch((e) => {
-    t = undefined;
-    throw e;
-  })))(image, box);
+  return async (image, box) => {
+    t ??= make().catch((e) => {
+      t = undefined; // the next thumbnail tries again
+      throw e;
+    });
+    return (await t)(image, box);
+  };
 }
