@@ -237,7 +237,7 @@ describe('thumbnails (biometric data: only where the gallery keeps them)', () =>
     const bare = new GalleryService(g.store, { analyze: () => Promise.reject(new Error('unused')) }, g.service['indexes' as never]);
     const e = await bare.createGallery(null, { id: 'nope-thumbs', keep_thumbnails: true }).catch((x: { code: string; message: string }) => x);
     expect(e).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect((e as Error).message).toContain('keep_thumbnails: true is not available on this runtime');
+    expect((e as unknown as Error).message).toContain('keep_thumbnails: true is not available on this runtime');
     expect(await g.store.findGallery(null, 'nope-thumbs')).toBeUndefined();
   });
 });
