@@ -149,6 +149,12 @@ export const ModelConfig = z.looseObject({
    * per-item outputs of a batch equal single runs; otherwise the model runs unbatched.
    */
   make_batchable: z.boolean().optional(),
+  /**
+   * Rewrite the model's PRelus at load time into elementwise operators ONNX Runtime runs faster
+   * (engine/rewrite-loader.ts): 'relu-min' gives the same bits as PRelu; 'min-add' one operator
+   * fewer, equal within float rounding. On onnxruntime-node only; the file on disk is unchanged.
+   */
+  rewrite_prelu: z.enum(['relu-min', 'min-add']).optional(),
   /** Force an engine for this model; default is the server's engine. */
   engine: z.enum(['onnxruntime-node', 'onnxruntime-web']).optional(),
 });

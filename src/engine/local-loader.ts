@@ -3,7 +3,8 @@
 //
 //   ImageInputLoader       config `image`: decode + preprocess encoded images (image-input.ts)
 //     platform dispatch    `platform`/`backend` (platforms.ts) → that platform's loader:
-//       onnxruntime_onnx   BatchableLoader (`make_batchable`) → OnnxLoader (sessions, calibration)
+//       onnxruntime_onnx   BatchableLoader (`make_batchable`) → RewriteLoader (`rewrite_prelu`)
+//                          → OnnxLoader (sessions, calibration)
 //       identity           IdentityLoader
 //       …                  pipelines passed in `platforms` (they reach their components through
 //                          `directory`)
@@ -22,6 +23,7 @@ import { ImageInputLoader, type ImageTensorizer } from './image-input.ts';
 import { LocalDirectory } from './local-directory.ts';
 import { OnnxLoader } from './onnx-loader.ts';
 import { platformOf } from './platforms.ts';
+import { RewriteLoader } from './rewrite-loader.ts';
 
 export interface LocalLoaderOptions {
   backend: (config: ModelConfig) => Backend;
@@ -41,7 +43,7 @@ export class LocalLoader implements ModelLoader {
   private readonly chain: ModelLoader;
 
   constructor(opts: LocalLoaderOptions) {
-    const onnx = new BatchableLoader(new OnnxLoader(opts), (config) => verifyOpener(opts.backend(config)));
+    const onnx = new BatchableLoader(new RewriteLoader(new OnnxLoader(opts), (config) => opts.backend(config).name), (config) => verifyOpener(opts.backend(config)));
     const byPlatform: Record<string, ModelLoader> = {
       onnxruntime_onnx: onnx,
       identity: new IdentityLoader(opts.defaultInstances),
