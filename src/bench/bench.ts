@@ -7,6 +7,7 @@
 //   overload ~4x the server's capacity in connections with a small queue: 503s, p99, RSS
 //   gallery  identification search over 100k and 1M enrolled faces, memory per face (gallery.ts)
 //   quant    FP32 vs INT8 face models: derivation, gate, per-inference time, served detector (quant.ts)
+//   accuracy face identity: genuine/impostor similarities per alignment, FAR/FRR (face-accuracy.ts)
 // Prints one table per phase and the targets' verdicts, and writes them (text and JSON) to
 // --out (default bench-results/, gitignored). Server settings come from the usual environment
 // variables and flags (WORKERS, INTRA_OP_THREADS, …), so any configuration can be benched.
@@ -24,7 +25,7 @@ import { measureT0, type T0Result } from './t0.ts';
 import { type CpuUse, cpuSampler, waitForQuiet } from './cpu.ts';
 import { type Row, table } from './table.ts';
 
-const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery', 'quant'] as const;
+const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery', 'quant', 'accuracy'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `edgeserve bench [options]
@@ -347,6 +348,13 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
     say(`\nServed — POST /v1/faces/detect with the FP32 and the INT8 detector, ${split}`);
     say(table(rows));
     json.quant = { models: rs.map(({ int8Bytes: _b, ...r }) => r), served: rows };
+  }
+
+  // ---- face identity accuracy (src/bench/face-accuracy.ts): in-process, not timed
+  if (o.phases.includes('accuracy')) {
+    const { accuracyBench } = await import('./face-accuracy.ts');
+    say('\nFace identity accuracy — every fixture face and its variants through the face job, per alignment');
+    say(await accuracyBench([], cfg.models));
   }
 
   // ---- overload
