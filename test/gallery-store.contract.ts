@@ -3,6 +3,8 @@
 // gallery-contract-runner.ts). Plain functions over node:assert, so every runtime can run them.
 // Each case uses its own gallery ids, so one database serves them all. `second` is another
 // connection to the same database (another process's view), where the backend has one.
+// `o.ann` says whether the backend has pgvector (PGlite here): the ANN case then checks the
+// HNSW path, and otherwise that search=ann is refused, never answered some other way.
 
 import assert from 'node:assert/strict';
 import { GalleryIndexes } from '../src/gallery/index-cache.ts';
@@ -11,7 +13,12 @@ import { exactTopK } from '../src/gallery/vector-index.ts';
 
 export interface ContractCase {
   name: string;
-  run(store: GalleryStore, second?: GalleryStore): Promise<void>;
+  run(store: GalleryStore, second?: GalleryStore, o?: ContractOptions): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** The backend has pgvector's HNSW index (default false: SQLite, D1, Debian's PostgreSQL). */
+  ann?: boolean;
 }
 
 const MODEL = { name: 'face_embed', version: '1+test' };
@@ -194,6 +201,68 @@ export const CONTRACT: ContractCase[] = [
       await s.deleteSubject(g.pk, newcomer.pk);
       assert.deepEqual(await search(theirs, other, probe, 1, 0.99), []);
       assert.deepEqual(await search(mine, s, probe, 1, 0.99), []);
+    },
+  },
+  {
+    name: 'ann: the HNSW index finds the enrolled face, never a deleted one or another gallery\'s; refused without pgvector',
+    async run(s, _second, o = {}) {
+      const why = await s.annUnavailable();
+      let g = await s.createGallery({ tenant: 'acme', id: uid('ann'), description: null, keepThumbnails: false });
+      g = (await s.bindModel(g.pk, MODEL, 512))!;
+      const probe = unitVector();
+      if (!o.ann) {
+        // Refused, naming the option: search=ann is never answered by some other search.
+        assert.equal(typeof why, 'string');
+        await assert.rejects(s.annFaces(g.pk, probe, { limit: 10, efSearch: 40 }), (e: { code?: string; message?: string }) => e.code === 'INVALID_ARGUMENT' && /search: 'ann'/.test(e.message ?? ''));
+        return;
+      }
+      assert.equal(why, null);
+      // Another tenant's gallery holds the probe itself: it must never come back from this one.
+      let other = await s.createGallery({ tenant: 'globex', id: g.id, description: null, keepThumbnails: false });
+      other = (await s.bindModel(other.pk, MODEL, 512))!;
+      const intruder = await s.createSubject(other.pk, { id: 'intruder', displayName: null, metadata: null });
+      const intruderFace = await s.addFace(other.pk, intruder.pk, face('i1', probe));
+      const vecs: Array<{ pk: number; subject: number; e: Float32Array }> = [];
+      for (let i = 0; i < 40; i++) {
+        const subj = await s.createSubject(g.pk, { id: `s${i}`, displayName: null, metadata: null });
+        for (let j = 0; j < 2; j++) {
+          const e = unitVector();
+          vecs.push({ pk: (await s.addFace(g.pk, subj.pk, face(`f${i}-${j}`, e))).pk, subject: subj.pk, e });
+        }
+      }
+      const near = probe.map((x) => x + rand() * 0.02);
+      const target = await s.createSubject(g.pk, { id: 'target', displayName: null, metadata: null });
+      const targetFace = await s.addFace(g.pk, target.pk, face('t1', near));
+      vecs.push({ pk: targetFace.pk, subject: target.pk, e: near });
+      const dot = (a: Float32Array, b: Float32Array) => a.reduce((acc, x, i) => acc + x * b[i], 0);
+      const exact = (q: Float32Array, n: number) => [...vecs].sort((a, b) => dot(b.e, q) - dot(a.e, q)).slice(0, n).map((v) => v.pk);
+
+      let rows = await s.annFaces(g.pk, probe, { limit: 10, efSearch: 40 });
+      assert.equal(rows[0]?.pk, targetFace.pk);
+      assert.equal(rows[0].subjectPk, target.pk);
+      assert.deepEqual(Array.from(rows[0].embedding), Array.from(near)); // the stored float32, bit-exact
+      assert.ok(rows.every((r) => r.pk !== intruderFace.pk && vecs.some((v) => v.pk === r.pk)), 'only this gallery\'s faces');
+      // On a gallery this small the index finds the exact top 10.
+      for (let t = 0; t < 3; t++) {
+        const q = t === 0 ? probe : unitVector();
+        assert.deepEqual(new Set((await s.annFaces(g.pk, q, { limit: 10, efSearch: 100 })).map((r) => r.pk)), new Set(exact(q, 10)));
+      }
+      assert.deepEqual((await s.annFaces(other.pk, probe, { limit: 10, efSearch: 40 })).map((r) => r.pk), [intruderFace.pk]);
+
+      // Deleting the face, then the subject: neither comes back from the index.
+      const second = await s.addFace(g.pk, target.pk, face('t2', probe));
+      assert.equal((await s.annFaces(g.pk, probe, { limit: 10, efSearch: 40 }))[0]?.pk, second.pk);
+      await s.deleteFace(g.pk, target.pk, 't2');
+      rows = await s.annFaces(g.pk, probe, { limit: 10, efSearch: 40 });
+      assert.equal(rows[0]?.pk, targetFace.pk);
+      assert.ok(rows.every((r) => r.pk !== second.pk));
+      await s.deleteSubject(g.pk, target.pk);
+      rows = await s.annFaces(g.pk, probe, { limit: 100, efSearch: 200 });
+      assert.ok(rows.length > 0 && rows.every((r) => r.subjectPk !== target.pk && r.pk !== intruderFace.pk));
+      // A face enrolled after is found at once (the column is written with the row).
+      const late = await s.createSubject(g.pk, { id: 'late', displayName: null, metadata: null });
+      const lateFace = await s.addFace(g.pk, late.pk, face('l1', near));
+      assert.equal((await s.annFaces(g.pk, probe, { limit: 5, efSearch: 40 }))[0]?.pk, lateFace.pk);
     },
   },
   {

@@ -8,11 +8,14 @@
 //   (name + version, which covers preprocessing); enrolling or searching with another model
 //   is a 409 naming both, never a comparison across models (re-enrol into a new gallery);
 // - thresholds are applied here, with FaceService's DEFAULT_MATCH_THRESHOLD as the default;
-// - identification is exact (vector-index.ts), and a subject is resolved from the database
-//   after the search, so a subject deleted meanwhile is never returned;
+// - identification is exact (vector-index.ts) unless a request asks for search=ann (ann.ts:
+//   pgvector's HNSW index, refused where the database has none), and a subject is resolved
+//   from the database after the search, so a subject deleted meanwhile is never returned;
 // - enrolment is idempotent on the face id and on the Idempotency-Key.
 
 import { EdgeError, invalid, notFound } from '../core/errors.ts';
+import { type SearchChoice, annLimit, annTopK, checkSearchChoice } from './ann.ts';
+import { DEFAULT_EF_SEARCH } from './db/pgvector.ts';
 import { DEFAULT_MATCH_THRESHOLD } from '../tasks/faces/service.ts';
 import { type AnalyzedFace, type Analysis, type Box, type FaceAnalyzer, type ModelRef, modelLabel, sameModel } from './face-analyzer.ts';
 import type { GalleryIndexes } from './index-cache.ts';
@@ -191,15 +194,16 @@ export class GalleryService {
   // ---- recognition
 
   /** 1:N: the subjects each face (or only the chosen one) may be, best first, at or above the threshold. */
-  async identify(tenant: Tenant, galleryId: string, image: Uint8Array, o: { k?: number; threshold?: number; all?: boolean; box?: Box; signal?: AbortSignal } = {}) {
+  async identify(tenant: Tenant, galleryId: string, image: Uint8Array, o: { k?: number; threshold?: number; all?: boolean; box?: Box; signal?: AbortSignal } & SearchChoice = {}) {
     const g = await this.gallery(tenant, galleryId);
+    await checkSearchChoice(this.store, g, o);
     const threshold = o.threshold ?? this.defaultThreshold;
     const k = o.k ?? 1;
     const a = await this.analyzer.analyze(image, { box: o.box, all: o.all, signal: o.signal });
     chosenFace(a, 'image');
     if (g.model && !sameModel(g.model, a.model)) throw modelConflict(g, a.model);
     const faces = a.faces.map((f, i) => ({ f, i })).filter(({ f, i }) => (o.all ? f.embedding : i === a.chosen));
-    const results = await Promise.all(faces.map(({ f }) => this.searchOne(g, f.embedding!, k, threshold)));
+    const results = await Promise.all(faces.map(({ f }) => this.searchOne(g, f.embedding!, k, threshold, o)));
     return {
       gallery: g.id,
       model: g.model ?? a.model,
@@ -239,21 +243,28 @@ export class GalleryService {
   }
 
   /** Search by a vector made elsewhere: the caller names the model that made it. */
-  async search(tenant: Tenant, galleryId: string, q: { embedding: number[]; model: ModelRef; k?: number; threshold?: number }) {
+  async search(tenant: Tenant, galleryId: string, q: { embedding: number[]; model: ModelRef; k?: number; threshold?: number; search?: SearchChoice['search']; ef_search?: number }) {
     const g = await this.gallery(tenant, galleryId);
+    const choice: SearchChoice = { search: q.search, efSearch: q.ef_search };
+    await checkSearchChoice(this.store, g, choice);
     const threshold = q.threshold ?? this.defaultThreshold;
     if (g.model && !sameModel(g.model, q.model)) throw modelConflict(g, q.model);
     if (g.dim && q.embedding.length !== g.dim) throw invalid(`embedding: expected ${g.dim} numbers (the gallery's model), got ${q.embedding.length}`);
     let norm = 0;
     for (const x of q.embedding) norm += x * x;
     if (!(norm > 0)) throw invalid('embedding: must not be all zeros');
-    const hits = g.model ? await this.searchOne(g, Float32Array.from(q.embedding), q.k ?? 1, threshold) : [];
+    const hits = g.model ? await this.searchOne(g, Float32Array.from(q.embedding), q.k ?? 1, threshold, choice) : [];
     return { gallery: g.id, model: g.model ?? q.model, threshold, subject: hits[0] ?? null, unknown: hits.length === 0, candidates: hits };
   }
 
   // ---- internals
 
-  private async searchOne(g: GalleryRow, embedding: Float32Array, k: number, threshold: number) {
+  private async searchOne(g: GalleryRow, embedding: Float32Array, k: number, threshold: number, choice: SearchChoice = {}) {
+    if (choice.search === 'ann') {
+      if (!g.dim) return [];
+      const rows = await this.store.annFaces(g.pk, Float32Array.from(unit(embedding)), { limit: annLimit(k), efSearch: choice.efSearch ?? DEFAULT_EF_SEARCH });
+      return this.named(g, annTopK(rows, embedding, k, threshold));
+    }
     const index = await this.indexes.current(g);
     if (!index) return [];
     const candidates = index.candidates(embedding, k, threshold);

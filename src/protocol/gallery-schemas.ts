@@ -6,6 +6,7 @@
 import { z } from '@hono/zod-openapi';
 import { parseBox } from '../image/geometry.ts';
 import { DEFAULT_MATCH_THRESHOLD } from '../tasks/faces/service.ts';
+import { DEFAULT_EF_SEARCH, MAX_EF_SEARCH } from '../gallery/db/pgvector.ts';
 import { LIMITS } from '../gallery/service.ts';
 
 /** Client-given ids: letters, digits and `._@:+-`, starting with a letter or digit (emails and UUIDs fit). */
@@ -41,6 +42,12 @@ const BoxOption = z.string()
   .optional()
   .openapi({ type: 'string', description: 'Use the face in this box "x1,y1,x2,y2" (image pixels) instead of choosing one' });
 
+const SearchMode = z.enum(['exact', 'ann']).default('exact').openapi({
+  description: '`exact` (default): every enrolled face is compared, nothing enrolled is missed. `ann`: approximate, by the HNSW index of pgvector in the gallery\'s PostgreSQL (400 where the database has none); similarities of the faces it finds are exact, but it may miss one (a false reject)',
+});
+const EfSearch = z.int().min(1).max(MAX_EF_SEARCH).optional()
+  .openapi({ description: `search=ann only: candidates the HNSW scan keeps (pgvector's hnsw.ef_search; more is slower and misses less). Default ${DEFAULT_EF_SEARCH}` });
+
 export const PageOptions = z.object({
   limit: z.int().min(1).max(1000).default(100).openapi({ description: 'Most items per page' }),
   cursor: z.string().min(1).max(1000).optional().openapi({ description: '`next_cursor` of the previous page' }),
@@ -56,6 +63,8 @@ export const IdentifyOptions = z.object({
   threshold: threshold(),
   faces: z.enum(['chosen', 'all']).default('chosen').openapi({ description: '`chosen`: the face the analyzer picks; `all`: every face found (at most 10)' }),
   box: BoxOption,
+  search: SearchMode,
+  ef_search: EfSearch,
 });
 
 export const VerifyOptions = z.object({ threshold: threshold(), box: BoxOption });
@@ -80,6 +89,8 @@ export const SearchBody = z.object({
   model: ModelRefSchema.openapi({ description: 'Which model made it: must be the gallery\'s (GET the gallery), or the search is a 409' }),
   k: z.int().min(1).max(LIMITS.maxK).default(1),
   threshold: threshold(),
+  search: SearchMode,
+  ef_search: EfSearch,
 }).strict().openapi('SearchByVector');
 
 const BoxSchema = z.array(z.number()).length(4).openapi({ description: '[x1, y1, x2, y2] in original-image pixels (after EXIF orientation)' });

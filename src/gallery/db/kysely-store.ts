@@ -10,6 +10,7 @@ import { type CompiledQuery, type Kysely, type QueryResult, type Selectable, sql
 import { EdgeError, notFound } from '../../core/errors.ts';
 import type { ModelRef } from '../face-analyzer.ts';
 import type { Change, FaceInput, FaceRow, GalleryRow, GalleryStore, Page, StoredFaceVector, SubjectFaceVector, SubjectRow, Tenant } from '../store.ts';
+import { VECTOR_DIM, type VectorState, annRows, backfill, catchUpPgvector, vectorState, vectorText } from './pgvector.ts';
 import { type Dialect, type FacesTable, type GalleriesTable, type GallerySchema, migrateGallery } from './schema.ts';
 
 /** An opened database, as a composition root hands it to the gallery. */
@@ -32,6 +33,8 @@ const conflict = (msg: string) => new EdgeError('CONFLICT', msg);
 export class KyselyGalleryStore implements GalleryStore {
   readonly describe: string;
   private readonly db: Kysely<GallerySchema>;
+  /** pgvector's state (pgvector.ts), read once: set by migrate(), else on first use. */
+  private vec?: Promise<VectorState>;
 
   constructor(private readonly handle: GalleryDb) {
     this.db = handle.db;
@@ -39,7 +42,21 @@ export class KyselyGalleryStore implements GalleryStore {
   }
 
   async migrate(): Promise<void> {
-    await migrateGallery(this.db, this.handle.dialect);
+    const applied = await migrateGallery(this.db, this.handle.dialect);
+    if (this.handle.dialect !== 'postgres') return;
+    // 0002 added the vector column to a table that may already hold faces.
+    if (applied.includes('0002_pgvector_hnsw') && (await vectorState(this.db, this.describe)).ok) await backfill(this.db);
+    this.vec = catchUpPgvector(this.db, this.describe);
+    await this.vec;
+  }
+
+  private vectorState(): Promise<VectorState> {
+    if (this.handle.dialect !== 'postgres') return Promise.resolve({ ok: false, why: `the gallery database is ${this.describe}` });
+    this.vec ??= vectorState(this.db, this.describe).catch((e) => {
+      this.vec = undefined; // asked again next time
+      throw e;
+    });
+    return this.vec;
   }
 
   async close(): Promise<void> {
@@ -184,6 +201,7 @@ export class KyselyGalleryStore implements GalleryStore {
       landmarks: f.landmarks ? JSON.stringify(f.landmarks) : null, quality: f.quality ? JSON.stringify(f.quality) : null,
       liveness: f.liveness, model_name: f.model.name, model_version: f.model.version, thumbnail: f.thumbnail,
       idempotency_key: f.idempotencyKey, request_hash: f.requestHash, created_at: now(),
+      ...((await this.vectorState()).ok && f.embedding.length === VECTOR_DIM ? { embedding_v: sql`cast(${vectorText(f.embedding)} as vector)` } : {}),
     };
     let r: QueryResult<unknown>[];
     try {
@@ -260,6 +278,17 @@ export class KyselyGalleryStore implements GalleryStore {
     const rows = await this.db.selectFrom('faces').select(['pk', 'subject_pk', 'embedding'])
       .where('gallery_pk', '=', galleryPk).where('pk', '>', afterPk).orderBy('pk').limit(limit).execute();
     return rows.map(vectorRow);
+  }
+
+  async annUnavailable(): Promise<string | null> {
+    const st = await this.vectorState();
+    return st.ok ? null : st.why;
+  }
+
+  async annFaces(galleryPk: number, query: Float32Array, o: { limit: number; efSearch: number }): Promise<StoredFaceVector[]> {
+    const st = await this.vectorState();
+    if (!st.ok) throw new EdgeError('INVALID_ARGUMENT', `search: 'ann' needs PostgreSQL with the pgvector extension, and ${st.why}`);
+    return (await annRows(this.db, st, galleryPk, query, o)).map(vectorRow);
   }
 
   async changes(galleryPk: number, after: number, limit: number): Promise<Change[]> {

@@ -6,6 +6,7 @@
 // must not mistake a new face for the deleted one.
 
 import { type ColumnType, type Generated, type Kysely, type Migration, Migrator, sql } from 'kysely';
+import { setUpPgvector } from './pgvector.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -54,6 +55,8 @@ export interface FacesTable {
   idempotency_key: string | null;
   request_hash: string;
   created_at: string;
+  /** PostgreSQL with pgvector only (pgvector.ts): the embedding as vector(512), HNSW-indexed. */
+  embedding_v?: ColumnType<string | null, unknown, unknown>;
 }
 
 export interface ChangesTable {
@@ -133,11 +136,18 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // The vector column and its HNSW index where pgvector exists; a no-op elsewhere (SQLite, D1,
+    // PostgreSQL without the extension), where search=ann is refused.
+    '0002_pgvector_hnsw': {
+      async up(db: Kysely<unknown>) {
+        if (pg) await setUpPgvector(db);
+      },
+    },
   };
 }
 
-/** Brings the schema to the latest version; the migrations applied are listed in `gallery_migration`. */
-export async function migrateGallery(db: Kysely<GallerySchema>, dialect: Dialect): Promise<string[]> {
+/** Brings the schema to the latest version (or to `to`, for tests of upgrades); the migrations applied are listed in `gallery_migration`. */
+export async function migrateGallery(db: Kysely<GallerySchema>, dialect: Dialect, to?: string): Promise<string[]> {
   const all = migrations(dialect);
   const migrator = new Migrator({
     db,
@@ -145,7 +155,7 @@ export async function migrateGallery(db: Kysely<GallerySchema>, dialect: Dialect
     migrationTableName: 'gallery_migration',
     migrationLockTableName: 'gallery_migration_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (to ? migrator.migrateTo(to) : migrator.migrateToLatest());
   if (error) throw new Error(`gallery schema migration failed: ${(error as Error).message ?? String(error)}`);
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -208,7 +208,7 @@ export function mountGalleries(app: OpenAPIHono, gallery: GalleryService, o: Gal
 
   route(app, createRoute({
     method: 'post', path: `${BASE}/{gallery}/identify`, tags: [TAG], summary: 'Identify: who is in this image (1:N)',
-    description: 'For the chosen face (or every face with `faces=all`): up to `k` subjects whose best enrolled face reaches the threshold, best first; `unknown: true` when none does. Exact search over every enrolled face.',
+    description: 'For the chosen face (or every face with `faces=all`): up to `k` subjects whose best enrolled face reaches the threshold, best first; `unknown: true` when none does. Exact search over every enrolled face, unless `search=ann` asks for pgvector\'s HNSW index (PostgreSQL with pgvector only).',
     request: { params: GalleryParams, query: IdentifyOptions, body: imageBodyDoc(['image']) },
     responses: { 200: json(IdentifyResponseSchema, 'Matches per face'), ...pick(400, 404, 409, 413, 415, 422, 503) },
   }), async (c) => {
@@ -216,7 +216,7 @@ export function mountGalleries(app: OpenAPIHono, gallery: GalleryService, o: Gal
     gallery.admit();
     const { images: img, options } = await images(c);
     const opt = readOptions(IdentifyOptions, c, options);
-    return c.json(await gallery.identify(tenantOf(c), p.gallery, img.image, { k: opt.k, threshold: opt.threshold, all: opt.faces === 'all', box: opt.box, signal: c.req.raw.signal }), 200);
+    return c.json(await gallery.identify(tenantOf(c), p.gallery, img.image, { k: opt.k, threshold: opt.threshold, all: opt.faces === 'all', box: opt.box, search: opt.search, efSearch: opt.ef_search, signal: c.req.raw.signal }), 200);
   });
 
   route(app, createRoute({
