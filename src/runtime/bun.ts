@@ -19,7 +19,7 @@ import { type Logger, createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { openBunSqlite } from './gallery-db/bun.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type Stack, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
+import { type RunningServer, type Stack, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, sleep, stopOnce, ACCEPT_GRACE_MS } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 export type { RunningServer } from './stack.ts';
@@ -94,8 +94,10 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
       url,
       stop: stopOnce(log, async () => {
         state.stopped = true;
+        const drained = stack.shutdown();
+        await sleep(ACCEPT_GRACE_MS); // see ACCEPT_GRACE_MS: requests already on their way in
         void server.stop(false);
-        await stack.shutdown();
+        await drained;
         await server.stop(true);
       }),
     },

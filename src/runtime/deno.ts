@@ -19,7 +19,7 @@ import { nativeParts } from './native-parts.ts';
 import { openDenoSqlite } from './gallery-db/deno.ts';
 import { wasmThumbnails } from './gallery-db/thumbnails.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
+import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, sleep, stopOnce, ACCEPT_GRACE_MS } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 
@@ -92,5 +92,12 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   const url = localUrl(cfg.host, server.addr.port);
   await announceAndLoad(stack, log, { server: 'edgeserve (Deno)', url, models: cfg.models });
   // shutdown() stops accepting and waits for the responses in flight; the stack drains queues.
-  return { url, stop: stopOnce(log, async () => { await Promise.all([server.shutdown(), stack.shutdown()]); }) };
+  return {
+    url,
+    stop: stopOnce(log, async () => {
+      const drained = stack.shutdown();
+      await sleep(ACCEPT_GRACE_MS); // see ACCEPT_GRACE_MS: requests already on their way in
+      await Promise.all([server.shutdown(), drained]);
+    }),
+  };
 }

@@ -6,7 +6,7 @@
 // so the listen options, timeouts and the answers to malformed requests are ours.
 
 import { createServer } from 'node:http';
-import type { Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
 import { type HttpBindings, RequestError, getRequestListener } from '@hono/node-server';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { RequestEnv } from '../http/auth.ts';
@@ -16,7 +16,7 @@ import { bodyRead, listenError } from './listen.ts';
 import { createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, stopOnce } from './stack.ts';
+import { type RunningServer, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, sleep, stopOnce, ACCEPT_GRACE_MS } from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 
@@ -56,6 +56,7 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   // Node's own limit on receiving a whole request: just above ours, so the app's 408 (JSON) wins.
   server.requestTimeout = cfg.bodyTimeoutS * 1000 + 5000;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => answerClientError(err, socket));
+  const traffic = trackTraffic(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -72,11 +73,58 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   return {
     url,
     stop: stopOnce(log, async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const drained = stack.shutdown();
+      await traffic.acceptsQuiet(ACCEPT_GRACE_MS, DRAIN_QUIET_LIMIT_MS);
+      // net.Server's close, not http.Server's: that one (Node ≥ 19) also destroys idle connections
+      // at once, and a connection whose request has arrived but is not parsed yet counts as idle.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      await drained;
+      // Node counts a connection whose request bytes have arrived but are not parsed yet as idle,
+      // and a busy machine can hold such bytes for longer than the grace: close the idle ones only
+      // once no request is open and no byte has arrived for a grace period (bounded).
+      await traffic.quiet(ACCEPT_GRACE_MS, DRAIN_QUIET_LIMIT_MS);
       server.closeIdleConnections();
-      await stack.shutdown();
       await closed;
     }),
+  };
+}
+
+/** The longest a stopping server waits for new connections, then for its connections, to go quiet. */
+const DRAIN_QUIET_LIMIT_MS = 10_000;
+
+/** Requests open and the time of the last byte received or request answered, on every connection. */
+function trackTraffic(server: ReturnType<typeof createServer>) {
+  let open = 0;
+  let last = 0;
+  let lastConnection = 0;
+  const seen = () => { last = performance.now(); };
+  server.on('connection', (socket: Socket) => {
+    lastConnection = performance.now();
+    seen();
+    socket.on('data', seen);
+  });
+  server.on('request', (_req, res) => {
+    open++;
+    seen();
+    res.once('close', () => { open--; seen(); });
+  });
+  const untilPolled = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return {
+    /** Resolves once no connection has been accepted for `quietMs` (or after `limitMs`). Each
+     *  check runs after an event-loop poll phase, so connections waiting in the kernel's backlog
+     *  when the timer fires (a busy machine can stall the loop past the timer) are accepted first. */
+    async acceptsQuiet(quietMs: number, limitMs: number): Promise<void> {
+      const end = performance.now() + limitMs;
+      do {
+        await sleep(quietMs);
+        await untilPolled();
+      } while (performance.now() - lastConnection < quietMs && performance.now() < end);
+    },
+    /** Resolves once no request is open and nothing has arrived for `quietMs`, or after `limitMs`. */
+    async quiet(quietMs: number, limitMs: number): Promise<void> {
+      const end = performance.now() + limitMs;
+      while ((open > 0 || performance.now() - last < quietMs) && performance.now() < end) await sleep(10);
+    },
   };
 }
 

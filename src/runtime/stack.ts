@@ -51,6 +51,16 @@ export async function announceAndLoad(stack: Stack, log: Logger, o: { server: st
   log('info', stack.dataPlane.isReady() ? 'ready' : 'started, but some models are unavailable (see above); /v2/health/ready answers 503');
 }
 
+/** How long a stopping server still accepts connections that were already on their way in.
+ *  Closing a listener resets the connections the kernel has completed but the runtime has not
+ *  accepted yet, whose clients have sent their requests (Bun and Node accept them a few
+ *  event-loop turns late): they are accepted for a moment first, answered 503 while the stack
+ *  drains, then the listener closes. */
+export const ACCEPT_GRACE_MS = 100;
+
+/** Resolves after `ms`. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** A stop() that runs `drain` once, however often it is called, logging around it. */
 export function stopOnce(log: Logger, drain: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;

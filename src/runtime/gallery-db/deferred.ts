@@ -1,6 +1,6 @@
 // The gallery service over a database that opens on first use: routes are mounted before the
 // database is open, and each store call waits for it (open + migrate once; a failed open is
-// retried by the next call). Shared by the server roots (open.ts) and the Worker (workers.ts,
+// retried by the next call). Shared by the server roots (open.ts) and the Worker (cloudflare.ts,
 // D1), so it imports no node: module.
 
 import type { DataPlane } from '../../core/dataplane.ts';

@@ -2,7 +2,7 @@
 // JPEG): @napi-rs/canvas's decoder and Skia's JPEG encoder where the native canvas loads (Bun,
 // Node, Deno with FFI, a compiled binary with the addon), the @jsquash WASM decoder and MozJPEG
 // encoder otherwise (Deno without FFI). Workers build theirs from static .wasm imports
-// (runtime/workers.ts). Each loads its codecs on first use.
+// (runtime/cloudflare.ts). Each loads its codecs on first use.
 
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

@@ -2,7 +2,7 @@
 // `face`, pipeline-config.ts) and whose instances run the face job (face-job.ts) on encoded
 // images in the thread that holds the components. It has no model file; the registry loads it
 // after the models with files, and it serves version 1. Registered by the composition roots
-// through LocalLoader's `platforms` (worker-entry.ts, runtime/stack.ts, runtime/workers.ts).
+// through LocalLoader's `platforms` (worker-entry.ts, runtime/stack.ts, runtime/cloudflare.ts).
 //
 // KServe I/O: input `image` (BYTES [1]: one JPEG/PNG/WebP); request parameters (see
 // parseJobParameters); outputs, all for the analysed faces in the order of `analyzed`:

@@ -17,7 +17,7 @@
 // pool, repository polling, model load/unload (answered 400 below), and `render=png` (no
 // canvas; the face routes answer 400).
 
-import './workers/jitless.ts';
+import './cloudflare/jitless.ts';
 import jpeg from '@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm';
 // `?module`: the package ships a .d.ts for this file that would hide modules.d.ts's type.
 import png from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm?module';
@@ -43,10 +43,10 @@ import { FaceService } from '../tasks/faces/service.ts';
 import { assemble } from './assemble.ts';
 import { openD1 } from './gallery-db/d1.ts';
 import { deferredGallery } from './gallery-db/deferred.ts';
-import { type Env, assetDocs, assetWeights } from './workers/assets.ts';
-import { BundledRepository } from './workers/bundled-repository.ts';
-import { WORKER_MODELS } from './workers/models.ts';
-import { workersOrtBackend } from './workers/ort-wasm.ts';
+import { type Env, assetDocs, assetWeights } from './cloudflare/assets.ts';
+import { BundledRepository } from './cloudflare/bundled-repository.ts';
+import { WORKER_MODELS } from './cloudflare/models.ts';
+import { workersOrtBackend } from './cloudflare/ort-wasm.ts';
 
 /** The part of workerd's ExecutionContext we use (kept local: no @cloudflare/workers-types). */
 interface ExecutionContext {
@@ -141,7 +141,7 @@ const NO_WAIT = new Set(['/v2/health/live', '/v2/health/ready']);
 // Triton's load/unload would act on one isolate of many, each with its own copy of the models,
 // so the next request could land anywhere: refused with a reason. The index stays (read-only).
 const REPOSITORY_CONTROL = /^\/v2\/repository\/models\/[^/]+\/(load|unload)$/;
-const REPOSITORY_CONTROL_MESSAGE = 'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/workers/models.ts)';
+const REPOSITORY_CONTROL_MESSAGE = 'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/cloudflare/models.ts)';
 const noRepositoryControl = () => Response.json(
   { error: REPOSITORY_CONTROL_MESSAGE },
   { status: 400 },
