@@ -11,7 +11,7 @@ import { buildApp, tempRepository } from './helpers.ts';
 
 /** `edit` may change the copied repository (e.g. a config.json) before the models load. */
 export async function faceApp(edit?: (repo: string) => void) {
-  const repo = tempRepository(['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face']);
+  const repo = tempRepository(['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye', 'face']);
   edit?.(repo);
   const tensorizer = nativeTensorizer({ maxPixels: 50_000_000 });
   const built = await buildApp(repo, nodeBackend(), tensorizer, [

@@ -288,7 +288,7 @@ describe('options are strict: empty, malformed, repeated, misplaced or unknown â
   test('an unknown option (a typo) is a 400, not the default', async () => {
     await refused(verify(pair(), '?treshold=0.9'), "unknown option 'treshold' (query, got '0.9'): this route takes threshold, box1, box2, liveness");
     await refused(verify(pair({ treshold: '0.9' })), "unknown option 'treshold' (form field, got '0.9'): this route takes threshold, box1, box2, liveness");
-    await refused(detect(form({ image: fx('astronaut.jpg') }), {}, '?max_face=3'), "unknown option 'max_face' (query, got '3'): this route takes score_threshold, iou_threshold, max_faces, render, landmarks, liveness");
+    await refused(detect(form({ image: fx('astronaut.jpg') }), {}, '?max_face=3'), "unknown option 'max_face' (query, got '3'): this route takes score_threshold, iou_threshold, max_faces, render, landmarks, liveness, eyes");
     const r = await app.request('/v1/faces/embed', { method: 'POST', body: form({ image: fx('astronaut.jpg'), other: fx('camera.png') }) });
     await refused(r, "unexpected multipart file field 'other' (filename 'other.bin'): this route takes the image 'image'");
     const twice = new FormData();
@@ -344,7 +344,7 @@ describe('OpenAPI: face routes first, with real examples (item 16) and options o
   test('tag order puts Faces first; options are query parameters with defaults and no example; bodies hold only the images', async () => {
     const doc = await (await app.request('/openapi.json')).json();
     expect(doc.tags[0].name).toBe('Faces');
-    for (const [route, images, options] of [['detect', ['image'], ['score_threshold', 'iou_threshold', 'max_faces', 'render', 'landmarks', 'liveness']], ['embed', ['image'], ['box', 'liveness']], ['verify', ['image1', 'image2'], ['threshold', 'box1', 'box2', 'liveness']]] as const) {
+    for (const [route, images, options] of [['detect', ['image'], ['score_threshold', 'iou_threshold', 'max_faces', 'render', 'landmarks', 'liveness', 'eyes']], ['embed', ['image'], ['box', 'liveness']], ['verify', ['image1', 'image2'], ['threshold', 'box1', 'box2', 'liveness']]] as const) {
       const op = doc.paths[`/v1/faces/${route}`].post;
       expect(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(options.map((o) => `query:${o}`));
       expect(JSON.stringify(op.parameters)).not.toContain('example');

@@ -25,13 +25,15 @@ import { FsRepository } from '../src/runtime/fs-repository.ts';
 import { facePlatforms } from '../src/tasks/faces/pipeline-loader.ts';
 import { FIXTURES, tempRepository } from './helpers.ts';
 
-const FACE_MODELS = ['face', 'face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose'];
+const FACE_MODELS = ['face', 'face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye'];
 
 export interface GalleryAppOptions {
   /** Default: bun:sqlite in a temp folder. */
   db?: GalleryDb;
   /** Default: the canvas thumbnailer (as Bun/Node/Deno serve); null: none (as a runtime without an encoder). */
   thumbnails?: Thumbnailer | null;
+  /** May change the copied model repository (e.g. the face job's quality gate) before it loads. */
+  edit?: (repo: string) => void;
 }
 
 export async function galleryApp(o: GalleryAppOptions = {}) {
@@ -42,6 +44,7 @@ export async function galleryApp(o: GalleryAppOptions = {}) {
   const store = new KyselyGalleryStore(handle);
   await store.migrate();
   const repo = tempRepository(FACE_MODELS);
+  o.edit?.(repo);
   let service: GalleryService | undefined;
   const tensorizer = nativeTensorizer({ maxPixels: 50_000_000 });
   const backend = nodeBackend();

@@ -20,7 +20,7 @@ import { type Started, startWrangler } from './wrangler-dev.ts';
 const ASTRONAUT_BOX = [179.9, 62.2, 268.6, 173];
 const jpeg = new Uint8Array(readFileSync(join(FIXTURES, 'astronaut.jpg')));
 
-const WEIGHTS = ['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'simple'];
+const WEIGHTS = ['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye', 'simple'];
 const missing = WEIGHTS.filter((m) => !existsSync(join(MODELS, m, '1', 'model.onnx')));
 const started: Started = missing.length
   ? { fail: `model weights not pulled (${missing.join(', ')}): run \`bun src/cli.ts pull\`` }

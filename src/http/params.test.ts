@@ -21,7 +21,7 @@ function error(f: () => unknown): string {
 
 describe('parseOptions', () => {
   test('absent → the documented defaults', () => {
-    expect(parseOptions(DetectOptionsSchema, {})).toEqual({ score_threshold: 0.7, iou_threshold: 0.3, max_faces: 50, liveness: false });
+    expect(parseOptions(DetectOptionsSchema, {})).toEqual({ score_threshold: 0.7, iou_threshold: 0.3, max_faces: 50, liveness: false, eyes: false });
     expect(parseOptions(VerifyOptionsSchema, {})).toEqual({ threshold: 0.5, liveness: false });
     expect(parseOptions(EmbedOptionsSchema, {})).toEqual({ liveness: false });
   });

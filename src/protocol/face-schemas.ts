@@ -21,6 +21,8 @@ export const LIVENESS_NOTE = 'A passive single-image check (fr_liveness): it sco
 
 const liveness = z.boolean().default(false).openapi({ description: `true: also return the liveness score (0-1) of each analysed face. ${LIVENESS_NOTE}` });
 
+export const EYES_NOTE = 'fr_eye, per eye: a square around the eye located by the 68 landmarks, 24x24 gray. `left` is the eye on the image\'s left (the subject\'s right eye), `right` the other. Not calibrated, and sensitive to where its crop falls (a few pixels can turn an open eye\'s score from 1 to 0, most on small or turned faces and on an eye hidden from view): choose any threshold on your own captures (the enrolment gate\'s is config.json face.quality.min_eye_open).';
+
 const BOX_EXPECTED = 'expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1';
 
 /** A face box option ("x1,y1,x2,y2"), through parseBox: the one strict box parser (the KServe
@@ -46,6 +48,7 @@ export const DetectOptionsSchema = z.object({
   render: z.enum(['png']).optional().openapi({ description: 'png: answer with the image and the boxes drawn on it instead of JSON' }),
   landmarks: z.enum(['5', '68']).optional().openapi({ description: 'Also return facial landmarks of each face (up to 10 faces): 5 (eye centres, nose tip, mouth corners: what the embedder is aligned on) or 68 (the fr_landmark points), [x, y] in image pixels' }),
   liveness,
+  eyes: z.boolean().default(false).openapi({ description: `true: also return each analysed face's eye open probabilities (0-1, up to 10 faces). ${EYES_NOTE}` }),
 });
 
 export const EmbedOptionsSchema = z.object({
@@ -67,6 +70,7 @@ const FaceSchema = z.object({
   score: z.number().openapi({ description: 'Detector score (0-1)' }),
   landmarks: z.array(z.array(z.number()).length(2)).optional().openapi({ description: 'With landmarks=5|68: [x, y] points in image pixels' }),
   liveness: z.number().optional().openapi({ description: `With liveness=true: the probability of the live class (0-1). ${LIVENESS_NOTE}` }),
+  eyes: z.object({ left: z.number(), right: z.number() }).optional().openapi('EyesOpen', { description: `With eyes=true: the probability (0-1) that each eye is open. ${EYES_NOTE}` }),
 }).openapi('Face');
 const CandidatesSchema = z.array(z.object({ box: BoxSchema, score: z.number() })).openapi({ description: 'Every face detected, best score first: what the face used was chosen from' });
 const ModelSchema = z.object({

@@ -42,7 +42,7 @@ const OPTIONS_NOTE = 'Options are query parameters; a multipart or JSON body may
 export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyBytes: number; render?: FaceRenderer }): void {
   routeWithOptions(app, createRoute({
     method: 'post', path: '/v1/faces/detect', tags: ['Faces'], summary: 'Detect faces in an image',
-    description: `Boxes are in original-image pixels after EXIF orientation, sorted by score; with \`landmarks=5|68\` each face carries its landmarks, with \`liveness=true\` its liveness score (${LIVENESS_NOTE}). ${OPTIONS_NOTE}`,
+    description: `Boxes are in original-image pixels after EXIF orientation, sorted by score; with \`landmarks=5|68\` each face carries its landmarks, with \`liveness=true\` its liveness score (${LIVENESS_NOTE}), with \`eyes=true\` each eye's open probability. ${OPTIONS_NOTE}`,
     request: { query: DetectOptionsSchema, body: imageBodyDoc(['image']) },
     responses: {
       200: {
@@ -57,7 +57,7 @@ export function mountFaces(app: OpenAPIHono, faces: FaceService, o: { maxBodyByt
     const opt = readOptions(DetectOptionsSchema, c, options);
     if (opt.render === 'png' && !o.render) throw invalid('render=png is not available on this runtime (no canvas)');
     const landmarks = opt.landmarks === undefined ? 0 : (Number(opt.landmarks) as 5 | 68);
-    const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces, landmarks, liveness: opt.liveness }, c.req.raw.signal);
+    const d = await faces.detect(images.image, { scoreThreshold: opt.score_threshold, iouThreshold: opt.iou_threshold, maxFaces: opt.max_faces, landmarks, liveness: opt.liveness, eyes: opt.eyes }, c.req.raw.signal);
     if (opt.render === 'png' && o.render) {
       return c.body((await o.render(images.image, d.faces)) as unknown as string, 200, { 'Content-Type': 'image/png' });
     }

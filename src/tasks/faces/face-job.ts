@@ -1,5 +1,5 @@
 // One face job on one encoded image, in the thread that decodes it: decode ONCE, then detect →
-// (per analysed face) landmarks → align → embed → liveness / pose, every model reached through
+// (per analysed face) landmarks → align → embed → liveness / pose / eyes, every model reached through
 // this thread's LocalDirectory as engine-level instances (tensors in, tensors out). Each run of a
 // component is reported as a ComponentRun, so face_detect, face_embed, … keep their statistics
 // and metrics as if they had been called directly. Components are looked up at each call, so a
@@ -17,6 +17,7 @@ import type { RawImage } from '../../image/raw-image.ts';
 import type { Point } from '../../image/warp.ts';
 import { type Alignment, alignedFaceTensor, fivePoints } from './align.ts';
 import { chooseFace } from './choose.ts';
+import { eyeCrops } from './eyes.ts';
 import { binnedAngle, paddedBoxCrop, scaledBoxCrop, softmax } from './crops.ts';
 import { type Box, type Face, decodeDetections, iou, l2normalize } from './geometry.ts';
 import type { FaceJobConfig, FaceJobOptions } from './pipeline-config.ts';
@@ -35,8 +36,10 @@ export interface FaceJobResult {
   embeddings: Float32Array[];
   liveness: number[];
   pose: Array<[number, number, number]>;
+  /** Open probability of the image-left and the image-right eye (eyes.ts). */
+  eyes: Array<[number, number]>;
   embedModel?: { name: string; version: string };
-  /** Microseconds per stage (decode, detect, landmarks, align, embed, liveness, pose). */
+  /** Microseconds per stage (decode, detect, landmarks, align, embed, liveness, pose, eyes). */
   stages: Record<string, number>;
 }
 
@@ -151,7 +154,7 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
     : o.analyze === 'chosen' ? (chosen >= 0 ? [chosen] : [])
     : faces.map((_, i) => i).slice(0, cfg.max_analyzed_faces);
   if (o.analyze === 'all' && chosen >= cfg.max_analyzed_faces) analyzed.push(chosen);
-  const r: FaceJobResult = { width: W, height: H, faces, chosen, analyzed, landmarks: [], points5: [], embeddings: [], liveness: [], pose: [], stages };
+  const r: FaceJobResult = { width: W, height: H, faces, chosen, analyzed, landmarks: [], points5: [], embeddings: [], liveness: [], pose: [], eyes: [], stages };
   let img = detImg;
   const scale = analysisScale(detImg, analyzed.map((i) => faces[i].box), cfg.analysis_face_px);
   if (scale !== undefined) {
@@ -213,6 +216,22 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
       const [yaw, pitch, roll] = cfg.pose.outputs.map((n) => binnedAngle(out(po, n, pm.name)));
       r.pose.push([yaw, pitch, roll]);
       t = lap('pose', t);
+    }
+    if (o.eyes) {
+      if (!cfg.eyes) throw new EdgeError('INVALID_ARGUMENT', 'eyes is not configured for this face model (config.json face.eyes)');
+      const em = ledger.model(cfg.eyes.model);
+      const es = imageSpec(em);
+      const open: number[] = [];
+      for (const crop of eyeCrops(pts, W, H, cfg.eyes.padding)) {
+        const e0 = now();
+        const et = preprocess(img, es.spec, { crop });
+        const eprep = (now() - e0) * 1000;
+        const p = softmax((await ledger.run(em, [feed(em, es.input, et)], [em.outputs[0].name], eprep))[0].data as Float32Array);
+        if (cfg.eyes.open_class >= p.length) throw new EdgeError('INTERNAL', `face.eyes.open_class ${cfg.eyes.open_class} but '${em.name}' has ${p.length} classes`);
+        open.push(p[cfg.eyes.open_class]);
+      }
+      r.eyes.push([open[0], open[1]]);
+      t = lap('eyes', t);
     }
   }
   return r;

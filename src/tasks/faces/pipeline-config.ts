@@ -42,6 +42,14 @@ export const FaceJobConfig = z.strictObject({
     /** Output names holding the yaw, pitch and roll bins (66 bins of 3 degrees). */
     outputs: z.tuple([z.string(), z.string(), z.string()]).default(['output', '617', '618']),
   }).optional(),
+  eyes: z.strictObject({
+    model,
+    /** Each eye's square = its corner-to-corner width times this (fr_eye.js: 1.6), eyes.ts. */
+    padding: z.number().positive().max(10).default(1.6),
+    /** Index of the softmax class that means an open eye (fr_eye.js names neither; measured on
+     *  open and painted-shut eyes, test/gallery-quality.test.ts). */
+    open_class: z.int().min(0),
+  }).optional(),
   choose: z.strictObject({
     /** Which face is "the" face: among detections scoring within this of the best score, the
      *  largest box. A false detection therefore never wins by size alone (a 0.80 box on an ear
@@ -59,14 +67,21 @@ export const FaceJobConfig = z.strictObject({
   /** At most this many faces per image get landmarks/embedding/liveness (`analyze=all`). */
   max_analyzed_faces: z.int().min(1).max(100).default(10),
   /** The enrolment quality gate (FaceService.checkQuality): a face failing any check is refused
-   *  with 422 naming the check and the value. Pose checks need `pose` above. */
+   *  with 422 naming the check and the value. Pose checks need `pose` above, min_eye_open
+   *  `eyes` (a load error otherwise). */
   quality: z.strictObject({
     min_face_px: z.number().min(0).default(40),
     min_score: z.number().min(0).max(1).default(0.9),
     max_yaw: z.number().min(0).max(180).optional(),
     max_pitch: z.number().min(0).max(180).optional(),
     max_roll: z.number().min(0).max(180).optional(),
+    /** Both eyes' open probability at least this (the lower of the two is checked). */
+    min_eye_open: z.number().min(0).max(1).optional(),
   }).default({ min_face_px: 40, min_score: 0.9 }),
+}).superRefine((c, ctx) => {
+  const poseLimit = (['max_yaw', 'max_pitch', 'max_roll'] as const).find((k) => c.quality[k] !== undefined);
+  if (poseLimit && !c.pose) ctx.addIssue({ code: 'custom', path: ['quality', poseLimit], message: `${poseLimit} needs the pose model (face.pose)` });
+  if (c.quality.min_eye_open !== undefined && !c.eyes) ctx.addIssue({ code: 'custom', path: ['quality', 'min_eye_open'], message: 'min_eye_open needs the eye model (face.eyes)' });
 });
 export type FaceJobConfig = z.infer<typeof FaceJobConfig>;
 
@@ -83,13 +98,15 @@ export interface FaceJobOptions {
   embed: boolean;
   liveness: boolean;
   pose: boolean;
+  /** Per-eye open probabilities (needs `eyes` in the config). */
+  eyes: boolean;
 }
 
 export const JOB_DEFAULTS: Omit<FaceJobOptions, 'box'> = {
-  scoreThreshold: 0.7, iouThreshold: 0.3, maxFaces: 50, analyze: 'chosen', embed: true, liveness: false, pose: false,
+  scoreThreshold: 0.7, iouThreshold: 0.3, maxFaces: 50, analyze: 'chosen', embed: true, liveness: false, pose: false, eyes: false,
 };
 
-const KNOWN = ['score_threshold', 'iou_threshold', 'max_faces', 'box', 'analyze', 'embed', 'liveness', 'pose', 'timeout'];
+const KNOWN = ['score_threshold', 'iou_threshold', 'max_faces', 'box', 'analyze', 'embed', 'liveness', 'pose', 'eyes', 'timeout'];
 
 /** Request parameters → options, strictly: an unknown, empty or malformed parameter is a 400
  *  naming it and quoting the value (`timeout` is the scheduler's). */
@@ -127,5 +144,6 @@ export function parseJobParameters(p: Parameters | undefined): FaceJobOptions {
   o.embed = bool('embed') ?? o.embed;
   o.liveness = bool('liveness') ?? o.liveness;
   o.pose = bool('pose') ?? o.pose;
+  o.eyes = bool('eyes') ?? o.eyes;
   return o;
 }

@@ -8,7 +8,8 @@
 // parseJobParameters); outputs, all for the analysed faces in the order of `analyzed`:
 //   boxes FP32 [n,4] · scores FP32 [n] · chosen INT32 [1] (-1: no face) · analyzed INT32 [m]
 //   landmarks FP32 [m,68,2] · embeddings FP32 [m,d] (L2-normalised) · liveness FP32 [m or 0]
-//   pose FP32 [m or 0, 3] (yaw, pitch, roll in degrees)
+//   pose FP32 [m or 0, 3] (yaw, pitch, roll in degrees) · eyes FP32 [m or 0, 2] (open
+//   probability of the image-left and the image-right eye)
 // and response parameters image_width, image_height, embed_model, embed_version, alignment,
 // stage_us (JSON: microseconds per stage in this thread).
 
@@ -49,7 +50,7 @@ export class FacePipelineLoader implements ModelLoader {
     await this.opts.decoder(); // a missing decoder fails the load, not the first request
     if (config.max_batch_size !== 0) throw new Error(`max_batch_size: the face job takes one image per request (0), got ${config.max_batch_size}`);
     // Components must be loaded in this thread first (the registry loads file-less models last).
-    const parts = [cfg.detector.model, cfg.landmarks.model, cfg.embedder.model, cfg.liveness?.model, cfg.pose?.model].filter((m): m is string => !!m);
+    const parts = [cfg.detector.model, cfg.landmarks.model, cfg.embedder.model, cfg.liveness?.model, cfg.pose?.model, cfg.eyes?.model].filter((m): m is string => !!m);
     for (const m of parts) {
       const c = this.directory.get(m);
       if (!c) throw new Error(`component model '${m}' is not loaded (loaded here: ${this.directory.names().join(', ') || 'none'}); every component must be served wherever '${name}' is`);
@@ -64,6 +65,7 @@ export class FacePipelineLoader implements ModelLoader {
       outputs: [
         meta('boxes', 'FP32', [-1, 4]), meta('scores', 'FP32', [-1]), meta('chosen', 'INT32', [1]), meta('analyzed', 'INT32', [-1]),
         meta('landmarks', 'FP32', [-1, 68, 2]), meta('embeddings', 'FP32', [-1, dim]), meta('liveness', 'FP32', [-1]), meta('pose', 'FP32', [-1, 3]),
+        meta('eyes', 'FP32', [-1, 2]),
       ],
       notes: [`face job: ${parts.join(' → ')}, alignment ${cfg.embedder.alignment}`],
     };
@@ -131,6 +133,7 @@ function toOutputs(r: FaceJobResult, wanted: string[], alignment: string) {
     { name: 'embeddings', datatype: 'FP32', shape: [r.embeddings.length, dim], data: cat(r.embeddings, dim) },
     { name: 'liveness', datatype: 'FP32', shape: [r.liveness.length], data: Float32Array.from(r.liveness) },
     { name: 'pose', datatype: 'FP32', shape: [r.pose.length, 3], data: Float32Array.from(r.pose.flat()) },
+    { name: 'eyes', datatype: 'FP32', shape: [r.eyes.length, 2], data: Float32Array.from(r.eyes.flat()) },
   ];
   return {
     outputs: all.filter((t) => wanted.includes(t.name)),
