@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page, type Request, chromium } from 'playwright-core';
+import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/faces/service.ts';
 import { FIXTURES } from './helpers.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
@@ -95,21 +96,30 @@ describe('in headless Chromium, offline', () => {
 
     const d = await tryItOut(page, 'detect', ['astronaut.jpg']);
     // Swagger UI 5 fills each parameter with its schema default and sends it (no example is
-    // declared, and no option is a body field): the same as leaving them out.
-    expect({ status: d.status, query: d.query, parts: d.parts }).toEqual({ status: '200', query: '?score_threshold=0.7&iou_threshold=0.3&max_faces=50', parts: ['image'] });
+    // declared, and no option is a body field): the same as leaving them out. Which ones: every
+    // query option with a default in the OpenAPI document (liveness=false and the like too).
+    const doc = await (await fetch(`${srv.url}/openapi.json`)).json();
+    const defaults = (path: string) => {
+      const params = (doc.paths[path].post.parameters ?? []) as Array<{ in: string; name: string; schema?: { default?: unknown } }>;
+      const sent = params.filter((p) => p.in === 'query' && p.schema?.default !== undefined).map((p) => `${p.name}=${p.schema!.default}`);
+      return sent.length ? `?${sent.join('&')}` : '';
+    };
+    expect(d.query).toStartWith('?score_threshold=0.7&iou_threshold=0.3&max_faces=50');
+    expect({ status: d.status, query: d.query, parts: d.parts }).toEqual({ status: '200', query: defaults('/v1/faces/detect'), parts: ['image'] });
     expect(d.json).toEqual(curl(['-F', 'image=@astronaut.jpg', `${srv.url}/v1/faces/detect`]));
     expect(d.json.faces).toHaveLength(1);
 
     const e = await tryItOut(page, 'embed', ['astronaut.jpg']);
-    expect({ status: e.status, query: e.query, parts: e.parts }).toEqual({ status: '200', query: '', parts: ['image'] });
+    expect({ status: e.status, query: e.query, parts: e.parts }).toEqual({ status: '200', query: defaults('/v1/faces/embed'), parts: ['image'] });
     const ce = curl(['-F', 'image=@astronaut.jpg', `${srv.url}/v1/faces/embed`]);
     expect(e.json).toEqual(ce);
     expect(e.json.box).toEqual(d.json.faces[0].box); // the detected face, not a fixed example box
 
     const v = await tryItOut(page, 'verify', ['astronaut.jpg', 'camera.png']);
-    expect({ status: v.status, query: v.query, parts: v.parts }).toEqual({ status: '200', query: '?threshold=0.5', parts: ['image1', 'image2'] });
+    expect(v.query).toStartWith(`?threshold=${DEFAULT_MATCH_THRESHOLD}`);
+    expect({ status: v.status, query: v.query, parts: v.parts }).toEqual({ status: '200', query: defaults('/v1/faces/verify'), parts: ['image1', 'image2'] });
     expect(v.json).toEqual(curl(['-F', 'image1=@astronaut.jpg', '-F', 'image2=@camera.png', `${srv.url}/v1/faces/verify`]));
-    expect(v.json).toMatchObject({ match: false, threshold: 0.5 });
+    expect(v.json).toMatchObject({ match: false, threshold: DEFAULT_MATCH_THRESHOLD });
     expect(offsite).toEqual([]);
     await page.close();
     docs = undefined;
