@@ -7,6 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { faceApp } from './face-app.ts';
 import { bigJpeg } from '../src/image/testing/images.ts';
+import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/faces/service.ts';
 import { FIXTURES } from './helpers.ts';
 import { iou, referenceDetect } from './reference-detector.ts';
 import { variants } from './variants.ts';
@@ -210,7 +211,7 @@ describe('POST /v1/faces/embed and /v1/faces/verify', () => {
     const diff = await (await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: base, image2: fx('camera.png') }) })).json();
     expect(diff.match).toBe(false);
     expect(diff.similarity).toBeLessThan(0.4);
-    expect(diff.threshold).toBe(0.5);
+    expect(diff.threshold).toBe(DEFAULT_MATCH_THRESHOLD);
     expect(diff.faces).toHaveLength(2);
   });
 
@@ -242,7 +243,7 @@ describe('options are strict: empty, malformed, repeated, misplaced or unknown â
 
   test('astronaut vs camera: no match by default; an empty threshold is a 400, not a false accept at 0', async () => {
     const j = await (await verify(pair())).json();
-    expect(j).toMatchObject({ match: false, threshold: 0.5 });
+    expect(j).toMatchObject({ match: false, threshold: DEFAULT_MATCH_THRESHOLD });
     expect(j.similarity).toBeLessThan(0.3);
     await refused(verify(pair(), '?threshold='), "threshold: expected a number between 0 and 1, got ''");
     await refused(verify(pair(), '?threshold'), "threshold: expected a number between 0 and 1, got ''");
@@ -350,7 +351,7 @@ describe('OpenAPI: face routes first, with real examples (item 16) and options o
       expect(JSON.stringify(op.parameters)).not.toContain('example');
       for (const type of ['multipart/form-data', 'application/json']) expect(Object.keys(op.requestBody.content[type].schema.properties)).toEqual([...images]);
     }
-    expect(doc.paths['/v1/faces/verify'].post.parameters[0].schema).toMatchObject({ type: 'number', minimum: 0, maximum: 1, default: 0.5 });
+    expect(doc.paths['/v1/faces/verify'].post.parameters[0].schema).toMatchObject({ type: 'number', minimum: 0, maximum: 1, default: DEFAULT_MATCH_THRESHOLD });
   });
 
   test('the 200 examples are what the server answers for astronaut.jpg', async () => {

@@ -6,6 +6,7 @@ import { describe, expect, test } from 'bun:test';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { isEdgeError } from '../core/errors.ts';
 import { DetectOptionsSchema, EmbedOptionsSchema, VerifyOptionsSchema } from '../protocol/face-schemas.ts';
+import { DEFAULT_MATCH_THRESHOLD } from '../tasks/faces/service.ts';
 import { type ReceivedOptions, collect, jsonFields, parseOptions, quote, readOptions, routeWithOptions, topLevelMembers } from './params.ts';
 
 const q = (entries: Array<[string, unknown]>): ReceivedOptions => collect({}, 'query', entries);
@@ -22,7 +23,7 @@ function error(f: () => unknown): string {
 describe('parseOptions', () => {
   test('absent → the documented defaults', () => {
     expect(parseOptions(DetectOptionsSchema, {})).toEqual({ score_threshold: 0.7, iou_threshold: 0.3, max_faces: 50, liveness: false, eyes: false });
-    expect(parseOptions(VerifyOptionsSchema, {})).toEqual({ threshold: 0.5, liveness: false });
+    expect(parseOptions(VerifyOptionsSchema, {})).toEqual({ threshold: DEFAULT_MATCH_THRESHOLD, liveness: false });
     expect(parseOptions(EmbedOptionsSchema, {})).toEqual({ liveness: false });
   });
 
