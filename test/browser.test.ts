@@ -2,12 +2,13 @@
 // with every request off this machine blocked: Swagger UI must render from edgeserve's own
 // assets with the face routes first, its "Try it out" on detect, embed and verify (a picked
 // file, nothing else changed) must answer what the README's curl command answers, and the demo
-// page must box faces, compare two photos (picked or dropped, the faces compared boxed on both)
-// and show every failed answer. The Gallery tab: browser-gallery.test.ts.
+// page must box faces, compare two photos (picked or dropped, the faces compared boxed on both;
+// a click on another face compares that one) and show every failed answer. The Gallery tab: browser-gallery.test.ts.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { type Browser, type BrowserContext, type Page, type Request, chromium } from 'playwright-core';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/faces/service.ts';
 import { FIXTURES } from './helpers.ts';
@@ -229,6 +230,73 @@ describe('in headless Chromium, offline', () => {
     await expectCompared(page, 'astronaut.jpg', 'camera.png');
     await drop(page, '#drop2', 'astronaut_exif6.jpg', 'image/jpeg');
     await page.waitForFunction(() => /Same person/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.close();
+  }, 60_000);
+
+  test('demo page: a photo of two people: the chosen face is boxed, a click on the other compares that one', async () => {
+    // The astronaut small at left, the photographer larger at right: the rule picks him.
+    const c = createCanvas(1000, 600);
+    const x = c.getContext('2d');
+    x.fillStyle = '#808080';
+    x.fillRect(0, 0, 1000, 600);
+    x.drawImage(await loadImage(readFileSync(join(FIXTURES, 'astronaut.png'))), 0, 100, 400, 400);
+    x.drawImage(await loadImage(readFileSync(join(FIXTURES, 'camera.png'))), 400, 0, 600, 600);
+    const two = Buffer.from(await c.encode('jpeg', 92));
+    const page = await ctx.newPage();
+    await page.goto(`${srv.url}/#compare`);
+    expect(await page.isVisible('#compare')).toBe(true);
+    const choosers: unknown[] = [];
+    page.on('filechooser', (f) => choosers.push(f));
+    const verifies: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/v1/faces/verify')) verifies.push(new URL(r.url()).search); });
+    await page.setInputFiles('#file1', { name: 'two.jpg', mimeType: 'image/jpeg', buffer: two });
+    await page.setInputFiles('#file2', join(FIXTURES, 'astronaut_exif6.jpg'));
+    await page.waitForFunction(() => /Same person|Different/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    const text = (await page.textContent('#compare-result')) ?? '';
+    expect(text).toStartWith('Different people');
+    expect(text).toEndWith('(of 2 faces and 1 face found); click a dashed box to compare that face instead');
+    const form = new FormData();
+    form.append('image1', new Blob([two]), 'two.jpg');
+    form.append('image2', new Blob([readFileSync(join(FIXTURES, 'astronaut_exif6.jpg'))]), 'b.jpg');
+    const served = await (await fetch(`${srv.url}/v1/faces/verify`, { method: 'POST', body: form })).json();
+    const box1 = async () => JSON.parse((await page.$eval('#canvas1', (e) => (e as HTMLCanvasElement).dataset.box))!) as number[];
+    expect(await box1()).toEqual(served.faces[0]);
+    expect(served.faces[0][0]).toBeGreaterThan(400); // the photographer
+    const astronaut = (served.candidates[0] as Array<{ box: number[] }>).find((f) => f.box[2] < 400)!.box;
+    // The face not compared is drawn too, dashed amber, where the answer found it.
+    const amber = await page.$eval('#canvas1', (e, [x1, y1, x2, y2]) => {
+      const cv = e as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      let inside = 0, outside = 0;
+      for (let y = 0; y < cv.height; y++) {
+        for (let x = 0; x < cv.width; x++) {
+          const i = (y * cv.width + x) * 4;
+          if (d[i] !== 0xf2 || d[i + 1] !== 0xb9 || d[i + 2] !== 0x0c) continue;
+          if (x >= x1 - 4 && x <= x2 + 4 && y >= y1 - 4 && y <= y2 + 4) inside++;
+          else outside++;
+        }
+      }
+      return { inside, outside };
+    }, astronaut);
+    expect(amber.inside).toBeGreaterThan(100);
+    expect(amber.outside).toBe(0);
+
+    // Click the astronaut's (dashed) face: compared instead, the file picker stays shut.
+    const at = async (bx: number, by: number) => {
+      const r = (await page.$eval('#canvas1', (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, (e as HTMLCanvasElement).width]; }));
+      const s = r[2] / r[3];
+      await page.mouse.click(r[0] + bx * s, r[1] + by * s);
+    };
+    await at((astronaut[0] + astronaut[2]) / 2, (astronaut[1] + astronaut[3]) / 2);
+    await page.waitForFunction(() => /^Same person/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(await box1()).toEqual(astronaut);
+    expect(verifies).toEqual(['', `?box1=${encodeURIComponent(astronaut.join(','))}`]);
+    expect(choosers).toHaveLength(0);
+    await page.screenshot({ path: join(import.meta.dir, '..', '.cache', 'demo-compare.png'), fullPage: true }).catch(() => {});
+    // A click beside the faces still opens the file picker.
+    await at(950, 580);
+    await page.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => {});
+    expect(choosers).toHaveLength(1);
     await page.close();
   }, 60_000);
 

@@ -1,12 +1,13 @@
 // The demo page served at `/`, three tabs: Detect (pick or drop a photo to see its faces boxed),
 // Compare (two photos, each box takes a pick or a drop; the two faces compared are boxed on the
-// photos, the other detections dashed) and Gallery (demo-gallery.ts: enrol a face under a
-// subject, identify a photo, delete subjects). Plain HTML + JS that calls the public routes, so
-// it works on every runtime. An API key pasted at the top goes with every request as
-// `X-API-Key` (servers with keys need one; one without keys lets only loopback clients write to
-// the gallery). Any answer that is not a success is shown as it came: the server's `{"error"}`,
-// or the status and text of a response that is not JSON (a proxy's 502, a runtime's empty 413),
-// or the network error; the page never waits on a failed request.
+// photos, the other detections dashed amber, and a click on one compares that face instead) and
+// Gallery (demo-gallery.ts: enrol a face under a subject, identify a photo, delete subjects).
+// Plain HTML + JS that calls the public routes, so it works on every runtime. An API key pasted
+// at the top goes with every request as `X-API-Key` (servers with keys need one; one without
+// keys lets only loopback clients write to the gallery). Any answer that is not a success is
+// shown as it came: the server's `{"error"}`, or the status and text of a response that is not
+// JSON (a proxy's 502, a runtime's empty 413), or the network error; the page never waits on a
+// failed request.
 
 import { GALLERY_SCRIPT, GALLERY_SECTION } from './demo-gallery.ts';
 
@@ -75,7 +76,7 @@ export const DEMO_HTML = `<!doctype html>
 ${GALLERY_SECTION}
 <script>
 const $ = (id) => document.getElementById(id);
-const BLUE = '#2f6fe4', GREEN = '#137a2f', RED = '#b3261e', GREY = '#9aa3b5';
+const BLUE = '#2f6fe4', GREEN = '#137a2f', RED = '#b3261e', AMBER = '#f2b90c';
 
 // The API key lives in this tab's session only (never in the URL, never in localStorage).
 const KEY_ITEM = 'edgeserve-api-key';
@@ -200,12 +201,15 @@ window.addEventListener('drop', (e) => e.preventDefault());
 picker('file', 'drop', detect);
 
 const chosen = {};
-/** Boxes on photo k (1, 2): the face compared solid blue, the other detections dashed grey. */
+const picked = {}; // photo k → the face box the user clicked, compared instead of the chosen face
+const shown = {}; // photo k → the faces drawn on it (what a click can pick)
+/** Boxes on photo k (1, 2): the face compared solid blue, the other detections dashed amber. */
 async function showCompared(k, box, candidates) {
   const c = $('canvas' + k);
   const g = await drawPhoto(c, chosen[k]);
-  for (const f of candidates) if (!sameBox(f.box, box)) drawBox(g, f.box, GREY, undefined, true);
-  drawBox(g, box, BLUE, 'compared');
+  for (const f of candidates) if (!sameBox(f.box, box)) drawBox(g, f.box, AMBER, undefined, true);
+  drawBox(g, box, BLUE, picked[k] ? 'your pick' : 'compared');
+  shown[k] = candidates;
   c.dataset.box = JSON.stringify(box);
   c.dataset.candidates = String(candidates.length);
 }
@@ -217,7 +221,10 @@ async function compare() {
   busy(out, 'Comparing…');
   const body = new FormData();
   body.append('image1', a); body.append('image2', b);
-  const { json, error } = await post('/v1/faces/verify', body);
+  const query = new URLSearchParams();
+  for (const k of ['1', '2']) if (picked[k]) query.set('box' + k, picked[k].join(','));
+  const qs = query.toString();
+  const { json, error } = await post('/v1/faces/verify' + (qs ? '?' + qs : ''), body);
   if (!current('compare', run)) return;
   if (error) return fail(out, error);
   try {
@@ -225,16 +232,31 @@ async function compare() {
     await showCompared(2, json.faces[1], json.candidates[1]);
   } catch (e) { return fail(out, e.message); }
   const found = (n) => n === 1 ? '1 face' : n + ' faces';
-  out.textContent = (json.match ? 'Same person' : 'Different people') + ' — similarity ' + json.similarity.toFixed(3) + ' (threshold ' + json.threshold + '); the faces compared are boxed in blue (of ' + found(json.candidates[0].length) + ' and ' + found(json.candidates[1].length) + ' found)';
+  const more = json.candidates[0].length > 1 || json.candidates[1].length > 1;
+  out.textContent = (json.match ? 'Same person' : 'Different people') + ' — similarity ' + json.similarity.toFixed(3) + ' (threshold ' + json.threshold + '); the faces compared are boxed in blue (of ' + found(json.candidates[0].length) + ' and ' + found(json.candidates[1].length) + ' found)' + (more ? '; click a dashed box to compare that face instead' : '');
   out.className = 'result ' + (json.match ? 'ok' : 'bad');
 }
 for (const k of ['1', '2']) {
   picker('file' + k, 'drop' + k, async (f) => {
     chosen[k] = f;
+    delete picked[k]; delete shown[k];
     const c = $('canvas' + k);
     delete c.dataset.box;
     // The photo shows at once; its box comes with the answer.
     try { await drawPhoto(c, f); } catch (e) { started('compare'); return fail($('compare-result'), e.message); }
+    compare();
+  });
+  // A click on a face picks it (the smallest box under the pointer); beside the faces, the click
+  // opens the file picker as before.
+  $('canvas' + k).addEventListener('click', (e) => {
+    const c = e.currentTarget, r = c.getBoundingClientRect();
+    if (!shown[k] || !r.width) return;
+    const x = (e.clientX - r.left) * c.width / r.width, y = (e.clientY - r.top) * c.height / r.height;
+    const area = (b) => (b[2] - b[0]) * (b[3] - b[1]);
+    const hit = shown[k].filter((f) => x >= f.box[0] && x <= f.box[2] && y >= f.box[1] && y <= f.box[3]).sort((p, q) => area(p.box) - area(q.box))[0];
+    if (!hit) return;
+    e.preventDefault();
+    picked[k] = hit.box;
     compare();
   });
 }
