@@ -74,6 +74,17 @@ export function similarityFrom(src: readonly Point[], dst: readonly Point[]): Af
   return [p, -q, dx - (p * sx - q * sy), q, p, dy - (q * sx + p * sy)];
 }
 
+export interface WarpOptions {
+  /** Round each sampled channel to a whole level before normalising: the 8-bit image that
+   *  OpenCV's resize/warpAffine hand the face models' own code (a model fed raw 0-255 may move
+   *  with sub-level differences: fr_liveness does, README "Liveness"). */
+  round?: boolean;
+  /** Sample only inside this rectangle ([x1, y1, x2, y2] pixel edges, original pixels):
+   *  coordinates are clamped to its first and last pixel centres, as cv.resize treats a ROI
+   *  (its edge pixels repeat; nothing outside it is read). */
+  within?: readonly [number, number, number, number];
+}
+
 /**
  * Samples `img` at the source position of every output pixel (dst → src map `toSrc`, in
  * ORIGINAL upright pixel coordinates with pixel centres at integers, as OpenCV's warpAffine
@@ -82,7 +93,7 @@ export function similarityFrom(src: readonly Point[], dst: readonly Point[]): Af
  * translucent pixels are composited over white as everywhere else. The image may have been
  * decoded smaller than its original size (RawImage.width < originalWidth): the map is scaled.
  */
-export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: number, gray: boolean, sink: Sink): void {
+export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: number, gray: boolean, sink: Sink, opts: WarpOptions = {}): void {
   const fx = img.width / img.originalWidth;
   const fy = img.height / img.originalHeight;
   // Pixel centres: original centre u+0.5 ↦ decoded centre (u+0.5)·f - 0.5.
@@ -90,6 +101,10 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
     toSrc[0] * fx, toSrc[1] * fx, (toSrc[2] + 0.5) * fx - 0.5,
     toSrc[3] * fy, toSrc[4] * fy, (toSrc[5] + 0.5) * fy - 0.5,
   ];
+  // `within`'s first and last pixel centres, in decoded pixels.
+  const w = opts.within;
+  const lim = w && [(w[0] + 0.5) * fx - 0.5, (w[1] + 0.5) * fy - 0.5, (w[2] - 0.5) * fx - 0.5, (w[3] - 0.5) * fy - 0.5];
+  const round = opts.round === true;
   const W = img.width, H = img.height, d = img.data;
   const opaque = img.opaque === true;
   const bg = ALPHA_BACKGROUND;
@@ -108,8 +123,12 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
   };
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
-      const sx = m[0] * i + m[1] * j + m[2];
-      const sy = m[3] * i + m[4] * j + m[5];
+      let sx = m[0] * i + m[1] * j + m[2];
+      let sy = m[3] * i + m[4] * j + m[5];
+      if (lim) {
+        sx = sx < lim[0] ? lim[0] : sx > lim[2] ? lim[2] : sx;
+        sy = sy < lim[1] ? lim[1] : sy > lim[3] ? lim[3] : sy;
+      }
       const x0 = Math.floor(sx), y0 = Math.floor(sy);
       const ax = sx - x0, ay = sy - y0;
       px[0] = 0; px[1] = 0; px[2] = 0;
@@ -119,6 +138,7 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
         tap(x0, y0 + 1, (1 - ax) * ay);
         tap(x0 + 1, y0 + 1, ax * ay);
       }
+      if (round) { px[0] = Math.round(px[0]); px[1] = Math.round(px[1]); px[2] = Math.round(px[2]); }
       const p = j * rowStride + i * pixStride;
       if (gray) {
         const v = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
@@ -134,10 +154,10 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
 
 /** warpAffine() into a model input laid out as `spec` says (size, colour, normalisation,
  *  layout, dtype): the aligned-face counterpart of preprocess(). */
-export function warpToTensor(img: RawImage, toSrc: Affine, spec: ImagePreprocessing): { data: PackedData; datatype: TensorDtype; shape: number[] } {
+export function warpToTensor(img: RawImage, toSrc: Affine, spec: ImagePreprocessing, opts?: WarpOptions): { data: PackedData; datatype: TensorDtype; shape: number[] } {
   const gray = spec.color === 'GRAY';
   const math = channelMath(spec, gray ? 1 : 3);
   const { sink, shape } = tensorLayout(spec, math, [0, 0, spec.width, spec.height]);
-  warpAffine(img, toSrc, spec.width, spec.height, gray, sink);
+  warpAffine(img, toSrc, spec.width, spec.height, gray, sink, opts);
   return { data: convert(sink.out, spec.dtype), datatype: spec.dtype, shape };
 }

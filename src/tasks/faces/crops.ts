@@ -4,11 +4,16 @@
 //   liveness  (fr_liveness.js alignLivenessImage, scale 2.7): the box scaled 2.7x about its
 //             centre, shifted back inside the image, at most the image;
 //   pose      (fr_pose.js): the box grown by a quarter of its size on each side, clipped.
+// Liveness pixels are sampled as fr_liveness.js samples them (resizeMap + warp.ts): cv.resize's
+// bilinear without antialiasing, rounded to 8 bits. preprocess()'s area averaging of a crop
+// shrunk more than 2x changed the score of the same face by up to 0.58 (grace_hopper.jpg: 0.30
+// against the package's 0.88; test/face-reference.test.ts).
 // Differences from the JS, on purpose: its parseInt() of a float is Math.trunc here (parseInt
 // reads 7.1e-15 as 7 and moves the liveness crop 7 px, possibly out of the image), and the pose
 // rectangle is clipped to the image (the JS passes an out-of-image rectangle to cv.roi).
 
 import type { Box } from '../../image/geometry.ts';
+import type { Affine } from '../../image/warp.ts';
 
 /** alignLandmarkImage / alignLivenessImage: the box (whole pixels) scaled by `scale` (capped so
  *  it fits the image) about its centre, moved inside the image; [x1, y1, x2, y2] pixel edges. */
@@ -29,6 +34,14 @@ export function scaledBoxCrop(box: Box, width: number, height: number, scale: nu
   const w = Math.max(1, Math.min(Math.trunc(r - l), width - 1));
   const h = Math.max(1, Math.min(Math.trunc(b - t), height - 1));
   return [x, y, x + w, y + h];
+}
+
+/** cv.resize of the `crop` rectangle (pixel edges) to width x height as a dst → src map with
+ *  pixel centres at integers (warp.ts): src = (dst + 0.5) * scale - 0.5 + crop origin. With
+ *  warpToTensor's `within: crop` it samples what cv.resize(image.roi(crop), size) does. */
+export function resizeMap(crop: Box, width: number, height: number): Affine {
+  const sx = (crop[2] - crop[0]) / width, sy = (crop[3] - crop[1]) / height;
+  return [sx, 0, crop[0] + 0.5 * sx - 0.5, 0, sy, crop[1] + 0.5 * sy - 0.5];
 }
 
 /** fr_pose.js: the box (whole pixels) grown by `pad` of its width/height per side, clipped. */

@@ -14,11 +14,11 @@ import type { ImageDecoder } from '../../image/decoder.ts';
 import { checkCrop } from '../../image/geometry.ts';
 import { preprocess } from '../../image/preprocess.ts';
 import type { RawImage } from '../../image/raw-image.ts';
-import type { Point } from '../../image/warp.ts';
+import { type Point, warpToTensor } from '../../image/warp.ts';
 import { type Alignment, alignedFaceTensor, fivePoints } from './align.ts';
 import { chooseFace } from './choose.ts';
 import { eyeCrops } from './eyes.ts';
-import { binnedAngle, paddedBoxCrop, scaledBoxCrop, softmax } from './crops.ts';
+import { binnedAngle, paddedBoxCrop, resizeMap, scaledBoxCrop, softmax } from './crops.ts';
 import { type Box, type Face, decodeDetections, iou, l2normalize } from './geometry.ts';
 import type { FaceJobConfig, FaceJobOptions } from './pipeline-config.ts';
 
@@ -198,7 +198,9 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
       if (!cfg.liveness) throw new EdgeError('INVALID_ARGUMENT', 'liveness is not configured for this face model (config.json face.liveness)');
       const lv = ledger.model(cfg.liveness.model);
       const vs = imageSpec(lv);
-      const vt = preprocess(img, vs.spec, { crop: scaledBoxCrop(box, W, H, cfg.liveness.scale) });
+      // The package's sampling (crops.ts resizeMap): the model's score moves with texture.
+      const vcrop = scaledBoxCrop(box, W, H, cfg.liveness.scale);
+      const vt = warpToTensor(img, resizeMap(vcrop, vs.spec.width, vs.spec.height), vs.spec, { round: true, within: vcrop });
       const vprep = (now() - t) * 1000;
       const logits = (await ledger.run(lv, [feed(lv, vs.input, vt)], [lv.outputs[0].name], vprep))[0].data as Float32Array;
       const p = softmax(logits);
