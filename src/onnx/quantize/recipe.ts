@@ -53,7 +53,8 @@ const EmbedGate = z.strictObject({
   identities: z.record(z.string(), z.string().min(1)),
   augment: Augment.default({ flip: false, zoom: [1] }),
   min_cosine: z.number().min(-1).max(1).default(0.99),
-  threshold: z.number().min(-1).max(1).default(0.5),
+  /** The face service's default match threshold (DEFAULT_MATCH_THRESHOLD): decisions as served. */
+  threshold: z.number().min(-1).max(1).default(0.6),
 }).refine((g) => g.images.every((i) => i in g.identities), { message: 'every gate image needs an identity' });
 const OutputsGate = z.strictObject({
   kind: z.literal('outputs'),
