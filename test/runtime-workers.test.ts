@@ -47,7 +47,7 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     const body = await r.text();
     expect(r.status, body).toBe(200);
     const j = JSON.parse(body) as { faces: Array<{ box: number[]; score: number }>; image: { width: number; height: number } };
-    console.log(`[runtime-workers] cold first request (load the face job's 5 models and simple + decode + detect): ${Math.round(coldMs)} ms`);
+    console.log(`[runtime-workers] cold first request (load the face job's component models and simple + decode + detect): ${Math.round(coldMs)} ms`);
     expect(j.image).toEqual({ width: 512, height: 512 });
     expect(j.faces).toHaveLength(1);
     expect(iou(j.faces[0]!.box, ASTRONAUT_BOX)).toBeGreaterThanOrEqual(0.99);
