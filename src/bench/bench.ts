@@ -8,6 +8,9 @@
 //   gallery  identification search over 100k and 1M enrolled faces, memory per face (gallery.ts)
 //   quant    FP32 vs INT8 face models: derivation, gate, per-inference time, served detector (quant.ts)
 //   accuracy face identity: genuine/impostor similarities per alignment, FAR/FRR (face-accuracy.ts)
+//   verify   POST /v1/faces/verify: CPU per verify by stage in-process, served req/s, embedder
+//            PRelu rewrite on vs off (verify.ts)
+//   enrol    gallery enrolment vs POST /v1/faces/embed, its ceiling (gallery-enrol.ts)
 // Prints one table per phase and the targets' verdicts, and writes them (text and JSON) to
 // --out (default bench-results/, gitignored). Server settings come from the usual environment
 // variables and flags (WORKERS, INTRA_OP_THREADS, …), so any configuration can be benched.
@@ -25,7 +28,7 @@ import { measureT0, type T0Result } from './t0.ts';
 import { type CpuUse, cpuSampler, waitForQuiet } from './cpu.ts';
 import { type Row, table } from './table.ts';
 
-const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery', 'quant', 'accuracy'] as const;
+const PHASES = ['t0', 'http', 'batch', '12mp', 'overload', 'gallery', 'quant', 'accuracy', 'verify', 'enrol'] as const;
 type Phase = (typeof PHASES)[number];
 
 const HELP = `edgeserve bench [options]
@@ -39,6 +42,9 @@ const HELP = `edgeserve bench [options]
   --concs LIST         HTTP concurrencies (default 1,8,64,256)
   --big-concs LIST     concurrencies for the 12 MP JPEG (default 1,64)
   --image FILE         JPEG to send (default test/fixtures/astronaut.jpg)
+  --verify-images A,B  the verify pair (default test/fixtures/astronaut.jpg,grace_hopper.jpg)
+  --verify-concs LIST  verify concurrencies (default 8,64)
+  --enrol-concs LIST   enrolment concurrencies (default 8,64)
   --max-batch N        max_batch_size of the batching-on server (default 8)
   --batch-delay-us N   its max_queue_delay_microseconds (default 0)
   --overload-queue N   MAX_QUEUE_SIZE in the overload phase (default 64)
@@ -55,6 +61,9 @@ export interface BenchOptions {
   concs: number[];
   bigConcs: number[];
   image?: string;
+  verifyImages?: [string, string];
+  verifyConcs: number[];
+  enrolConcs: number[];
   maxBatch: number;
   batchDelayUs: number;
   overloadQueue: number;
@@ -71,7 +80,7 @@ const nums = (s: string) => list(s).map((x) => { const n = Number(x); if (!(n > 
 /** Accepts `--key value`, `--key=value` and `key=value` (cli.ts hands over what follows `--`). */
 export function parseBenchArgs(args: string[]): BenchOptions | undefined {
   const o: BenchOptions = {
-    phases: [...PHASES], durationMs: 5000, warmupMs: 1000, concs: [1, 8, 64, 256], bigConcs: [1, 64],
+    phases: [...PHASES], durationMs: 5000, warmupMs: 1000, concs: [1, 8, 64, 256], bigConcs: [1, 64], verifyConcs: [8, 64], enrolConcs: [8, 64],
     maxBatch: 8, batchDelayUs: 0, overloadQueue: 64, retries: 2, out: 'bench-results', server: {},
   };
   for (let i = 0; i < args.length; i++) {
@@ -94,6 +103,14 @@ export function parseBenchArgs(args: string[]): BenchOptions | undefined {
       case 'concs': o.concs = nums(val()); break;
       case 'big-concs': o.bigConcs = nums(val()); break;
       case 'image': o.image = val(); break;
+      case 'verify-images': {
+        const pair = list(val());
+        if (pair.length !== 2) throw new Error(`--verify-images takes two files (A,B), got ${pair.length}`);
+        o.verifyImages = [pair[0], pair[1]];
+        break;
+      }
+      case 'verify-concs': o.verifyConcs = nums(val()); break;
+      case 'enrol-concs': o.enrolConcs = nums(val()); break;
       case 'max-batch': o.maxBatch = nums(val())[0]; break;
       case 'batch-delay-us': o.batchDelayUs = Number(val()); break;
       case 'overload-queue': o.overloadQueue = nums(val())[0]; break;
@@ -355,6 +372,26 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
     const { accuracyBench } = await import('./face-accuracy.ts');
     say('\nFace identity accuracy — every fixture face and its variants through the face job, per alignment');
     say(await accuracyBench([], cfg.models));
+  }
+
+  // ---- verify (src/bench/verify.ts): CPU by stage, served, PRelu rewrite on vs off
+  if (o.phases.includes('verify')) {
+    const { verifyBench } = await import('./verify.ts');
+    const [a, b] = o.verifyImages ?? [];
+    const img = async (f: string | undefined, name: string) => ({ name: f ? basename(f) : name, bytes: f ? new Uint8Array(await Bun.file(f).arrayBuffer()) : fixture(name) });
+    const r = await verifyBench({
+      models: resolve(cfg.models), env: serverEnv(cfg), images: [await img(a, 'astronaut.jpg'), await img(b, 'grace_hopper.jpg')],
+      concs: o.verifyConcs, durationMs: o.durationMs, warmupMs: o.warmupMs, maxImagePixels: cfg.maxImagePixels, logDir: o.out, log: say,
+    });
+    json.verify = r;
+  }
+
+  // ---- enrolment vs the embed pipeline (src/bench/gallery-enrol.ts)
+  if (o.phases.includes('enrol')) {
+    const { enrolBench } = await import('./gallery-enrol.ts');
+    const r = await enrolBench({ env: serverEnv(cfg), image, imageName, concs: o.enrolConcs, durationMs: o.durationMs, warmupMs: o.warmupMs, logFile: join(o.out, 'server-enrol.log'), log: say });
+    verdicts.push(r.verdict);
+    json.enrol = r.runs;
   }
 
   // ---- overload
