@@ -1,6 +1,7 @@
 // An independent reference for the face detector, for tests: Skia (drawImage) resizes the photo,
 // onnxruntime-node runs fr_detect.onnx directly, and a plain loop decodes and suppresses boxes.
-// Shares no code with edgeserve's image/, engine/ or tasks/ modules.
+// Shares no code with edgeserve's image/, engine/ or tasks/ modules. The face models' own package
+// (its lib/*.js with its opencv.js) is run as a reference for every stage in face-reference.test.ts.
 
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import * as ort from 'onnxruntime-node';
