@@ -13,6 +13,7 @@ import type { GalleryStore } from '../src/gallery/store.ts';
 import { openBunSqlite } from '../src/runtime/gallery-db/bun.ts';
 import { openPglite } from '../src/runtime/gallery-db/pglite.ts';
 import { openPostgres } from '../src/runtime/gallery-db/postgres.ts';
+import { annQuery } from '../src/gallery/db/pgvector.ts';
 import { migrateGallery } from '../src/gallery/db/schema.ts';
 import { CONTRACT, type ContractOptions, unitVector } from './gallery-store.contract.ts';
 import { ROOT } from './helpers.ts';
@@ -58,8 +59,7 @@ test('PGlite with pgvector: the ANN case through the HNSW index scan (sorting di
   const handle = await openPglite();
   const store = await opened(() => new KyselyGalleryStore(handle));
   await sql`set enable_sort = off`.execute(handle.db);
-  const plan = await sql<{ 'QUERY PLAN': string }>`explain select pk from faces where gallery_pk = 1 and embedding_v is not null
-    order by embedding_v <=> cast(${`[${new Array(512).fill(0.01).join(',')}]`} as vector) limit 10`.execute(handle.db);
+  const plan = await sql<{ 'QUERY PLAN': string }>`explain ${annQuery(1, unitVector(), { k: 10, limit: 100 })}`.execute(handle.db);
   expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('Index Scan using faces_embedding_hnsw');
   const ann = CONTRACT.find((c) => c.name.startsWith('ann:'))!;
   await ann.run(store, undefined, { ann: true });
@@ -82,7 +82,7 @@ test('PGlite with pgvector: faces enrolled before the vector column are found af
   const f1 = await enrol('f1', e1);
   await old.migrate(); // 0002: extension, column, index, then the column filled for f1
   expect(await old.annUnavailable()).toBeNull();
-  expect((await old.annFaces(g.pk, e1, { limit: 1, efSearch: 40 })).map((r) => r.pk)).toEqual([f1.pk]);
+  expect((await old.annFaces(g.pk, e1, { k: 1, limit: 10, efSearch: 40 })).map((r) => r.pk)).toEqual([f1.pk]);
   // pgvector installed after 0002 ran (simulated: the column gone): the next open sets it up again.
   await sql`drop index faces_embedding_hnsw`.execute(handle.db);
   await sql`alter table faces drop column embedding_v`.execute(handle.db);
@@ -95,7 +95,7 @@ test('PGlite with pgvector: faces enrolled before the vector column are found af
   const fresh = new KyselyGalleryStore(handle);
   await fresh.migrate();
   expect(await fresh.annUnavailable()).toBeNull();
-  for (const [e, f] of [[e1, f1], [e2, f2]] as const) expect((await fresh.annFaces(g.pk, e, { limit: 1, efSearch: 40 })).map((r) => r.pk)).toEqual([f.pk]);
+  for (const [e, f] of [[e1, f1], [e2, f2]] as const) expect((await fresh.annFaces(g.pk, e, { k: 1, limit: 10, efSearch: 40 })).map((r) => r.pk)).toEqual([f.pk]);
 }, 60_000);
 
 describe('other runtimes run the same contract (subprocess)', () => {

@@ -1,12 +1,14 @@
-// `edgeserve bench -- --phases gallery` (or `bun src/bench/gallery.ts [sizes...]`): the
+// `edgeserve bench -- --phases gallery` (or `bun src/bench/gallery.ts [sizes...] [--ann N]`): the
 // gallery's identification search over N enrolled faces, in-process: the exact int8 SIMD scan
 // of the in-memory index plus the exact re-rank of its candidates (from an in-memory float32
 // copy standing in for the database: this measures the search, not the store). Queries are
 // enrolled faces with noise (a genuine probe, as identify sees one) and random unit vectors
 // (a stranger: nothing reaches the threshold); top-10 without a threshold is the worst case.
 // Prints p50/p99 per size and the index's bytes per face (and the process RSS growth).
+// Then the approximate search (search=ann, gallery-ann.ts): pgvector's HNSW index on PGlite.
 
 import { exactTopK, MemoryIndex, type StoredVector } from '../gallery/vector-index.ts';
+import { galleryAnnBench } from './gallery-ann.ts';
 
 function lcg(seed: number) {
   let s = seed >>> 0;
@@ -25,7 +27,8 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 
 export interface GalleryBenchRow { faces: number; case: string; p50: number; p99: number; bytesPerFace: number; rssPerFace: number; kernel: string }
 
-export async function galleryBench(sizes: number[], o: { dim?: number; queries?: number; log?: (s: string) => void } = {}): Promise<GalleryBenchRow[]> {
+/** `annFaces`: faces in the ANN measurement (0: none). */
+export async function galleryBench(sizes: number[], o: { dim?: number; queries?: number; annFaces?: number; log?: (s: string) => void } = {}): Promise<GalleryBenchRow[]> {
   const dim = o.dim ?? 512, queries = o.queries ?? 30, log = o.log ?? ((s: string) => console.log(s));
   const rows: GalleryBenchRow[] = [];
   for (const n of sizes) {
@@ -72,10 +75,18 @@ export async function galleryBench(sizes: number[], o: { dim?: number; queries?:
     }
     log(`  memory: index ${(index.bytes() / n).toFixed(0)} B/face, process RSS +${((rss1 - rss0) / n).toFixed(0)} B/face`);
   }
+  const annFaces = o.annFaces ?? ANN_FACES;
+  if (annFaces > 0) await galleryAnnBench(annFaces, { dim, log });
   return rows;
 }
 
+/** PGlite is single-threaded WebAssembly: building its HNSW index over 1M faces does not fit a bench run. */
+export const ANN_FACES = 100_000;
+
 if (import.meta.main) {
-  const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
-  await galleryBench(sizes.length ? sizes : [100_000, 1_000_000]);
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--ann');
+  const annFaces = at >= 0 ? Number(args.splice(at, 2)[1]) : ANN_FACES;
+  const sizes = args.map(Number).filter((x) => x > 0);
+  await galleryBench(sizes.length ? sizes : [100_000, 1_000_000], { annFaces });
 }

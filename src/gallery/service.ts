@@ -262,7 +262,7 @@ export class GalleryService {
   private async searchOne(g: GalleryRow, embedding: Float32Array, k: number, threshold: number, choice: SearchChoice = {}) {
     if (choice.search === 'ann') {
       if (!g.dim) return [];
-      const rows = await this.store.annFaces(g.pk, Float32Array.from(unit(embedding)), { limit: annLimit(k), efSearch: choice.efSearch ?? DEFAULT_EF_SEARCH });
+      const rows = await this.store.annFaces(g.pk, Float32Array.from(unit(embedding)), { k, limit: annLimit(k), efSearch: choice.efSearch ?? DEFAULT_EF_SEARCH });
       return this.named(g, annTopK(rows, embedding, k, threshold));
     }
     const index = await this.indexes.current(g);

@@ -128,9 +128,10 @@ export interface GalleryStore {
   scanVectors(galleryPk: number, afterPk: number, limit: number): Promise<StoredFaceVector[]>;
   /** Why approximate search (pgvector's HNSW index) is unavailable here; null when it is available. */
   annUnavailable(): Promise<string | null>;
-  /** The `limit` faces nearest to `query` (unit length) by the database's vector index: approximate,
-   *  best first; deleted faces are never among them. INVALID_ARGUMENT where annUnavailable() is not null. */
-  annFaces(galleryPk: number, query: Float32Array, o: { limit: number; efSearch: number }): Promise<StoredFaceVector[]>;
+  /** Approximate, by the database's vector index: among the `limit` faces nearest to `query` (unit
+   *  length), the best face of each of the `k` nearest subjects, nearest first; deleted faces are
+   *  never among them. INVALID_ARGUMENT where annUnavailable() is not null. */
+  annFaces(galleryPk: number, query: Float32Array, o: { k: number; limit: number; efSearch: number }): Promise<StoredFaceVector[]>;
   /** Changes with seq > `after`, in order, at most `limit`. */
   changes(galleryPk: number, after: number, limit: number): Promise<Change[]>;
 }

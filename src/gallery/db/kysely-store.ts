@@ -285,7 +285,7 @@ export class KyselyGalleryStore implements GalleryStore {
     return st.ok ? null : st.why;
   }
 
-  async annFaces(galleryPk: number, query: Float32Array, o: { limit: number; efSearch: number }): Promise<StoredFaceVector[]> {
+  async annFaces(galleryPk: number, query: Float32Array, o: { k: number; limit: number; efSearch: number }): Promise<StoredFaceVector[]> {
     const st = await this.vectorState();
     if (!st.ok) throw new EdgeError('INVALID_ARGUMENT', `search: 'ann' needs PostgreSQL with the pgvector extension, and ${st.why}`);
     return (await annRows(this.db, st, galleryPk, query, o)).map(vectorRow);
