@@ -112,15 +112,27 @@ export const NOT_COMMANDS = new Set(['bun --hot', 'deno task', 'bun test', 'npm 
 export function inlineCommands(readme: string): Command[] {
   const lines = readme.split('\n');
   const seen = new Map<string, Command>();
+  // Paragraphs (and table rows) outside fences, each read whole: a span may wrap onto the next line.
   let fenced = false;
-  lines.forEach((l, n) => {
-    if (l.startsWith('```')) { fenced = !fenced; return; }
-    if (fenced) return;
-    for (const m of l.matchAll(/`([^`]+)`/g)) {
-      const text = m[1]!.trim();
+  let para: { text: string; first: number } = { text: '', first: 1 };
+  const flush = () => {
+    for (const m of para.text.matchAll(/`([^`]+)`/g)) {
+      const text = m[1]!.replace(/\s*\n\s*/g, ' ').trim();
       if (!PROGRAMS.test(text) || NOT_COMMANDS.has(text) || seen.has(text)) continue;
-      seen.set(text, { text, where: 'inline', line: n + 1, comment: '', output: '' });
+      const line = para.first + (para.text.slice(0, m.index).match(/\n/g)?.length ?? 0);
+      seen.set(text, { text, where: 'inline', line, comment: '', output: '' });
     }
+    para = { text: '', first: 0 };
+  };
+  lines.forEach((l, n) => {
+    if (l.startsWith('```')) { flush(); fenced = !fenced; return; }
+    if (fenced) return;
+    if (l.trim() === '' || l.startsWith('|')) flush();
+    if (l.trim() === '') return;
+    if (para.text === '') para.first = n + 1;
+    para.text += `${l}\n`;
+    if (l.startsWith('|')) flush();
   });
+  flush();
   return [...seen.values()];
 }

@@ -36,7 +36,7 @@ type Entry =
   /** Run here, in its block's bash against the test server (a shell line that is not curl). */
   | { session: string; check?: (r: Result) => void }
   /** Starts a server: run with a free PORT (a written port rewritten), ready, health, SIGTERM → exit 0. */
-  | { server: string; command?: string }
+  | { server: string; command?: string; env?: Record<string, string | undefined> }
   /** Run here from the repository root as written; exit 0 unless `rc` says otherwise. */
   | { cli: string; command?: string; rc?: number; check?: (r: Result) => void; timeoutMs?: number }
   /** Run by another test: the file, and text in it that shows it runs this command. */
@@ -74,12 +74,15 @@ const TABLE: Record<string, Entry> = {
   'npm run gen:wasm': { covered: 'src/image/wasm/resample-wasm.test.ts', evidence: ["from '../../../scripts/gen-wasm.ts'"], why: 'assembles resample.wat as the script does and compares with the committed file' },
   'npm run build:node': { covered: 'test/runtime-node.test.ts', evidence: ["'scripts/build-node.sh'"] },
   'npm run build:oci': { covered: 'test/kserve.test.ts', evidence: ["'scripts/build-oci.sh'"] },
-  'npm run dev': { covered: 'test/hot-reload.test.ts', evidence: ["['--hot', 'src/cli.ts', 'serve']"] },
+  // test/hot-reload.test.ts runs `bun --hot src/cli.ts serve` itself, not the npm script: run here.
+  'npm run dev': { server: 'bun --hot' },
   'npm run start:node': { covered: 'test/process.test.ts', evidence: ["'start:node'", "run('npm', ['run', '--silent', script]"] },
   'npm run start:deno': { covered: 'test/process.test.ts', evidence: ["'start:deno'", "run('npm', ['run', '--silent', script]"] },
-  'node dist/node/cli.js serve': { covered: 'test/runtime-node.test.ts', evidence: ["describe('node dist/node/cli.js serve'"] },
-  'node_modules/.bin/deno task start': { covered: 'test/runtime-deno.test.ts', evidence: ["['start', 'onnxruntime-node']", 'startChild(DENO, taskArgs(task)'] },
-  'node_modules/.bin/deno task start:wasm': { covered: 'test/runtime-deno.test.ts', evidence: ["['start:wasm', 'onnxruntime-web']", 'startChild(DENO, taskArgs(task)'] },
+  'node dist/node/cli.js serve': { covered: 'test/runtime-node.test.ts', evidence: ["startChild('node', [join(ROOT, 'dist', 'node', 'cli.js'), 'serve']"] },
+  'node_modules/.bin/deno task start': { covered: 'test/process.test.ts', evidence: ["deno: [DENO, ['task', 'start']]"], why: 'and test/runtime-deno.test.ts runs the task\'s command line' },
+  // test/runtime-deno.test.ts runs the task's command line from deno.json, not `deno task`: run here
+  // (its grants read and write only the checkout: data/ there, and no gallery).
+  'node_modules/.bin/deno task start:wasm': { server: 'Deno on WASM', env: { GALLERY_DATABASE: 'off', DATA_DIR: undefined } },
   'deno task start': { covered: 'test/runtime-deno.test.ts', evidence: ["['start', 'onnxruntime-node']"], why: 'named as what npm run start:deno runs (deno on PATH inside npm scripts)' },
   'deno task start:wasm': { covered: 'test/runtime-deno.test.ts', evidence: ["['start:wasm', 'onnxruntime-web']"], why: 'named in the Deno section; the command to type is node_modules/.bin/deno task start:wasm' },
   'node_modules/.bin/bun src/cli.ts serve': { covered: 'test/server-process.ts', evidence: ["join(ROOT, 'node_modules', '.bin', 'bun'), ['src/cli.ts', 'serve']"], why: 'how every end-to-end test starts its server' },
@@ -110,6 +113,7 @@ const TABLE: Record<string, Entry> = {
   'npx edgeserve quantize face_embed --sensitivity 10': { notRun: 'as above, and ten more gated derivations' },
   'npx edgeserve quantize face_detect --auto-exclude 12': { notRun: 'as above, up to twelve more derivations' },
   'npx edgeserve quantize my_model --images a.jpg,b.jpg --gate-images c.jpg,d.jpg --write': { notRun: 'a template: my_model and the images are placeholders' },
+  'node node_modules/wrangler/bin/wrangler.js secret put API_KEYS < data/keys.json': { notRun: 'puts a secret into a Cloudflare account (needs a login); test/auth-workers.test.ts gives wrangler dev a key file as API_KEYS' },
   'edgeserve keys create': { notRun: 'named in prose; run in the Security block (bin/edgeserve keys create …)' },
   "LABEL_A=peer LABEL_B=edgeserve CONCS=\"1 8 64 256\" ROUNDS=3 DUR=10s PAUSE=3 OUT=/tmp/compare.jsonl \\\n  B_WRK_ROUTE=/v1/faces/detect B_WRK_FIELD=image \\\n  ../shared/peer/load/compare.sh http://127.0.0.1:8202 http://127.0.0.1:8000": { notRun: 'needs the FastAPI peer (../shared/peer, outside the repository) and 5 minutes of wrk' },
   [`python - <<'PY'   # Triton's own client: pip install tritonclient[grpc]`.replace(/\s+#.*/, '')]: { notRun: 'needs tritonclient from PyPI (not installed, no PyPI here)' },
@@ -197,6 +201,13 @@ test('every README command is run here or listed with the reason (and the table 
   const all = [...BLOCKS.flatMap((b) => b.commands), ...INLINE];
   const unlisted = all.filter((c) => !isCurl(c) && !(c.text in TABLE)).map((c) => `README line ${c.line} (${c.where}): ${c.text}`);
   expect(unlisted, 'add these to TABLE in test/readme.test.ts (run them, or say why not)').toEqual([]);
+  const kinds = new Map<string, number>();
+  for (const t of new Set(all.map((c) => c.text))) {
+    const e = TABLE[t];
+    const k = !e ? 'curl (run)' : 'session' in e || 'cli' in e || 'server' in e ? 'run' : 'covered' in e ? 'run by another test' : 'script' in e ? 'an npm script\'s command' : 'not run';
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  console.log(`README commands: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}`);
   const extra = [...Object.keys(TABLE), ...Object.keys(CHECKS)].filter((k) => !all.some((c) => c.text === k) && !Object.values(TABLE).some((e) => 'command' in e && e.command === k));
   expect(extra, 'commands in the table that the README no longer has').toEqual([]);
   // A curl answer described only in prose needs a check here.
@@ -227,8 +238,9 @@ delete ENV.GALLERY_DATABASE;
 interface Server { proc: ChildProcess; port: number; output: () => string; exited: Promise<number | string> }
 const servers: Server[] = [];
 
-async function startServer(command: string, port: number, env: Record<string, string> = {}): Promise<Server> {
-  const proc = spawn('bash', ['--noprofile', '--norc', '-c', command], { cwd: ROOT, env: { ...ENV, PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServer(command: string, port: number, env: Record<string, string | undefined> = {}): Promise<Server> {
+  const merged = Object.fromEntries(Object.entries({ ...ENV, PORT: String(port), ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const proc = spawn('bash', ['--noprofile', '--norc', '-c', command], { cwd: ROOT, env: merged, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
@@ -339,7 +351,7 @@ describe('server commands: ready, healthy, SIGTERM → exit 0', () => {
     test(text, async () => {
       const port = await freePort();
       // The written port (if any) becomes the free one; PORT is set for the commands that write none.
-      const s = await startServer(text.replace(/\bPORT=\d+/, `PORT=${port}`), port);
+      const s = await startServer(text.replace(/\bPORT=\d+/, `PORT=${port}`), port, (TABLE[text] as { env?: Record<string, string | undefined> }).env);
       const r = await fetch(`http://127.0.0.1:${port}/v2/health/ready`);
       expect(r.status).toBe(200);
       expect(await stopServer(s), s.output()).toBe(0);
