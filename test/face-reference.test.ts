@@ -1,6 +1,7 @@
 // edgeserve's face job checked against the face models' own package: faceplugin-face-recognition-js
 // @0.0.1's lib/*.js with the opencv.js it bundles and onnxruntime-web, on its own weights, run by
-// test/face-reference-package.ts. On each real fixture: detector boxes and scores, 68 landmarks,
+// test/face-reference-package.ts. On each real fixture (and grace_hopper.jpg enlarged 3x and 6x,
+// for the large-face paths): detector boxes and scores, 68 landmarks,
 // the 5 points, the aligned 112x112 face (edgeserve's affine3 = the package's method), the
 // embedding, liveness and pose. edgeserve runs end to end (FaceService.analyze on the encoded
 // bytes: its own decoder, one face job); the package gets the same photo drawn on a canvas by
@@ -27,6 +28,7 @@
 //   as cv.resize does (its score moves with texture: crops.ts resizeMap).
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -42,11 +44,16 @@ import { type FacePackage, type Pixels, canvasPixels, loadFacePackage, swapRB } 
 import { iou } from './reference-detector.ts';
 
 const PHOTOS = ['astronaut.jpg', 'camera.png', 'grace_hopper.jpg', 'astronaut_exif6.jpg'];
+/** Large faces, as a phone photo has them: a fixture enlarged k times (Skia) and saved as JPEG.
+ *  edgeserve then decodes DCT-scaled for the detector and again for the analysed face, and its
+ *  crops shrink many times; the enlarged pixels are smooth, so they test those paths, not
+ *  aliasing on real detail. */
+const ENLARGED: Array<[string, number]> = [['grace_hopper.jpg', 3], ['grace_hopper.jpg', 6]];
 const COMPONENTS = ['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye'];
 
 // biome-ignore lint/suspicious/noExplicitAny: the package's results are untyped JavaScript objects
 type Any = any;
-interface Case { name: string; px: Pixels; a: FaceAnalysis; box: number[] }
+interface Case { name: string; px: Pixels; a: FaceAnalysis; box: number[]; enlarged: boolean }
 
 let pkg: FacePackage;
 let repo: string;
@@ -71,14 +78,20 @@ beforeAll(async () => {
   await buildApp(repo, nodeBackend(), tensorizer, [(_app, d) => { dp = d; }], facePlatforms({ tensorizer: async () => tensorizer, defaultInstances: 1 }));
   if (!dp) throw new Error('the app mounted no data plane');
   svc = new FaceService(dp);
-  for (const name of PHOTOS) {
-    const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
+  const photos: Array<[string, Uint8Array, boolean]> = PHOTOS.map((n) => [n, new Uint8Array(readFileSync(join(FIXTURES, n))), false]);
+  for (const [n, k] of ENLARGED) {
+    const src = await loadImage(readFileSync(join(FIXTURES, n)));
+    const c = createCanvas(src.width * k, src.height * k);
+    c.getContext('2d').drawImage(src, 0, 0, src.width * k, src.height * k);
+    photos.push([`${n} x${k}`, new Uint8Array(await c.encode('jpeg', 92)), true]);
+  }
+  for (const [name, bytes, enlarged] of photos) {
     const a = await svc.analyze(bytes, { analyze: 'chosen', embed: true, liveness: true, pose: true });
     if (a.chosen < 0) throw new Error(`edgeserve found no face on ${name}`);
     const px = await canvasPixels(bytes);
     pkg.canvas(`${name}:page`, px);
     pkg.canvas(`${name}:rgb`, swapRB(px));
-    cases.push({ name, px, a, box: a.faces[a.chosen].box });
+    cases.push({ name, px, a, box: a.faces[a.chosen].box, enlarged });
   }
 }, 60_000);
 
@@ -169,10 +182,11 @@ describe('detector', () => {
 });
 
 describe('landmarks and the 5 points', () => {
-  test('68 landmarks on the same box: mean ≤ 1.2 px, every point ≤ 3 px', async () => {
-    // Tolerance: the package truncates each coordinate (up to 1 px per axis), resizes the box
-    // bilinearly where edgeserve area-averages (grace_hopper: 188 px to 64), and its gray is
-    // taken with R and B weights exchanged on the page's canvas.
+  test('68 landmarks on the same box: mean ≤ 1.2 px + 0.5% of the box, every point ≤ 3 px + 1.5%', async () => {
+    // Tolerance: the package truncates each coordinate (up to 1 px per axis: the fixed part),
+    // resizes the box bilinearly where edgeserve area-averages (grace_hopper: 188 px to 64; the
+    // part that grows with the face), and takes gray with R and B weights exchanged on the
+    // page's canvas.
     for (const c of cases) {
       for (const canvas of ['page', 'rgb'] as const) {
         const p = await landmarksOf(c, canvas);
@@ -185,13 +199,14 @@ describe('landmarks and the 5 points', () => {
         }
         note(c.name, `lm68 mean px (${canvas})`, mean, 2);
         note(c.name, `lm68 max px (${canvas})`, max, 2);
-        expect(mean).toBeLessThanOrEqual(1.2);
-        expect(max).toBeLessThanOrEqual(3);
+        const side = c.box[2] - c.box[0];
+        expect(mean).toBeLessThanOrEqual(1.2 + 0.005 * side);
+        expect(max).toBeLessThanOrEqual(3 + 0.015 * side);
       }
     }
   });
 
-  test('fivePoints is convert68pts5pts (exactly), and the 5 points agree within 2 px', async () => {
+  test('fivePoints is convert68pts5pts (exactly), and the 5 points agree within 2 px + 1% of the box', async () => {
     for (const c of cases) {
       const p = await landmarksOf(c, 'rgb');
       const theirs: number[][] = pkg.feature.convert68pts5pts(p);
@@ -199,7 +214,7 @@ describe('landmarks and the 5 points', () => {
       const ours = fivePoints(c.a.landmarks[0]);
       const worst = Math.max(...ours.map((q, i) => Math.hypot(q[0] - theirs[i][0], q[1] - theirs[i][1])));
       note(c.name, '5pt max px', worst, 2);
-      expect(worst).toBeLessThanOrEqual(2);
+      expect(worst).toBeLessThanOrEqual(2 + 0.01 * (c.box[2] - c.box[0]));
     }
   });
 });
@@ -242,13 +257,15 @@ describe('aligned face and embedding (affine3)', () => {
       const same = cosine(await feature(Float32Array.from(c.a.landmarks[0])), ours);
       note(c.name, 'cos extractFeature', same, 5);
       expect(same).toBeGreaterThanOrEqual(0.999);
-      // The package's whole pipeline (its landmarks, parseInt'd) against edgeserve's: the gap
-      // is the truncation, which edgeserve's landmarks truncated reproduce.
+      // The package's whole pipeline (its landmarks, parseInt'd) against edgeserve's: on the
+      // photos as they are, the gap is the truncation, which edgeserve's landmarks truncated
+      // reproduce. On the enlarged ones the landmark crop is also resampled differently
+      // (564 px to 64: area against bilinear), which moves the landmarks by more than that.
       const own = await feature(await landmarksOf(c, 'page'));
       const truncated = await feature(Float32Array.from(c.a.landmarks[0], Math.trunc));
       note(c.name, 'cos package pipeline', cosine(own, ours), 4);
       note(c.name, 'cos own vs trunc', cosine(own, truncated), 4);
-      expect(cosine(own, truncated)).toBeGreaterThanOrEqual(0.99);
+      expect(cosine(own, truncated)).toBeGreaterThanOrEqual(c.enlarged ? 0.95 : 0.99);
     }
   });
 });
@@ -268,7 +285,9 @@ describe('liveness', () => {
       const p = softmax((await pkg.sessions.liveness.run({ input: new pkg.ort.Tensor('float32', x, [1, 3, 128, 128]) })).output.data);
       expect(p).toHaveLength(3);
       expect(Math.abs(reported - p[0])).toBeLessThan(1e-6);
-      expect(Math.abs(reported - p[1])).toBeGreaterThan(0.3);
+      // …and not another class's (the classes differ by more than 0.01 on every photo here).
+      expect(Math.abs(reported - p[1])).toBeGreaterThan(0.01);
+      expect(Math.abs(reported - p[2])).toBeGreaterThan(0.01);
     }
   });
 
