@@ -119,7 +119,7 @@ describe('the image, run as the ServingRuntime runs it', () => {
     expect(imageConfig.config.User).toBe(`${runtime.spec.containers[0].securityContext.runAsUser}:${runtime.spec.containers[0].securityContext.runAsGroup}`);
     const layer = join(dir, 'layer.tar.gz');
     cpSync(blob(manifest.layers[0].digest), layer);
-  });
+  }, 120_000); // hashing and unzipping the ~100 MB layer
 
   test('REST and gRPC answer from a /mnt/models repository, as non-root, read-only, on 8080 and 9000', async () => {
     const rootfs = join(dir, 'rootfs');

@@ -58,7 +58,7 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     const warmMs = performance.now() - t1;
     expect(warm.status).toBe(200);
     console.log(`[runtime-workers] warm request: ${Math.round(warmMs)} ms`);
-  });
+  }, 120_000);
 
   test('detect and embed agree with the Bun reference (native engine and decoder, in this process)', async () => {
     if (!wr) throw notStarted();
@@ -84,7 +84,7 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     } finally {
       rmSync(ref.repo, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   test('KServe v2 infer on simple', async () => {
     if (!wr) throw notStarted();
@@ -102,7 +102,7 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     expect(out.OUTPUT0).toEqual(a.map((x) => x + 2));
     expect(out.OUTPUT1).toEqual(a.map((x) => x - 2));
     expect((await fetch(`${wr.url}/v2/health/ready`)).status).toBe(200);
-  });
+  }, 120_000);
 
   test("the README's gallery flow on D1: enrol three, identify (found, stranger unknown), verify, delete, identify again; thumbnails", async () => {
     if (!wr) throw notStarted();

@@ -2,6 +2,7 @@
 // listen failure turned into a message an operator can act on (Bun, Node and Deno report a port in
 // use, a foreign address or a bad name each in their own words, some as a bare EINVAL).
 
+import { isIP } from 'node:net';
 import type { ServerConfig } from '../config/server-config.ts';
 import type { BodyRead } from '../http/body.ts';
 
@@ -25,7 +26,11 @@ export function listenError(e: unknown, cfg: Pick<ServerConfig, 'host' | 'port'>
     why = `HOST ${cfg.host} is not an address of this machine (EADDRNOTAVAIL): use 0.0.0.0, 127.0.0.1 or one of its interfaces' addresses`;
   } else if (code === 'EACCES' || code === 'EPERM' || err.name === 'PermissionDenied') {
     why = `not allowed to listen on port ${cfg.port} (${code || err.name}): ports below 1024 need privileges; choose PORT ≥ 1024`;
-  } else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EINVAL' || /lookup address|Name or service not known/i.test(msg)) {
+  } else if (
+    code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EINVAL' || /lookup address|Name or service not known/i.test(msg)
+    // Bun reports a failed lookup as ENOENT at times (getaddrinfo's EAI_NONAME mapped to a file error)
+    || (code === 'ENOENT' && isIP(cfg.host) === 0)
+  ) {
     why = `HOST ${cfg.host} is not an address or a name this machine resolves (${code || 'lookup failed'})`;
   } else {
     why = msg;
