@@ -54,6 +54,15 @@ describe('PGlite with pgvector: search=ann', () => {
     expect(gone.faces[0].candidates.map((c) => c.id)).toEqual(['photographer']);
   }, 120_000);
 
+  test('the OpenAPI document has the options and the fields', async () => {
+    const doc = await (await a.app.request('/openapi.json')).json();
+    const params = doc.paths['/v1/faces/galleries/{gallery}/identify'].post.parameters as Array<{ name: string; schema: { enum?: string[]; default?: unknown; type?: string } }>;
+    expect(params.find((p) => p.name === 'search')?.schema).toMatchObject({ enum: ['exact', 'ann'], default: 'exact' });
+    expect(params.find((p) => p.name === 'ef_search')?.schema.type).toBe('integer');
+    expect(doc.components.schemas.SearchByVector.properties.search).toMatchObject({ enum: ['exact', 'ann'], default: 'exact' });
+    expect(doc.components.schemas.SearchByVector.properties.ef_search.maximum).toBe(1000);
+  });
+
   test('bad option values are 400s naming the field and the value', async () => {
     await body(await postJson(a, B, { id: 'ann-bad' }), 201);
     const probe = fixture('astronaut.jpg');
