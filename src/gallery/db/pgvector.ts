@@ -66,7 +66,11 @@ export async function vectorState(db: AnyDb, describe: string): Promise<VectorSt
 export async function catchUpPgvector(db: Kysely<GallerySchema>, describe: string): Promise<VectorState> {
   const before = await vectorState(db, describe);
   if (before.ok) return before;
-  const made = await db.transaction().execute((trx) => setUpPgvector(trx));
+  const made = await db.transaction().execute(async (trx) => {
+    // Processes starting together set up one at a time (the migrator's own lock is released).
+    await sql`select pg_advisory_xact_lock(hashtext('edgeserve_gallery_pgvector'))`.execute(trx);
+    return setUpPgvector(trx);
+  });
   if (!made) return before;
   await backfill(db);
   return vectorState(db, describe);
