@@ -3,7 +3,8 @@
 // embedder gate's faces: every fixture, mirrored and zoomed, detected, 68 landmarks, 5-point
 // warp) 'relu-min' gives exactly FP32's outputs and 'min-add' the same embedding within float
 // rounding (cosine ≥ 0.9999), on onnxruntime-node as served. Through the loader chain, a
-// config's `rewrite_prelu` is applied and named in the load notes.
+// config's `rewrite_prelu` is applied and named in the load notes, and left out on
+// onnxruntime-web (where the rewritten model is the slower one).
 
 import { describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import * as ortNode from 'onnxruntime-node';
 import { ModelConfig } from '../../core/model-config.ts';
 import { LocalLoader } from '../../engine/local-loader.ts';
 import { nodeBackend } from '../../engine/onnxruntime-node.ts';
+import { webBackend } from '../../engine/onnxruntime-web.ts';
 import { fsRepoAccess, pullSibling, wasmImages } from '../../runtime/pull/derive.ts';
 import { type Derivation, gateSamples } from '../quantize/pipeline.ts';
 import { parseModel } from '../quantize/graph.ts';
@@ -94,6 +96,17 @@ describe('PRelu rewrite (face embedder)', () => {
       expect(out(b)).toEqual(out(a));
     } finally {
       await Promise.all([...plain.instances, ...rewritten.instances].map((i) => i.dispose()));
+    }
+  });
+
+  test('onnxruntime-web loads the file as it is, and says why', async () => {
+    const { image: _image, ...raw } = JSON.parse(readFileSync(join(MODELS, 'face_embed', 'config.json'), 'utf8'));
+    const loader = new LocalLoader({ backend: () => webBackend(), defaultInstances: 1, intraOpThreads: 1, calibrateBatches: false });
+    const loaded = await loader.load('face_embed', '1', ModelConfig.parse({ ...raw, rewrite_prelu: 'relu-min' }), fp32);
+    try {
+      expect(loaded.notes?.[0]).toBe('rewrite_prelu relu-min: not applied on onnxruntime-web (PRelu is not slower there)');
+    } finally {
+      await Promise.all(loaded.instances.map((i) => i.dispose()));
     }
   });
 });
