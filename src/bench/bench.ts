@@ -142,7 +142,8 @@ function serverEnv(cfg: ServerConfig, over: Record<string, string> = {}): Record
   for (const [name, field] of Object.entries(ENV_NAMES)) {
     const v = cfg[field];
     // An empty list (LOAD_MODEL, CORS_ORIGINS…) is left unset: the server refuses empty values.
-    if (v !== undefined && String(v) !== '' && !['port', 'host', 'pull', 'logLevel'].includes(field)) env[name] = String(v);
+    // No gRPC port: startServer turns it off, so two bench servers never fight over 8001.
+    if (v !== undefined && String(v) !== '' && !['port', 'host', 'pull', 'logLevel', 'grpcPort'].includes(field)) env[name] = String(v);
   }
   env.MODEL_REPOSITORY = resolve(cfg.models);
   return { ...env, ...over };
