@@ -2,8 +2,8 @@
 // real server (child process) with its default gallery database (an SQLite file, WAL,
 // synchronous=FULL) in a temporary folder. At each concurrency, closed loop, alternated twice:
 //   embed   POST /v1/faces/embed                              (decode, detect, landmarks, align, embed)
-//   job     POST /v2/models/face/infer, pose and eyes on      (the face job exactly as enrolment runs
-//           it: enrolment also records head pose and, where the job has an eye model, eyes open)
+//   job     POST /v2/models/face/infer                        (the face job exactly as enrolment runs
+//           it under the default quality gate, which checks neither pose nor eyes)
 //   enrol   POST /v1/faces/galleries/bench/subjects/p/faces   (that face job + the quality gate, one
 //           atomic database write, the Idempotency-Key lookup, the index update)
 // with the server's CPU per request, so a gap can be told apart: enrol/job is what the gallery
@@ -42,7 +42,7 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 function faceJobRequest(port: number, image: Uint8Array): Uint8Array {
   const header = new TextEncoder().encode(JSON.stringify({
     inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: image.length + 4 } }],
-    parameters: { analyze: 'chosen', embed: true, pose: true, eyes: true },
+    parameters: { analyze: 'chosen', embed: true },
   }));
   const body = new Uint8Array(header.length + 4 + image.length);
   body.set(header);
@@ -83,7 +83,7 @@ export async function enrolBench(o: EnrolBenchOptions): Promise<{ runs: EnrolRun
       runs.push({ c, runs: rs, okRps, ratio: okRps.enrol / okRps.embed, gallery });
     }
     const faces = (await (await fetch(`${srv.url}/v1/faces/galleries/bench`)).json()) as { faces: number };
-    const label: Record<Kind, string> = { embed: 'POST /v1/faces/embed (the ceiling)', job: 'face job as enrolment runs it (+pose, eyes)', enrol: 'enrol (POST …/subjects/p/faces)' };
+    const label: Record<Kind, string> = { embed: 'POST /v1/faces/embed (the ceiling)', job: 'face job as enrolment runs it (KServe)', enrol: 'enrol (POST …/subjects/p/faces)' };
     const rows: Row[] = runs.flatMap((r) => KINDS.map((k) => {
       const xs = r.runs[k];
       const bad = xs.flatMap((x) => Object.entries(x.status).filter(([s]) => !s.startsWith('2')).map(([s, n]) => `${n}x${s}`)).join(' ');
