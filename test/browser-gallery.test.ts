@@ -7,16 +7,16 @@
 // tab shows the 401, a read-only key pasted at the top the 403 on enrolment, a write key enrols.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchOffline } from './browser-launch.ts';
 import { generateKey } from '../src/auth/keys.ts';
 import { updateKeys } from '../src/runtime/auth-store.ts';
 import { FIXTURES } from './helpers.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let browser: Browser;
 let ctx: BrowserContext;
@@ -79,19 +79,7 @@ const subjectsShown = async (page: Page) => {
 
 describe('demo page Gallery tab, in headless Chromium', () => {
   beforeAll(async () => {
-    // A skipped browser test would pass CI with a broken page: fail instead.
-    if (!CHROMIUM) throw new Error('Debian chromium is not installed (/usr/bin/chromium): apt-get install chromium (npm test does it as root)');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    ctx = await browser.newContext();
-    await ctx.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'blob:' || u.protocol === 'data:') return route.continue();
-      offsite.push(u.href);
-      return route.abort('internetdisconnected');
-    });
+    ({ browser, ctx } = await launchOffline(offsite));
   }, 60_000);
   afterAll(async () => {
     await browser?.close();

@@ -6,15 +6,15 @@
 // a click on another face compares that one) and show every failed answer. The Gallery tab: browser-gallery.test.ts.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { type Browser, type BrowserContext, type Page, type Request, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { launchOffline } from './browser-launch.ts';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/faces/service.ts';
 import { FIXTURES } from './helpers.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 // A small body limit, so the demo page meets a real 413 from the server.
 const MAX_BODY_BYTES = 2_000_000;
 
@@ -27,21 +27,8 @@ const missing: string[] = [];
 
 describe('in headless Chromium, offline', () => {
   beforeAll(async () => {
-    // A skipped browser test would pass CI with a broken docs page: fail instead.
-    if (!CHROMIUM) throw new Error('Debian chromium is not installed (/usr/bin/chromium): apt-get install chromium (npm test does it as root)');
+    ({ browser, ctx } = await launchOffline(offsite));
     srv = await startServer({ MAX_BODY_BYTES: String(MAX_BODY_BYTES), GRPC_PORT: 'off' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    ctx = await browser.newContext();
-    // Cut the network: anything not served by edgeserve on loopback is recorded and refused.
-    await ctx.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'blob:' || u.protocol === 'data:') return route.continue();
-      offsite.push(u.href);
-      return route.abort('internetdisconnected');
-    });
     ctx.on('response', (r) => { if (r.status() === 404) missing.push(r.url()); });
   }, 90_000);
   afterAll(async () => {

@@ -13,19 +13,7 @@ import { sql } from 'kysely';
 import { annLimit, annTopK } from '../gallery/ann.ts';
 import { KyselyGalleryStore } from '../gallery/db/kysely-store.ts';
 import { annQuery } from '../gallery/db/pgvector.ts';
-
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
-}
-
-function unitInto(out: Float32Array, rnd: () => number): Float32Array {
-  let n = 0;
-  for (let i = 0; i < out.length; i++) { out[i] = rnd(); n += out[i] * out[i]; }
-  n = Math.sqrt(n);
-  for (let i = 0; i < out.length; i++) out[i] /= n;
-  return out;
-}
+import { lcg, unitInto } from './random-vectors.ts';
 
 function normalize(v: Float32Array): Float32Array {
   const n = Math.hypot(...v);

@@ -9,19 +9,7 @@
 
 import { exactTopK, MemoryIndex, type StoredVector } from '../gallery/vector-index.ts';
 import { galleryAnnBench } from './gallery-ann.ts';
-
-function lcg(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
-}
-
-function unitInto(out: Float32Array, rnd: () => number): Float32Array {
-  let n = 0;
-  for (let i = 0; i < out.length; i++) { out[i] = rnd(); n += out[i] * out[i]; }
-  n = Math.sqrt(n);
-  for (let i = 0; i < out.length; i++) out[i] /= n;
-  return out;
-}
+import { lcg, unitInto } from './random-vectors.ts';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
