@@ -161,7 +161,11 @@ export class Telemetry {
     // refusal before inference) is never sampled and never spends trace_count.
     const sampled = infers.length > 0 && this.trace?.sample(f.routeModel ?? models[0], f.parent?.sampled ?? false);
     if (sampled) traceId = this.exportTrace(rec, f);
-    const level = f.httpStatus >= 500 ? 'error' : f.quiet ? 'debug' : 'info';
+    // A 503 is a refusal the server chose (not ready yet, draining, over its queue budget): a
+    // warning, not an error; the probes that ask exactly that (health, metrics) stay as quiet as
+    // their 200s, so a load balancer polling a starting server prints nothing at info.
+    const refusal = f.httpStatus === 503;
+    const level = f.httpStatus >= 500 && !refusal ? 'error' : f.quiet ? 'debug' : refusal ? 'warn' : 'info';
     if (!this.log.control || this.log.control.enabled(level)) {
       const errorMsg = f.error !== undefined && (f.httpStatus >= 400) ? truncate((f.error as Error)?.message ?? String(f.error)) : undefined;
       this.log(level, 'request', {
