@@ -47,13 +47,20 @@ const pid = values.pid !== undefined ? int('pid', values.pid, 1) : server?.proc.
 process.stderr.write(`fuzzing ${url} (seed ${seed}, ${requests} cases${server ? ', own server' : ''})\n`);
 try {
   const report = await runFuzz({
-    url, seed, requests, pid,
+    url,
+    seed,
+    requests,
+    pid,
     concurrency: int('concurrency', values.concurrency, 1),
     batch: int('batch', values.batch, 1),
     log: (l) => process.stderr.write(`${l}\n`),
   });
   const errors = server?.errors() ?? [];
-  process.stdout.write(values.json ? `${JSON.stringify({ ...report, serverErrorLines: errors }, null, 2)}\n` : `${formatReport(report)}\n${errors.length ? `\nserver error log lines (${errors.length}):\n${errors.slice(0, 30).join('\n')}\n` : ''}`);
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ ...report, serverErrorLines: errors }, null, 2)}\n`
+      : `${formatReport(report)}\n${errors.length ? `\nserver error log lines (${errors.length}):\n${errors.slice(0, 30).join('\n')}\n` : ''}`,
+  );
   process.exitCode = report.violations > 0 ? 1 : 0;
 } finally {
   await server?.stop();

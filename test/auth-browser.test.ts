@@ -32,7 +32,15 @@ describe('Swagger UI Authorize with API keys', () => {
     srv = await startServer({ API_KEYS_FILE: file, GRPC_PORT: 'off' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     const ctx = await browser.newContext();
     await ctx.route('**/*', (route) => {
@@ -60,7 +68,10 @@ describe('Swagger UI Authorize with API keys', () => {
     const text = (await status.textContent())?.trim().split(/\s/)[0];
     const body = await op.locator('.live-responses-table .response .response-col_description pre').first().textContent();
     const h = await req.allHeaders();
-    await op.locator('button.btn-clear').click().catch(() => {});
+    await op
+      .locator('button.btn-clear')
+      .click()
+      .catch(() => {});
     return { status: text, body: body ?? '', apiKey: h['x-api-key'], authorization: h.authorization };
   }
 

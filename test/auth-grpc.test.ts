@@ -14,7 +14,11 @@ import { updateKeys } from '../src/runtime/auth-store.ts';
 import { simpleInputs, type TritonStyleClient, tritonInferRequest, tritonStyle } from './grpc-clients.ts';
 import { freePort, type ServerProcess, startServer } from './server-process.ts';
 
-const code = (p: Promise<unknown>) => p.then(() => 0, (e: { code: number }) => e.code);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 0,
+    (e: { code: number }) => e.code,
+  );
 
 describe('gRPC with keys', () => {
   let srv: ServerProcess;
@@ -45,7 +49,9 @@ describe('gRPC with keys', () => {
     const out = await client.call('ModelInfer', infer, { metadata: { authorization: `Bearer ${keys.infer}` } });
     expect(out.outputs.map((o: { name: string }) => o.name).sort()).toEqual(['OUTPUT0', 'OUTPUT1']);
     expect(await code(client.call('ModelInfer', infer, { metadata: { 'x-api-key': keys.infer } }))).toBe(0);
-    const denied = await client.call('RepositoryModelUnload', { model_name: 'simple' }, { metadata: { authorization: `Bearer ${keys.infer}` } }).catch((e) => e);
+    const denied = await client
+      .call('RepositoryModelUnload', { model_name: 'simple' }, { metadata: { authorization: `Bearer ${keys.infer}` } })
+      .catch((e) => e);
     expect(denied.code).toBe(status.PERMISSION_DENIED);
     expect(denied.details).toContain("lacks scope 'admin'");
     expect(await code(client.call('RepositoryIndex', {}, { metadata: { authorization: `Bearer ${keys.admin}` } }))).toBe(0);

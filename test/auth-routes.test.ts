@@ -23,7 +23,11 @@ import { nativeParts } from '../src/runtime/native-parts.ts';
 import { createServerApp, createStack, type Stack } from '../src/runtime/stack.ts';
 import { tempRepository } from './helpers.ts';
 
-interface Built { app: OpenAPIHono; stack: Stack; logs: string[] }
+interface Built {
+  app: OpenAPIHono;
+  stack: Stack;
+  logs: string[];
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'edgeserve-auth-'));
 const keysFile = join(dir, 'keys.json');
@@ -40,8 +44,13 @@ async function addKey(name: string, scopes: Scope[], o: { tenant?: string; expir
 async function build(env: Record<string, string>): Promise<Built> {
   const logs: string[] = [];
   const cfg = loadServerConfig({
-    WORKERS: '0', PULL: '0', API_KEYS_FILE: keysFile, MODEL_REPOSITORY: repo, GRPC_PORT: 'off',
-    DATA_DIR: mkdtempSync(join(dir, 'data-')), ...env,
+    WORKERS: '0',
+    PULL: '0',
+    API_KEYS_FILE: keysFile,
+    MODEL_REPOSITORY: repo,
+    GRPC_PORT: 'off',
+    DATA_DIR: mkdtempSync(join(dir, 'data-')),
+    ...env,
   });
   const log = (level: string, msg: string) => void logs.push(`${level} ${msg}`);
   // What bun.ts gives the stack: the native parts and Bun's SQLite for the gallery.
@@ -91,10 +100,15 @@ afterAll(async () => {
 function routes(app: OpenAPIHono): Array<{ method: string; path: string; openapi: boolean }> {
   const doc = app.getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } });
   const out: Array<{ method: string; path: string; openapi: boolean }> = [];
-  const sample = (p: string) => p
-    .replace(/\{model_name\}|:model_name\b/g, 'simple').replace(/\{model_version\}|:model_version(\{[^}]*\})?/g, '1')
-    .replace(/\{gallery\}|:gallery\b/g, GALLERY).replace(/\{subject\}|:subject\b/g, 's1').replace(/\{face\}|:face\b/g, 'f1')
-    .replace(/\{[^}]+\}|:[A-Za-z_]+(\{[^}]*\})?\??/g, 'x').replace(/\*$/, 'x');
+  const sample = (p: string) =>
+    p
+      .replace(/\{model_name\}|:model_name\b/g, 'simple')
+      .replace(/\{model_version\}|:model_version(\{[^}]*\})?/g, '1')
+      .replace(/\{gallery\}|:gallery\b/g, GALLERY)
+      .replace(/\{subject\}|:subject\b/g, 's1')
+      .replace(/\{face\}|:face\b/g, 'f1')
+      .replace(/\{[^}]+\}|:[A-Za-z_]+(\{[^}]*\})?\??/g, 'x')
+      .replace(/\*$/, 'x');
   for (const [p, item] of Object.entries(doc.paths ?? {})) {
     for (const m of Object.keys(item as object)) out.push({ method: m.toUpperCase(), path: sample(p), openapi: true });
   }
@@ -204,12 +218,18 @@ describe('the rest of the surface', () => {
   test('keys work as Bearer and X-API-Key; the answer is what the route gives', async () => {
     // The walk above unloaded `simple` with the admin key: load it back, with that key too.
     expect((await call(keyed, 'POST', '/v2/repository/models/simple/load', { 'x-api-key': K.admin.key }, '10.1.1.1')).status).toBe(200);
-    const infer = { inputs: [
-      { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array.from({ length: 16 }, (_, i) => i) },
-      { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
-    ] };
+    const infer = {
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array.from({ length: 16 }, (_, i) => i) },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
+      ],
+    };
     for (const h of [{ authorization: `Bearer ${K.infer.key}` }, { 'x-api-key': K.infer.key }] as Array<Record<string, string>>) {
-      const res = await keyed.app.request('/v2/models/simple/infer', { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify(infer) }, { clientAddress: '10.1.1.1' });
+      const res = await keyed.app.request(
+        '/v2/models/simple/infer',
+        { method: 'POST', headers: { ...h, 'content-type': 'application/json' }, body: JSON.stringify(infer) },
+        { clientAddress: '10.1.1.1' },
+      );
       expect(res.status).toBe(200);
       const out = (await res.json()) as { outputs: Array<{ name: string; data: number[] }> };
       expect(out.outputs.find((o) => o.name === 'OUTPUT0')!.data[15]).toBe(16);
@@ -221,14 +241,22 @@ describe('the rest of the surface', () => {
 
   test('CORS: preflight answered for an allowed origin, refusals carry the headers', async () => {
     const pre = await required.app.request('/v1/faces/detect', {
-      method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-api-key' },
     });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(pre.headers.get('access-control-allow-headers')).toContain('X-API-Key');
-    const other = await required.app.request('/v1/faces/detect', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await required.app.request('/v1/faces/detect', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    const denied = await required.app.request('/v1/faces/detect', { method: 'POST', headers: { origin: 'https://app.example' } }, { clientAddress: '10.2.2.2' });
+    const denied = await required.app.request(
+      '/v1/faces/detect',
+      { method: 'POST', headers: { origin: 'https://app.example' } },
+      { clientAddress: '10.2.2.2' },
+    );
     expect(denied.status).toBe(401);
     expect(denied.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(denied.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
@@ -248,7 +276,8 @@ describe('the rest of the surface', () => {
     expect(doc.paths['/v1/faces/detect'].post.security).toEqual([{ ApiKeyHeader: ['infer'] }, { Bearer: ['infer'] }]);
     expect(doc.paths['/v2/health/ready'].get.security).toEqual([]);
     expect(doc.paths['/v2'].get.security).toEqual([{}, { ApiKeyHeader: [] }, { Bearer: [] }]);
-    for (const [p, item] of Object.entries(doc.paths)) for (const [m, op] of Object.entries(item)) expect(`${m} ${p} ${Array.isArray(op.security)}`).toBe(`${m} ${p} true`);
+    for (const [p, item] of Object.entries(doc.paths))
+      for (const [m, op] of Object.entries(item)) expect(`${m} ${p} ${Array.isArray(op.security)}`).toBe(`${m} ${p} true`);
     const req = (await (await required.app.request('/openapi.json')).json()) as typeof doc;
     expect(req.paths['/v2'].get.security).toEqual([{ ApiKeyHeader: [] }, { Bearer: [] }]);
   });

@@ -16,7 +16,10 @@ const DENO = join(ROOT, 'node_modules', '.bin', 'deno');
 
 /** `deno task start`'s command line from deno.json (JSONC: whole-line // comments only). */
 function denoTask(): string[] {
-  const text = readFileSync(join(ROOT, 'deno.json'), 'utf8').split('\n').filter((l) => !/^\s*\/\//.test(l)).join('\n');
+  const text = readFileSync(join(ROOT, 'deno.json'), 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*\/\//.test(l))
+    .join('\n');
   return (JSON.parse(text) as { tasks: Record<string, string> }).tasks.start.split(' ').slice(1);
 }
 
@@ -47,7 +50,9 @@ for (const [name, how] of roots) {
         startChild(cmd, args, { cwd: ROOT, env: { ...base, API_KEYS_FILE: join(dir, 'keys.json') } }),
       ]);
     }, 120_000);
-    afterAll(async () => { await Promise.all([keyless?.stop(), keyed?.stop()]); });
+    afterAll(async () => {
+      await Promise.all([keyless?.stop(), keyed?.stop()]);
+    });
 
     test('no keys: loopback may use the repository routes; a proxied request may not', async () => {
       expect(keyless.output()).toContain('auth: no API keys configured');
@@ -59,7 +64,11 @@ for (const [name, how] of roots) {
       expect((await fetch(`${keyed.url}/v2/repository/index`, { method: 'POST' })).status).toBe(401);
       expect((await fetch(`${keyed.url}/v2/repository/index`, { method: 'POST', headers: { authorization: `Bearer ${key}` } })).status).toBe(403);
       expect((await fetch(`${keyed.url}/v2/models/simple`)).status).toBe(200);
-      const r = await fetch(`${keyed.url}/v2/models/simple/infer`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: '{}' });
+      const r = await fetch(`${keyed.url}/v2/models/simple/infer`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(r.status).toBe(400); // past auth: the request itself is refused
     });
   });

@@ -26,23 +26,35 @@ function cli(args: string[], env: Record<string, string>): { out: string; err: s
 }
 
 /** One request from a given local address (node:http binds it), keep-alive. */
-function request(url: string, o: { method?: string; headers?: Record<string, string>; body?: Uint8Array; from?: string; agent?: http.Agent }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: Uint8Array; from?: string; agent?: http.Agent },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? 'GET', headers: o.headers, localAddress: o.from, agent: o.agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = http.request(
+      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: o.method ?? 'GET', headers: o.headers, localAddress: o.from, agent: o.agent },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          body += c;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end(o.body);
   });
 }
 
-const detect = (url: string, key: string, agent?: http.Agent) => request(`${url}/v1/faces/detect`, {
-  method: 'POST', agent, body: photo, headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${key}` },
-});
+const detect = (url: string, key: string, agent?: http.Agent) =>
+  request(`${url}/v1/faces/detect`, {
+    method: 'POST',
+    agent,
+    body: photo,
+    headers: { 'content-type': 'image/jpeg', authorization: `Bearer ${key}` },
+  });
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
@@ -67,7 +79,9 @@ describe('with keys', () => {
     metrics = create('metrics,admin');
     srv = await startServer({ ...env, GRPC_PORT: 'off' });
   }, 90_000);
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   test('start-up line; a revoked key stops working and a new one starts, without a restart', async () => {
     expect(srv.output()).toContain('auth: 2 API keys');
@@ -106,7 +120,11 @@ describe('with keys', () => {
     }
     // The guesser is its own process (so its work does not stall this one's timing), 4 at a time,
     // with small requests (a body would cost the guesser as much as the server).
-    const flood = Bun.spawn([BUN, '-e', `
+    const flood = Bun.spawn(
+      [
+        BUN,
+        '-e',
+        `
       const http = require('node:http');
       const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
       const u = new URL(${JSON.stringify(`${srv.url}/v1/faces/detect`)});
@@ -123,9 +141,15 @@ describe('with keys', () => {
       await Promise.all(Array.from({ length: 4 }, async () => { for (let k = queue.pop(); k; k = queue.pop()) await one(k); }));
       console.log(JSON.stringify({ statuses, retryAfter }));
       agent.destroy();
-    `], { stdout: 'pipe', stderr: 'inherit' });
+    `,
+      ],
+      { stdout: 'pipe', stderr: 'inherit' },
+    );
     let done = false;
-    const attack = new Response(flood.stdout).text().then((t) => { done = true; return JSON.parse(t) as { statuses: Record<string, number>; retryAfter: string }; });
+    const attack = new Response(flood.stdout).text().then((t) => {
+      done = true;
+      return JSON.parse(t) as { statuses: Record<string, number>; retryAfter: string };
+    });
     const during: number[] = [];
     const tAttack = performance.now();
     while (!done) {
@@ -137,9 +161,11 @@ describe('with keys', () => {
     const attackS = (performance.now() - tAttack) / 1000;
     const n401 = statuses[401] ?? 0;
     const n429 = statuses[429] ?? 0;
-    console.log(`1,000 wrong keys from 127.0.0.2 in ${attackS.toFixed(2)} s: ${n401} × 401, ${n429} × 429 (Retry-After ${retryAfter} s); ` +
-      `valid client on 127.0.0.1: p50 ${pct(base, 50).toFixed(1)} / p99 ${pct(base, 99).toFixed(1)} ms before, ` +
-      `p50 ${pct(during, 50).toFixed(1)} / p99 ${pct(during, 99).toFixed(1)} ms during (${during.length} requests)`);
+    console.log(
+      `1,000 wrong keys from 127.0.0.2 in ${attackS.toFixed(2)} s: ${n401} × 401, ${n429} × 429 (Retry-After ${retryAfter} s); ` +
+        `valid client on 127.0.0.1: p50 ${pct(base, 50).toFixed(1)} / p99 ${pct(base, 99).toFixed(1)} ms before, ` +
+        `p50 ${pct(during, 50).toFixed(1)} / p99 ${pct(during, 99).toFixed(1)} ms during (${during.length} requests)`,
+    );
     expect(n401 + n429).toBe(1000);
     // The burst (RATE_LIMIT_AUTH_FAILURES, default 30 a minute), plus what refilled meanwhile.
     expect(n401).toBeGreaterThanOrEqual(30);
@@ -224,7 +250,10 @@ describe('no keys configured: loopback vs a client on the network (network names
   const port = (s: ServerProcess) => new URL(s.url).port;
 
   test('the start-up log says so in one line', () => {
-    const lines = srv.output().split('\n').filter((l) => l.includes('no API keys configured'));
+    const lines = srv
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('no API keys configured'));
     expect(lines.length).toBe(1);
     expect(lines[0]).toContain('admin and gallery-write routes answer only loopback clients');
   });

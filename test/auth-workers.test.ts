@@ -28,7 +28,14 @@ describe('Workers: keys from the API_KEYS secret', () => {
     const port = await freePort();
     proc = spawn('node', [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--env-file', envFile], {
       cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true', CI: '1' },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_SEND_ERROR_REPORTS: 'false',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_HIDE_BANNER: 'true',
+        CI: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const ready = await new Promise<boolean>((resolve) => {
@@ -53,7 +60,8 @@ describe('Workers: keys from the API_KEYS secret', () => {
   });
 
   test('401 without a key, 403 without the scope, 200 with it; the key nowhere in the output', async () => {
-    const detect = (h: Record<string, string>) => fetch(`${url}/v1/faces/detect`, { method: 'POST', body: jpeg, headers: { 'content-type': 'image/jpeg', ...h } });
+    const detect = (h: Record<string, string>) =>
+      fetch(`${url}/v1/faces/detect`, { method: 'POST', body: jpeg, headers: { 'content-type': 'image/jpeg', ...h } });
     const none = await detect({});
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="edgeserve"');
@@ -64,7 +72,11 @@ describe('Workers: keys from the API_KEYS secret', () => {
         { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
       ],
     };
-    const ok = await fetch(`${url}/v2/models/simple/infer`, { method: 'POST', body: JSON.stringify(infer), headers: { authorization: `Bearer ${keys.infer}`, 'content-type': 'application/json' } });
+    const ok = await fetch(`${url}/v2/models/simple/infer`, {
+      method: 'POST',
+      body: JSON.stringify(infer),
+      headers: { authorization: `Bearer ${keys.infer}`, 'content-type': 'application/json' },
+    });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { outputs: Array<{ name: string; data: number[] }> }).outputs.find((o) => o.name === 'OUTPUT0')!.data[15]).toBe(16);
     const m = await fetch(`${url}/metrics`, { headers: { 'x-api-key': keys.metrics } });

@@ -17,7 +17,6 @@ import { updateKeys } from '../src/runtime/auth-store.ts';
 import { FIXTURES } from './helpers.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
-
 let browser: Browser;
 let ctx: BrowserContext;
 const offsite: string[] = [];
@@ -33,10 +32,14 @@ async function server(env: Record<string, string> = {}) {
 
 /** What the page shows in an element once it is no longer working on it. */
 async function settled(page: Page, id: string, busy: RegExp) {
-  await page.waitForFunction(([i, b]) => {
-    const el = document.getElementById(i as string)!;
-    return el.textContent !== '' && !new RegExp(b as string).test(el.textContent ?? '');
-  }, [id, busy.source], { timeout: 30_000 });
+  await page.waitForFunction(
+    ([i, b]) => {
+      const el = document.getElementById(i as string)!;
+      return el.textContent !== '' && !new RegExp(b as string).test(el.textContent ?? '');
+    },
+    [id, busy.source],
+    { timeout: 30_000 },
+  );
   const cls = (await page.getAttribute(`#${id}`, 'class')) ?? '';
   return { text: (await page.textContent(`#${id}`)) ?? '', ok: cls.includes('ok'), bad: cls.includes('bad') };
 }
@@ -45,14 +48,20 @@ async function enrol(page: Page, subject: string, photo: string, name = '') {
   await page.fill('#enrol-subject', subject);
   await page.fill('#enrol-name', name);
   await page.setInputFiles('#enrol-file', join(FIXTURES, photo));
-  await page.evaluate(() => { document.getElementById('enrol-result')!.textContent = ''; });
+  await page.evaluate(() => {
+    document.getElementById('enrol-result')!.textContent = '';
+  });
   await page.click('#enrol-go');
   return settled(page, 'enrol-result', /Enrolling…/);
 }
 
 /** Identifies a photo (or the last one again); the text shown and the subject per face. */
 async function identify(page: Page, photo?: string) {
-  await page.evaluate(() => { const el = document.getElementById('identify-result')!; el.textContent = ''; delete el.dataset.subjects; });
+  await page.evaluate(() => {
+    const el = document.getElementById('identify-result')!;
+    el.textContent = '';
+    delete el.dataset.subjects;
+  });
   if (photo) await page.setInputFiles('#identify-file', join(FIXTURES, photo));
   else await page.click('#identify-go');
   const r = await settled(page, 'identify-result', /Identifying…/);
@@ -61,14 +70,19 @@ async function identify(page: Page, photo?: string) {
 }
 
 /** Pixels of one exact colour on a canvas. */
-const pixels = (page: Page, canvas: string, rgb: [number, number, number]) => page.$eval(canvas, (el, [r, g, b]) => {
-  const c = el as HTMLCanvasElement;
-  if (!c.width) return 0;
-  const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let i = 0; i < d.length; i += 4) if (d[i] === r && d[i + 1] === g && d[i + 2] === b) n++;
-  return n;
-}, rgb);
+const pixels = (page: Page, canvas: string, rgb: [number, number, number]) =>
+  page.$eval(
+    canvas,
+    (el, [r, g, b]) => {
+      const c = el as HTMLCanvasElement;
+      if (!c.width) return 0;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] === r && d[i + 1] === g && d[i + 2] === b) n++;
+      return n;
+    },
+    rgb,
+  );
 const GREEN: [number, number, number] = [0x13, 0x7a, 0x2f];
 const RED: [number, number, number] = [0xb3, 0x26, 0x1e];
 
@@ -115,7 +129,10 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     expect(await page.textContent('#subjects li[data-subject=eileen]')).toBe('eileen — Eileen Collins · 1 faceDelete');
     // What the page did is what the server holds.
     const held = await (await fetch(`${api}/demo/subjects`)).json();
-    expect(held.subjects.map((s: { id: string; display_name: string | null; faces: number }) => [s.id, s.display_name, s.faces])).toEqual([['cameraman', null, 1], ['eileen', 'Eileen Collins', 1]]);
+    expect(held.subjects.map((s: { id: string; display_name: string | null; faces: number }) => [s.id, s.display_name, s.faces])).toEqual([
+      ['cameraman', null, 1],
+      ['eileen', 'Eileen Collins', 1],
+    ]);
 
     // Identify: another photo of Eileen (rotated by EXIF) is her, with similarity and threshold.
     const i1 = await identify(page, 'astronaut_exif6.jpg');
@@ -123,7 +140,10 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     expect(i1.text).toMatch(/^eileen \(Eileen Collins\) — similarity 0\.\d{3}, threshold 0\.\d+$/);
     const served = await (await fetch(`${api}/demo/identify?faces=all`, { method: 'POST', body: readFileSync(join(FIXTURES, 'astronaut_exif6.jpg')) })).json();
     expect(i1.text).toBe(`eileen (Eileen Collins) — similarity ${served.faces[0].subject.similarity.toFixed(3)}, threshold ${served.threshold}`);
-    expect(await page.$eval('#identify-canvas', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height])).toEqual([served.image.width, served.image.height]);
+    expect(await page.$eval('#identify-canvas', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height])).toEqual([
+      served.image.width,
+      served.image.height,
+    ]);
     expect(await pixels(page, '#identify-canvas', GREEN)).toBeGreaterThan(300);
     expect(await pixels(page, '#identify-canvas', RED)).toBe(0);
     await page.screenshot({ path: join(import.meta.dir, '..', '.cache', 'demo-gallery.png'), fullPage: true }).catch(() => {});
@@ -138,7 +158,11 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     // Delete Eileen: listed no more, and the same photo is now a stranger.
     expect((await identify(page, 'astronaut_exif6.jpg')).subjects).toEqual(['eileen']);
     await page.click('#subjects li[data-subject=eileen] button');
-    await page.waitForFunction(() => /^Deleted subject 'eileen' and its faces\. Gallery 'demo': 1 subject, 1 face/.test(document.getElementById('gallery-status')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /^Deleted subject 'eileen' and its faces\. Gallery 'demo': 1 subject, 1 face/.test(document.getElementById('gallery-status')!.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
     expect(await subjectsShown(page)).toEqual(['cameraman']);
     expect((await fetch(`${api}/demo/subjects/eileen`)).status).toBe(404);
     const i3 = await identify(page);
@@ -165,7 +189,9 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     // Answers that are not the server's, and a bad id: shown, never "Enrolling…" forever.
     const faces = '**/v1/faces/galleries/demo/subjects/*/faces';
     await page.route(faces, (r) => r.fulfill({ status: 403, contentType: 'application/json', body: '{"error":"The key lacks scope `faces:write`"}' }));
-    expect((await enrol(page, 'cameraman', 'camera.png')).text).toBe('The key lacks scope `faces:write` — paste an API key with the scope it needs in the API key field at the top');
+    expect((await enrol(page, 'cameraman', 'camera.png')).text).toBe(
+      'The key lacks scope `faces:write` — paste an API key with the scope it needs in the API key field at the top',
+    );
     await page.unroute(faces);
     await page.route(faces, (r) => r.fulfill({ status: 502, contentType: 'text/html', body: '<h1>502 Bad Gateway</h1>' }));
     expect((await enrol(page, 'cameraman', 'camera.png')).text).toBe('HTTP 502 Bad Gateway: <h1>502 Bad Gateway</h1>');
@@ -182,7 +208,11 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     // Another gallery by name: missing until the first enrolment there.
     await page.fill('#gallery-id', 'second');
     await page.click('#gallery-open');
-    await page.waitForFunction(() => document.getElementById('gallery-status')!.textContent === "No gallery 'second' yet: the first enrolment creates it.", undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => document.getElementById('gallery-status')!.textContent === "No gallery 'second' yet: the first enrolment creates it.",
+      undefined,
+      { timeout: 20_000 },
+    );
     expect(await subjectsShown(page)).toEqual([]);
     expect((await identify(page, 'camera.png')).text).toBe("gallery 'second' not found");
     expect(offsite).toEqual([]);
@@ -196,7 +226,9 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     const { srv } = await server({ API_KEYS_FILE: file });
     const page = await ctx.newPage();
     const keysSent: Array<string | undefined> = [];
-    page.on('request', (r) => { if (r.url().includes('/v1/faces/')) keysSent.push(r.headers()['x-api-key']); });
+    page.on('request', (r) => {
+      if (r.url().includes('/v1/faces/')) keysSent.push(r.headers()['x-api-key']);
+    });
     await page.goto(`${srv.url}/#gallery`);
     expect(await page.isVisible('#gallery')).toBe(true);
     const status = await settled(page, 'gallery-status', /Loading…/);
@@ -207,7 +239,11 @@ describe('demo page Gallery tab, in headless Chromium', () => {
     await page.fill('#api-key', read.key);
     await page.dispatchEvent('#api-key', 'change');
     await page.click('#gallery-open');
-    await page.waitForFunction(() => document.getElementById('gallery-status')!.textContent === "No gallery 'demo' yet: the first enrolment creates it.", undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => document.getElementById('gallery-status')!.textContent === "No gallery 'demo' yet: the first enrolment creates it.",
+      undefined,
+      { timeout: 20_000 },
+    );
     const denied = await enrol(page, 'eileen', 'astronaut.jpg');
     expect(denied.bad).toBe(true);
     expect(denied.text).toContain('faces:write');

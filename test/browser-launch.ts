@@ -13,7 +13,15 @@ export async function launchOffline(offsite: string[]): Promise<{ browser: Brows
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     // As the machine's own probe starts it: no sandbox as root, no background connections.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const ctx = await browser.newContext();
   await ctx.route('**/*', (route) => {

@@ -29,7 +29,9 @@ describe('in headless Chromium, offline', () => {
   beforeAll(async () => {
     ({ browser, ctx } = await launchOffline(offsite));
     srv = await startServer({ MAX_BODY_BYTES: String(MAX_BODY_BYTES), GRPC_PORT: 'off' });
-    ctx.on('response', (r) => { if (r.status() === 404) missing.push(r.url()); });
+    ctx.on('response', (r) => {
+      if (r.status() === 404) missing.push(r.url());
+    });
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
@@ -129,7 +131,9 @@ describe('in headless Chromium, offline', () => {
       let blue = 0;
       for (let i = 0; i < d.length; i += 4) if (isBlue(i)) blue++;
       const [l] = JSON.parse(c.dataset.labels!) as Array<{ x: number; y: number; w: number; h: number }>;
-      let labelBlue = 0, labelWhite = 0, labelOther = 0;
+      let labelBlue = 0,
+        labelWhite = 0,
+        labelOther = 0;
       for (let y = Math.ceil(l.y); y < Math.floor(l.y + l.h); y++) {
         for (let x = Math.ceil(l.x); x < Math.floor(l.x + l.w); x++) {
           const i = (y * c.width + x) * 4;
@@ -153,7 +157,9 @@ describe('in headless Chromium, offline', () => {
     expect(await page.isVisible('#detect')).toBe(false);
     await page.setInputFiles('#file1', join(FIXTURES, 'astronaut.jpg'));
     await page.setInputFiles('#file2', join(FIXTURES, 'astronaut_exif6.jpg'));
-    await page.waitForFunction(() => /Same person|Different/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /Same person|Different/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
     expect(await page.textContent('#compare-result')).toContain('Same person');
     await expectCompared(page, 'astronaut.jpg', 'astronaut_exif6.jpg');
     await page.setInputFiles('#file2', join(FIXTURES, 'camera.png'));
@@ -169,42 +175,60 @@ describe('in headless Chromium, offline', () => {
    */
   async function expectCompared(page: Page, a: string, b: string) {
     const served = curl(['-F', `image1=@${a}`, '-F', `image2=@${b}`, `${srv.url}/v1/faces/verify`]);
-    const shown = await page.$$eval('#canvas1, #canvas2', (els) => els.map((el) => {
-      const c = el as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      // Blue pixels on the box's left edge (the column the 2+ px stroke covers whole): the box is
-      // drawn where the answer says.
-      const [x1, y1, , y2] = JSON.parse(c.dataset.box ?? '[0,0,0,0]') as number[];
-      let edge = 0;
-      for (let y = Math.ceil(y1); y < Math.floor(y2); y++) {
-        const i = (y * c.width + Math.floor(x1)) * 4;
-        if (d[i] === 0x2f && d[i + 1] === 0x6f && d[i + 2] === 0xe4) edge++;
-      }
-            return { box: c.dataset.box ? JSON.parse(c.dataset.box) : undefined, candidates: c.dataset.candidates, size: [c.width, c.height], edge, height: y2 - y1 };
-    }));
+    const shown = await page.$$eval('#canvas1, #canvas2', (els) =>
+      els.map((el) => {
+        const c = el as HTMLCanvasElement;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        // Blue pixels on the box's left edge (the column the 2+ px stroke covers whole): the box is
+        // drawn where the answer says.
+        const [x1, y1, , y2] = JSON.parse(c.dataset.box ?? '[0,0,0,0]') as number[];
+        let edge = 0;
+        for (let y = Math.ceil(y1); y < Math.floor(y2); y++) {
+          const i = (y * c.width + Math.floor(x1)) * 4;
+          if (d[i] === 0x2f && d[i + 1] === 0x6f && d[i + 2] === 0xe4) edge++;
+        }
+        return {
+          box: c.dataset.box ? JSON.parse(c.dataset.box) : undefined,
+          candidates: c.dataset.candidates,
+          size: [c.width, c.height],
+          edge,
+          height: y2 - y1,
+        };
+      }),
+    );
     for (const [k, s] of shown.entries()) {
       expect(s.box).toEqual(served.faces[k]);
       expect(s.candidates).toBe(String(served.candidates[k].length));
       expect(s.edge).toBeGreaterThan(0.8 * s.height);
     }
-    expect(shown.map((s) => s.size)).toEqual(await Promise.all([a, b].map(async (f) => {
-      const r = curl(['-F', `image=@${f}`, `${srv.url}/v1/faces/detect`]);
-      return [r.image.width, r.image.height];
-    })));
+    expect(shown.map((s) => s.size)).toEqual(
+      await Promise.all(
+        [a, b].map(async (f) => {
+          const r = curl(['-F', `image=@${f}`, `${srv.url}/v1/faces/detect`]);
+          return [r.image.width, r.image.height];
+        }),
+      ),
+    );
     const found = (n: number) => (n === 1 ? '1 face' : `${n} faces`);
-    expect(await page.textContent('#compare-result')).toEndWith(`; the faces compared are boxed in blue (of ${found(served.candidates[0].length)} and ${found(served.candidates[1].length)} found)`);
+    expect(await page.textContent('#compare-result')).toEndWith(
+      `; the faces compared are boxed in blue (of ${found(served.candidates[0].length)} and ${found(served.candidates[1].length)} found)`,
+    );
   }
 
   /** Drops a file on an element, as a drag from the desktop does. */
   async function drop(page: Page, selector: string, file: string, type: string) {
     const b64 = readFileSync(join(FIXTURES, file)).toString('base64');
-    await page.$eval(selector, (el, [data, name, mime]) => {
-      const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([bytes], name, { type: mime }));
-      el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, [b64, file, type] as const);
+    await page.$eval(
+      selector,
+      (el, [data, name, mime]) => {
+        const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+        const dt = new DataTransfer();
+        dt.items.add(new File([bytes], name, { type: mime }));
+        el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [b64, file, type] as const,
+    );
   }
 
   test('demo page: photos dropped on the compare boxes are compared', async () => {
@@ -235,10 +259,14 @@ describe('in headless Chromium, offline', () => {
     const choosers: unknown[] = [];
     page.on('filechooser', (f) => choosers.push(f));
     const verifies: string[] = [];
-    page.on('request', (r) => { if (r.url().includes('/v1/faces/verify')) verifies.push(new URL(r.url()).search); });
+    page.on('request', (r) => {
+      if (r.url().includes('/v1/faces/verify')) verifies.push(new URL(r.url()).search);
+    });
     await page.setInputFiles('#file1', { name: 'two.jpg', mimeType: 'image/jpeg', buffer: two });
     await page.setInputFiles('#file2', join(FIXTURES, 'astronaut_exif6.jpg'));
-    await page.waitForFunction(() => /Same person|Different/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /Same person|Different/.test(document.getElementById('compare-result')!.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
     const text = (await page.textContent('#compare-result')) ?? '';
     expect(text).toStartWith('Different people');
     expect(text).toEndWith('(of 2 faces and 1 face found); click a dashed box to compare that face instead');
@@ -251,26 +279,34 @@ describe('in headless Chromium, offline', () => {
     expect(served.faces[0][0]).toBeGreaterThan(400); // the photographer
     const astronaut = (served.candidates[0] as Array<{ box: number[] }>).find((f) => f.box[2] < 400)!.box;
     // The face not compared is drawn too, dashed amber, where the answer found it.
-    const amber = await page.$eval('#canvas1', (e, [x1, y1, x2, y2]) => {
-      const cv = e as HTMLCanvasElement;
-      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
-      let inside = 0, outside = 0;
-      for (let y = 0; y < cv.height; y++) {
-        for (let x = 0; x < cv.width; x++) {
-          const i = (y * cv.width + x) * 4;
-          if (d[i] !== 0xf2 || d[i + 1] !== 0xb9 || d[i + 2] !== 0x0c) continue;
-          if (x >= x1 - 4 && x <= x2 + 4 && y >= y1 - 4 && y <= y2 + 4) inside++;
-          else outside++;
+    const amber = await page.$eval(
+      '#canvas1',
+      (e, [x1, y1, x2, y2]) => {
+        const cv = e as HTMLCanvasElement;
+        const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+        let inside = 0,
+          outside = 0;
+        for (let y = 0; y < cv.height; y++) {
+          for (let x = 0; x < cv.width; x++) {
+            const i = (y * cv.width + x) * 4;
+            if (d[i] !== 0xf2 || d[i + 1] !== 0xb9 || d[i + 2] !== 0x0c) continue;
+            if (x >= x1 - 4 && x <= x2 + 4 && y >= y1 - 4 && y <= y2 + 4) inside++;
+            else outside++;
+          }
         }
-      }
-      return { inside, outside };
-    }, astronaut);
+        return { inside, outside };
+      },
+      astronaut,
+    );
     expect(amber.inside).toBeGreaterThan(100);
     expect(amber.outside).toBe(0);
 
     // Click the astronaut's (dashed) face: compared instead, the file picker stays shut.
     const at = async (bx: number, by: number) => {
-      const r = (await page.$eval('#canvas1', (e) => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.width, (e as HTMLCanvasElement).width]; }));
+      const r = await page.$eval('#canvas1', (e) => {
+        const b = e.getBoundingClientRect();
+        return [b.left, b.top, b.width, (e as HTMLCanvasElement).width];
+      });
       const s = r[2] / r[3];
       await page.mouse.click(r[0] + bx * s, r[1] + by * s);
     };
@@ -295,11 +331,21 @@ describe('in headless Chromium, offline', () => {
       return (await page.textContent('#detect-result')) ?? '';
     };
     const pick = (name: string, mimeType: string, buffer: Buffer) => page.setInputFiles('#file', { name, mimeType, buffer });
-    const reset = () => page.$eval('#detect-result', (e) => { (e as HTMLElement).className = 'result'; });
+    const reset = () =>
+      page.$eval('#detect-result', (e) => {
+        (e as HTMLElement).className = 'result';
+      });
 
     // The server's own {"error"}: a file that is not an image.
     await pick('notes.jpg', 'image/jpeg', Buffer.from('hello, I am not a picture\n'));
-    const served = await fetch(`${srv.url}/v1/faces/detect`, { method: 'POST', body: (() => { const f = new FormData(); f.append('image', new Blob(['hello, I am not a picture\n']), 'notes.jpg'); return f; })() });
+    const served = await fetch(`${srv.url}/v1/faces/detect`, {
+      method: 'POST',
+      body: (() => {
+        const f = new FormData();
+        f.append('image', new Blob(['hello, I am not a picture\n']), 'notes.jpg');
+        return f;
+      })(),
+    });
     expect(served.status).toBe(415);
     expect(await result()).toBe((await served.json()).error);
 

@@ -9,7 +9,8 @@ import { afterAll, expect, test } from 'bun:test';
 import { connect } from 'node:net';
 
 const server = Bun.serve({
-  port: 0, hostname: '127.0.0.1',
+  port: 0,
+  hostname: '127.0.0.1',
   async fetch(req) {
     if (req.method === 'POST') {
       const n = (await req.arrayBuffer()).byteLength;
@@ -25,13 +26,21 @@ afterAll(() => server.stop(true));
  *  the server closed it (or 3 s). */
 function exchange(data: string, halfClose = false): Promise<string> {
   return new Promise((resolve) => {
-    const s = connect(server.port!, '127.0.0.1', () => { s.write(data); if (halfClose) s.end(); });
+    const s = connect(server.port!, '127.0.0.1', () => {
+      s.write(data);
+      if (halfClose) s.end();
+    });
     let out = '';
-    s.on('data', (d) => { out += d.toString('latin1'); });
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+    });
     const done = () => resolve(out);
     s.on('close', done);
     s.on('error', done);
-    setTimeout(() => { s.destroy(); done(); }, 3000);
+    setTimeout(() => {
+      s.destroy();
+      done();
+    }, 3000);
   });
 }
 

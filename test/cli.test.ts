@@ -14,7 +14,11 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 // A server that gets further than the settings must not touch the checkout's data or the default ports.
 const SAFE_ENV = { PULL: '0', GRPC_PORT: 'off', GALLERY_DATABASE: 'off', PORT: '0', HOST: '127.0.0.1' };
 
-interface Run { code: number | null; out: string; err: string }
+interface Run {
+  code: number | null;
+  out: string;
+  err: string;
+}
 
 function cli(args: string[], env: Record<string, string | undefined> = {}): Run {
   const merged = Object.fromEntries(Object.entries({ ...process.env, ...SAFE_ENV, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
@@ -35,9 +39,17 @@ describe('help and version', () => {
     const r = cli(['serve', '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toStartWith('edgeserve serve [options]');
-    for (const [flag, env, def] of [['--port', 'PORT', '8000'], ['--host', 'HOST', '0.0.0.0'], ['--pull', 'PULL', 'true'], ['--reuse-port', 'REUSE_PORT', 'false'],
-      ['--idle-timeout-s', 'IDLE_TIMEOUT_S', '30'], ['--body-timeout-s', 'BODY_TIMEOUT_S', '300'], ['--max-body-bytes', 'MAX_BODY_BYTES', '33554432'],
-      ['--log-level', 'LOG_LEVEL', 'info'], ['--log-format', 'LOG_FORMAT', 'text']]) {
+    for (const [flag, env, def] of [
+      ['--port', 'PORT', '8000'],
+      ['--host', 'HOST', '0.0.0.0'],
+      ['--pull', 'PULL', 'true'],
+      ['--reuse-port', 'REUSE_PORT', 'false'],
+      ['--idle-timeout-s', 'IDLE_TIMEOUT_S', '30'],
+      ['--body-timeout-s', 'BODY_TIMEOUT_S', '300'],
+      ['--max-body-bytes', 'MAX_BODY_BYTES', '33554432'],
+      ['--log-level', 'LOG_LEVEL', 'info'],
+      ['--log-format', 'LOG_FORMAT', 'text'],
+    ]) {
       const line = r.out.split('\n').find((l) => l.trimStart().startsWith(`${flag} `));
       expect(line, flag).toBeDefined();
       expect(line!, flag).toContain(env);
@@ -45,7 +57,12 @@ describe('help and version', () => {
     }
     expect(r.out).not.toContain('edgeserve keys create');
     // The columns line up: every option line has its variable at the same offset.
-    const offsets = new Set(r.out.split('\n').filter((l) => /^ {2}--\S+ <value>/.test(l)).map((l) => l.search(/ {2}[A-Z][A-Z0-9_]+ {2}/)));
+    const offsets = new Set(
+      r.out
+        .split('\n')
+        .filter((l) => /^ {2}--\S+ <value>/.test(l))
+        .map((l) => l.search(/ {2}[A-Z][A-Z0-9_]+ {2}/)),
+    );
     expect(offsets.size).toBe(1);
   });
 
@@ -85,7 +102,7 @@ describe('mistakes get a clear message and a non-zero exit', () => {
     expect(e.err).toContain('"maybe"');
   });
 
-  test('a bad --host: malformed, not this machine\'s, or not resolvable — each said in words', () => {
+  test("a bad --host: malformed, not this machine's, or not resolvable — each said in words", () => {
     const malformed = cli(['serve', '--host', '999.1.1.1']);
     expect(malformed.code).not.toBe(0);
     expect(malformed.err).toContain('--host: must be an IP address');

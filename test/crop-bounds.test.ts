@@ -23,15 +23,19 @@ const embed = (box: string) => app.request(`/v1/faces/embed?box=${box}`, { metho
 
 /** KServe infer on face_embed with the image as a binary BYTES element and a crop parameter. */
 function inferWithCrop(crop: string) {
-  const header = new TextEncoder().encode(JSON.stringify({
-    inputs: [{ name: 'input', datatype: 'BYTES', shape: [1], parameters: { crop, binary_data_size: astronaut.length + 4 } }],
-  }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'BYTES', shape: [1], parameters: { crop, binary_data_size: astronaut.length + 4 } }],
+    }),
+  );
   const body = new Uint8Array(header.length + 4 + astronaut.length);
   body.set(header);
   new DataView(body.buffer).setUint32(header.length, astronaut.length, true);
   body.set(astronaut, header.length + 4);
   return app.request('/v2/models/face_embed/infer', {
-    method: 'POST', body, headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
   });
 }
 

@@ -13,8 +13,12 @@ import { FIXTURES, MODELS } from './helpers.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
 let srv: ServerProcess;
-beforeAll(async () => { srv = await startServer({ WORKERS: '2' }); });
-afterAll(async () => { await srv?.stop(); });
+beforeAll(async () => {
+  srv = await startServer({ WORKERS: '2' });
+});
+afterAll(async () => {
+  await srv?.stop();
+});
 
 const a = Array.from({ length: 16 }, (_, i) => i * 3);
 const b = Array.from({ length: 16 }, (_, i) => 100 - i);
@@ -30,10 +34,12 @@ describe('served over HTTP', () => {
   test('simple over JSON', async () => {
     const r = await fetch(`${srv.url}/v2/models/simple/infer`, {
       method: 'POST',
-      body: JSON.stringify({ inputs: [
-        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
-        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
-      ] }),
+      body: JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+        ],
+      }),
     });
     const j = await r.json();
     expect(j.outputs.find((o: { name: string }) => o.name === 'OUTPUT0').data).toEqual(a.map((x, i) => x + b[i]));
@@ -41,13 +47,15 @@ describe('served over HTTP', () => {
   });
 
   test('simple over the binary extension', async () => {
-    const hb = new TextEncoder().encode(JSON.stringify({
-      inputs: [
-        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
-        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
-      ],
-      parameters: { binary_data_output: true },
-    }));
+    const hb = new TextEncoder().encode(
+      JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
+        ],
+        parameters: { binary_data_output: true },
+      }),
+    );
     const body = new Uint8Array(hb.length + 128);
     body.set(hb);
     body.set(new Uint8Array(Int32Array.from(a).buffer), hb.length);
@@ -67,19 +75,31 @@ describe('served over HTTP', () => {
     const session = await ort.InferenceSession.create(join(MODELS, 'face_detect', '1', 'model.onnx'));
     const direct = await session.run({ input: new ort.Tensor('float32', x, [1, 3, 240, 320]) });
 
-    const hb = new TextEncoder().encode(JSON.stringify({
-      inputs: [{ name: 'input', shape: [1, 3, 240, 320], datatype: 'FP32', parameters: { binary_data_size: x.byteLength } }],
-      outputs: [{ name: 'scores', parameters: { binary_data: true } }, { name: 'boxes', parameters: { binary_data: true } }],
-    }));
+    const hb = new TextEncoder().encode(
+      JSON.stringify({
+        inputs: [{ name: 'input', shape: [1, 3, 240, 320], datatype: 'FP32', parameters: { binary_data_size: x.byteLength } }],
+        outputs: [
+          { name: 'scores', parameters: { binary_data: true } },
+          { name: 'boxes', parameters: { binary_data: true } },
+        ],
+      }),
+    );
     const body = new Uint8Array(hb.length + x.byteLength);
     body.set(hb);
     body.set(new Uint8Array(x.buffer), hb.length);
-    const r = await fetch(`${srv.url}/v2/models/face_detect/infer`, { method: 'POST', body, headers: { 'Inference-Header-Content-Length': String(hb.length) } });
+    const r = await fetch(`${srv.url}/v2/models/face_detect/infer`, {
+      method: 'POST',
+      body,
+      headers: { 'Inference-Header-Content-Length': String(hb.length) },
+    });
     expect(r.status).toBe(200);
     const len = Number(r.headers.get('inference-header-content-length'));
     const buf = new Uint8Array(await r.arrayBuffer());
     const head = JSON.parse(new TextDecoder().decode(buf.subarray(0, len)));
-    expect(head.outputs.map((o: { shape: number[] }) => o.shape)).toEqual([[1, 4420, 2], [1, 4420, 4]]);
+    expect(head.outputs.map((o: { shape: number[] }) => o.shape)).toEqual([
+      [1, 4420, 2],
+      [1, 4420, 4],
+    ]);
     const scores = new Float32Array(buf.slice(len, len + 4420 * 2 * 4).buffer);
     const boxes = new Float32Array(buf.slice(len + 4420 * 2 * 4).buffer);
     const maxDiff = (p: Float32Array, q: Float32Array) => p.reduce((m, v, i) => Math.max(m, Math.abs(v - q[i])), 0);
@@ -98,7 +118,10 @@ describe('served over HTTP', () => {
     const nf = await fetch(`${srv.url}/v2/models/nope/infer`, { method: 'POST', body: '{"inputs":[]}' });
     expect(nf.status).toBe(404);
     expect(Object.keys(await nf.json())).toEqual(['error']);
-    const bad = await fetch(`${srv.url}/v2/models/face_detect/infer`, { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3, 2, 2], datatype: 'FP32', data: Array(12).fill(0) }] }) });
+    const bad = await fetch(`${srv.url}/v2/models/face_detect/infer`, {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3, 2, 2], datatype: 'FP32', data: Array(12).fill(0) }] }),
+    });
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatch(/'input'.*\[1,3,240,320\].*\[1,3,2,2\]/);
   });
@@ -113,7 +136,10 @@ describe('abandoned requests', () => {
     const sent = Array.from({ length: n }, () => {
       const f = new FormData();
       f.append('image', new Blob([jpeg]), 'a.jpg');
-      return fetch(`${srv.url}/v1/faces/detect`, { method: 'POST', body: f, signal: ac.signal }).then(() => 'done', () => 'aborted');
+      return fetch(`${srv.url}/v1/faces/detect`, { method: 'POST', body: f, signal: ac.signal }).then(
+        () => 'done',
+        () => 'aborted',
+      );
     });
     await Bun.sleep(30);
     ac.abort();
@@ -138,7 +164,8 @@ describe('graceful shutdown', () => {
       // network error is an accepted request dropped: a failure.
       return fetch(`${srv.url}/v1/faces/detect`, { method: 'POST', body: form }).then(
         (r) => String(r.status),
-        (e: { code?: string; message?: string }) => (e.code === 'ConnectionRefused' || e.code === 'ECONNREFUSED' ? 'refused' : `dropped: ${e.code ?? e.message}`),
+        (e: { code?: string; message?: string }) =>
+          e.code === 'ConnectionRefused' || e.code === 'ECONNREFUSED' ? 'refused' : `dropped: ${e.code ?? e.message}`,
       );
     };
     const inflight = Array.from({ length: 16 }, f);

@@ -14,7 +14,8 @@ import { cosine } from '../src/tasks/faces/geometry.ts';
 import { DEFAULT_MATCH_THRESHOLD } from '../src/tasks/faces/service.ts';
 import { MODELS, ROOT } from './helpers.ts';
 
-const shipped = (JSON.parse(readFileSync(join(MODELS, 'face', 'config.json'), 'utf8')) as { face: { embedder: { alignment: Alignment } } }).face.embedder.alignment;
+const shipped = (JSON.parse(readFileSync(join(MODELS, 'face', 'config.json'), 'utf8')) as { face: { embedder: { alignment: Alignment } } }).face.embedder
+  .alignment;
 
 /** The README's statement: "At the default threshold (T) … R% of the N genuine pairs". */
 function readmeClaim() {
@@ -69,7 +70,9 @@ describe('face identity accuracy on the fixture faces', () => {
   });
 
   test('every face is found, and found where it is', () => {
-    const missed = of(shipped).samples.filter((s) => s.missed && s.person).map((s) => `${s.name}: ${s.missed}`);
+    const missed = of(shipped)
+      .samples.filter((s) => s.missed && s.person)
+      .map((s) => `${s.name}: ${s.missed}`);
     expect(missed).toEqual([]);
   });
 

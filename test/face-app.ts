@@ -14,8 +14,12 @@ export async function faceApp(edit?: (repo: string) => void) {
   const repo = tempRepository(['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye', 'face']);
   edit?.(repo);
   const tensorizer = nativeTensorizer({ maxPixels: 50_000_000 });
-  const built = await buildApp(repo, nodeBackend(), tensorizer, [
-    (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024, render: renderFaces }),
-  ], facePlatforms({ tensorizer: async () => tensorizer, defaultInstances: 1 }));
+  const built = await buildApp(
+    repo,
+    nodeBackend(),
+    tensorizer,
+    [(app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024, render: renderFaces })],
+    facePlatforms({ tensorizer: async () => tensorizer, defaultInstances: 1 }),
+  );
   return { ...built, repo };
 }

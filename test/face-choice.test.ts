@@ -10,7 +10,10 @@ import { fixture, galleryApp } from './gallery-app.ts';
 import { iou } from './reference-detector.ts';
 
 type Box = [number, number, number, number];
-interface Candidate { box: Box; score: number }
+interface Candidate {
+  box: Box;
+  score: number;
+}
 let g: Awaited<ReturnType<typeof galleryApp>>;
 /** astronaut small at left, the cat's face larger at right (detected at ~0.75). */
 let withCat: Uint8Array;
@@ -30,11 +33,22 @@ async function composite(parts: Array<[string, number, number, number, number]>,
 
 beforeAll(async () => {
   g = await galleryApp();
-  withCat = await composite([['astronaut.png', 0, 100, 400, 400], ['chelsea.png', 400, 0, 600, 400]]);
-  withCamera = await composite([['astronaut.png', 0, 100, 400, 400], ['camera.png', 400, 0, 600, 600]]);
-  cameraFirst = await composite([['camera.png', 0, 150, 400, 400], ['astronaut.png', 400, 0, 600, 600]]);
+  withCat = await composite([
+    ['astronaut.png', 0, 100, 400, 400],
+    ['chelsea.png', 400, 0, 600, 400],
+  ]);
+  withCamera = await composite([
+    ['astronaut.png', 0, 100, 400, 400],
+    ['camera.png', 400, 0, 600, 600],
+  ]);
+  cameraFirst = await composite([
+    ['camera.png', 0, 150, 400, 400],
+    ['astronaut.png', 400, 0, 600, 600],
+  ]);
 }, 60_000);
-afterAll(async () => { await g?.close(); });
+afterAll(async () => {
+  await g?.close();
+});
 
 const post = async (path: string, files: Record<string, Uint8Array>, query = '') => {
   const f = new FormData();
@@ -69,7 +83,8 @@ describe('the chosen face is never a larger false detection', () => {
 
   test('identify uses the true face: the enrolled astronaut is found, the cat is not what was searched', async () => {
     const G = '/v1/faces/galleries';
-    const json = (path: string, body: unknown) => g.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const json = (path: string, body: unknown) =>
+      g.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await json(G, { id: 'choice' })).status).toBe(201);
     for (const s of ['eileen', 'photographer']) expect((await json(`${G}/choice/subjects`, { id: s })).status).toBe(201);
     await post(`${G}/choice/subjects/eileen/faces`, { image: fixture('astronaut.png') });

@@ -35,22 +35,32 @@ export const PACKAGE = { name: 'faceplugin-face-recognition-js', version: '0.0.1
 type Any = any;
 
 /** Pixels as cv.imread sees them: RGBA8, row-major. */
-export interface Pixels { width: number; height: number; data: Uint8ClampedArray }
+export interface Pixels {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
 
 /** Obtains the tarball through the pull code (cache first) and extracts it; returns package/. */
 export async function extractPackage(): Promise<{ dir: string; root: string; tarball: string; integrity: string }> {
   const cwd = resolve(MODELS);
   const npmPack = findNpm({ cwd });
   const t = await getTarball(PACKAGE, {
-    config: loadNpmConfig({ cwd }), fetch, cacheDir: resolve(MODELS, '..', '.cache', 'edgeserve'), ...(npmPack ? { npmPack } : {}),
+    config: loadNpmConfig({ cwd }),
+    fetch,
+    cacheDir: resolve(MODELS, '..', '.cache', 'edgeserve'),
+    ...(npmPack ? { npmPack } : {}),
   });
   const root = mkdtempSync(join(tmpdir(), 'edgeserve-faceplugin-'));
-  const reader = new TarReader((e) => e.type === 'file', (e, data) => {
-    const to = resolve(root, e.name);
-    if (!to.startsWith(`${root}/`)) throw new Error(`tar entry ${e.name} leaves the folder`);
-    mkdirSync(dirname(to), { recursive: true });
-    writeFileSync(to, data);
-  });
+  const reader = new TarReader(
+    (e) => e.type === 'file',
+    (e, data) => {
+      const to = resolve(root, e.name);
+      if (!to.startsWith(`${root}/`)) throw new Error(`tar entry ${e.name} leaves the folder`);
+      mkdirSync(dirname(to), { recursive: true });
+      writeFileSync(to, data);
+    },
+  );
   reader.write(gunzipSync(readFileSync(t.file)));
   reader.finish();
   const dir = join(root, 'package');
@@ -69,12 +79,18 @@ const INTERNALS: Record<string, string[]> = {
 
 class FakeImageElement {}
 class FakeCanvas {
-  constructor(readonly width: number, readonly height: number, private readonly data: Uint8ClampedArray) {}
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    private readonly data: Uint8ClampedArray,
+  ) {}
   getContext() {
-    return { getImageData: (x: number, y: number, w: number, h: number) => {
-      if (x !== 0 || y !== 0 || w !== this.width || h !== this.height) throw new Error('the package reads whole canvases only');
-      return { width: w, height: h, data: this.data };
-    } };
+    return {
+      getImageData: (x: number, y: number, w: number, h: number) => {
+        if (x !== 0 || y !== 0 || w !== this.width || h !== this.height) throw new Error('the package reads whole canvases only');
+        return { width: w, height: h, data: this.data };
+      },
+    };
   }
 }
 
@@ -82,7 +98,11 @@ export interface FacePackage {
   dir: string;
   cv: Any;
   ort: Any;
-  detect: Any; landmark: Any; liveness: Any; pose: Any; feature: Any;
+  detect: Any;
+  landmark: Any;
+  liveness: Any;
+  pose: Any;
+  feature: Any;
   sessions: { detect: Any; landmark: Any; liveness: Any; pose: Any; feature: Any };
   /** Registers pixels under a canvas id for the package's cv.imread(canvas_id). */
   canvas(id: string, p: Pixels): void;
@@ -145,22 +165,41 @@ async function load(): Promise<FacePackage> {
   if (!opencv.cv) throw new Error("the package's opencv.js did not call Module._main within 30 s");
   const ort = await import('onnxruntime-web');
   const session = (f: string) => ort.InferenceSession.create(readFileSync(join(dir, 'model', f)));
-  const [detect, landmark, liveness, pose, feature] = await Promise.all(['fr_detect', 'fr_landmark', 'fr_liveness', 'fr_pose', 'fr_feature'].map((f) => import(join(dir, 'lib', `${f}.js`))));
+  const [detect, landmark, liveness, pose, feature] = await Promise.all(
+    ['fr_detect', 'fr_landmark', 'fr_liveness', 'fr_pose', 'fr_feature'].map((f) => import(join(dir, 'lib', `${f}.js`))),
+  );
   const sessions = {
-    detect: await session('fr_detect.onnx'), landmark: await session('fr_landmark.onnx'), liveness: await session('fr_liveness.onnx'),
-    pose: await session('fr_pose.onnx'), feature: await session('fr_feature.onnx'),
+    detect: await session('fr_detect.onnx'),
+    landmark: await session('fr_landmark.onnx'),
+    liveness: await session('fr_liveness.onnx'),
+    pose: await session('fr_pose.onnx'),
+    feature: await session('fr_feature.onnx'),
   };
   // By name, so the checker does not look for its (absent) type declarations.
   const ndarrayName = 'ndarray';
   const ndarray = (await import(ndarrayName)).default;
   return {
-    dir, cv: opencv.cv, ort, detect, landmark, liveness, pose, feature, sessions,
-    canvas: (id, p) => { canvases.set(id, new FakeCanvas(p.width, p.height, p.data)); },
+    dir,
+    cv: opencv.cv,
+    ort,
+    detect,
+    landmark,
+    liveness,
+    pose,
+    feature,
+    sessions,
+    canvas: (id, p) => {
+      canvases.set(id, new FakeCanvas(p.width, p.height, p.data));
+    },
     imread: (id) => opencv.cv.imread(id),
     bbox: (boxes) => ndarray(new Float32Array(boxes.flat()), [boxes.length, 4]),
     async quiet(fn) {
       console.log = () => {};
-      try { return await fn(); } finally { console.log = log; }
+      try {
+        return await fn();
+      } finally {
+        console.log = log;
+      }
     },
     close: () => {
       for (const [k, d] of saved) {
@@ -187,6 +226,9 @@ export async function canvasPixels(bytes: Uint8Array): Promise<Pixels> {
  *  true R, G, B (and its BGR2GRAY true BT.601 luma), as in the Python code it was ported from. */
 export function swapRB(p: Pixels): Pixels {
   const d = new Uint8ClampedArray(p.data);
-  for (let i = 0; i < d.length; i += 4) { d[i] = p.data[i + 2]; d[i + 2] = p.data[i]; }
+  for (let i = 0; i < d.length; i += 4) {
+    d[i] = p.data[i + 2];
+    d[i + 2] = p.data[i];
+  }
   return { ...p, data: d };
 }

@@ -48,12 +48,21 @@ const PHOTOS = ['astronaut.jpg', 'camera.png', 'grace_hopper.jpg', 'astronaut_ex
  *  edgeserve then decodes DCT-scaled for the detector and again for the analysed face, and its
  *  crops shrink many times; the enlarged pixels are smooth, so they test those paths, not
  *  aliasing on real detail. */
-const ENLARGED: Array<[string, number]> = [['grace_hopper.jpg', 3], ['grace_hopper.jpg', 6]];
+const ENLARGED: Array<[string, number]> = [
+  ['grace_hopper.jpg', 3],
+  ['grace_hopper.jpg', 6],
+];
 const COMPONENTS = ['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye'];
 
 // biome-ignore lint/suspicious/noExplicitAny: the package's results are untyped JavaScript objects
 type Any = any;
-interface Case { name: string; px: Pixels; a: FaceAnalysis; box: number[]; enlarged: boolean }
+interface Case {
+  name: string;
+  px: Pixels;
+  a: FaceAnalysis;
+  box: number[];
+  enlarged: boolean;
+}
 
 let pkg: FacePackage;
 let repo: string;
@@ -61,7 +70,9 @@ let svc: FaceService;
 let embedSpec: Any;
 const cases: Case[] = [];
 const figures: Record<string, Record<string, string>> = {};
-const note = (name: string, k: string, v: number, d = 3) => { (figures[k] ??= {})[name] = v.toFixed(d); };
+const note = (name: string, k: string, v: number, d = 3) => {
+  (figures[k] ??= {})[name] = v.toFixed(d);
+};
 
 beforeAll(async () => {
   pkg = await loadFacePackage();
@@ -75,7 +86,17 @@ beforeAll(async () => {
   embedSpec = JSON.parse(readFileSync(join(repo, 'face_embed', 'config.json'), 'utf8')).image;
   const tensorizer = nativeTensorizer({ maxPixels: 50_000_000 });
   let dp: DataPlane | undefined;
-  await buildApp(repo, nodeBackend(), tensorizer, [(_app, d) => { dp = d; }], facePlatforms({ tensorizer: async () => tensorizer, defaultInstances: 1 }));
+  await buildApp(
+    repo,
+    nodeBackend(),
+    tensorizer,
+    [
+      (_app, d) => {
+        dp = d;
+      },
+    ],
+    facePlatforms({ tensorizer: async () => tensorizer, defaultInstances: 1 }),
+  );
   if (!dp) throw new Error('the app mounted no data plane');
   svc = new FaceService(dp);
   const photos: Array<[string, Uint8Array, boolean]> = PHOTOS.map((n) => [n, new Uint8Array(readFileSync(join(FIXTURES, n))), false]);
@@ -103,8 +124,14 @@ afterAll(() => {
 });
 
 const cosine = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let s = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { s += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  let s = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    s += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   return s / Math.sqrt(na * nb);
 };
 const softmax = (v: ArrayLike<number>) => {
@@ -115,17 +142,26 @@ const softmax = (v: ArrayLike<number>) => {
 };
 /** The package's integer box for the helpers that take [x, y, w, h] (as its predict* build it). */
 const xywh = (b: number[]) => {
-  const x1 = Math.trunc(b[0]), y1 = Math.trunc(b[1]);
+  const x1 = Math.trunc(b[0]),
+    y1 = Math.trunc(b[1]);
   return [x1, y1, Math.abs(Math.trunc(b[2]) - x1), Math.abs(Math.trunc(b[3]) - y1)];
 };
 const landmarksOf = async (c: Case, canvas: 'page' | 'rgb'): Promise<Float32Array> =>
   (await pkg.landmark.predictLandmark(pkg.sessions.landmark, `${c.name}:${canvas}`, pkg.bbox([c.box])))[0];
 
 test('the package is the one the models were pulled from: same weights as models/*/config.json', () => {
-  const files: Record<string, string> = { face_detect: 'fr_detect', face_embed: 'fr_feature', face_landmark: 'fr_landmark', face_liveness: 'fr_liveness', face_pose: 'fr_pose' };
+  const files: Record<string, string> = {
+    face_detect: 'fr_detect',
+    face_embed: 'fr_feature',
+    face_landmark: 'fr_landmark',
+    face_liveness: 'fr_liveness',
+    face_pose: 'fr_pose',
+  };
   for (const [model, file] of Object.entries(files)) {
     const want = JSON.parse(readFileSync(join(MODELS, model, 'config.json'), 'utf8')).source.sha256;
-    const got = createHash('sha256').update(readFileSync(join(pkg.dir, 'model', `${file}.onnx`))).digest('hex');
+    const got = createHash('sha256')
+      .update(readFileSync(join(pkg.dir, 'model', `${file}.onnx`)))
+      .digest('hex');
     expect({ model, got }).toEqual({ model, got: want });
   }
 });
@@ -142,16 +178,18 @@ describe('detector', () => {
     small.delete();
     img.delete();
     const o = await pkg.sessions.detect.run({ input: new pkg.ort.Tensor('float32', x, [1, 3, 240, 320]) });
-    const s = o.scores.data as Float32Array, b = o.boxes.data as Float32Array;
+    const s = o.scores.data as Float32Array,
+      b = o.boxes.data as Float32Array;
     const out: Array<{ box: number[]; score: number }> = [];
     // screenScore's confidence_threshold 0.65; boxes scaled to the image as scaleResult does.
     for (let i = 0; i < s.length / 2; i++) {
-      if (s[2 * i + 1] >= 0.65) out.push({ box: [b[4 * i] * c.px.width, b[4 * i + 1] * c.px.height, b[4 * i + 2] * c.px.width, b[4 * i + 3] * c.px.height], score: s[2 * i + 1] });
+      if (s[2 * i + 1] >= 0.65)
+        out.push({ box: [b[4 * i] * c.px.width, b[4 * i + 1] * c.px.height, b[4 * i + 2] * c.px.width, b[4 * i + 3] * c.px.height], score: s[2 * i + 1] });
     }
     return out;
   };
 
-  test('the best candidate the package scores on each face is edgeserve\'s box (IoU ≥ 0.9) and score (± 0.01)', async () => {
+  test("the best candidate the package scores on each face is edgeserve's box (IoU ≥ 0.9) and score (± 0.01)", async () => {
     // Tolerance: the inputs differ by resampling (512 → 240 rows is area-averaged by edgeserve,
     // bilinear in cv.resize) and, on colour photos, by the channel order of the page's run.
     for (const c of cases) {
@@ -191,7 +229,8 @@ describe('landmarks and the 5 points', () => {
       for (const canvas of ['page', 'rgb'] as const) {
         const p = await landmarksOf(c, canvas);
         const o = c.a.landmarks[0];
-        let mean = 0, max = 0;
+        let mean = 0,
+          max = 0;
         for (let k = 0; k < 68; k++) {
           const d = Math.hypot(p[2 * k] - o[2 * k], p[2 * k + 1] - o[2 * k + 1]);
           mean += d / 68;
@@ -232,7 +271,8 @@ describe('aligned face and embedding (affine3)', () => {
       mat.delete();
       const raw = rawImage(c.px.width, c.px.height, new Uint8Array(c.px.data.buffer), true);
       const ours = alignedFaceTensor(raw, { points5: pkg.feature.convert68pts5pts(lm) }, embedSpec, 'affine3').data as Float32Array;
-      let mean = 0, max = 0;
+      let mean = 0,
+        max = 0;
       for (let i = 0; i < theirs.length; i++) {
         const d = Math.abs(theirs[i] - ours[i]) * 128; // (v - 127) / 128 → levels
         mean += d / theirs.length;
@@ -309,7 +349,10 @@ describe('pose', () => {
     // Tolerance: in RGB both crop the same rectangle and resample a box grown 1.5x (upscaled or
     // shrunk under 2x on the fixtures): what is left is rounding. The page's run swaps R and B.
     for (const c of cases) {
-      for (const [canvas, tol] of [['rgb', 0.5], ['page', 4]] as const) {
+      for (const [canvas, tol] of [
+        ['rgb', 0.5],
+        ['page', 4],
+      ] as const) {
         const r = (await pkg.pose.predictPose(pkg.sessions.pose, `${c.name}:${canvas}`, pkg.bbox([c.box])))[0];
         const theirs = [Number(r[4]), Number(r[5]), Number(r[6])];
         const worst = Math.max(...theirs.map((v, k) => Math.abs(v - c.a.pose[0][k])));

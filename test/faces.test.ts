@@ -117,7 +117,9 @@ describe('landmarks and liveness on request', () => {
     expect(lm[1]).toBeGreaterThan(nose[1]);
     expect(lm[0]).toBeLessThan(rm[0]);
     const full = (await (await detect(form({ image: fx('astronaut.jpg') }, { landmarks: '68' }))).json()).faces[0];
-    const viaJson = await (await detect(JSON.stringify({ image: Buffer.from(fx('astronaut.jpg')).toString('base64'), landmarks: 68 }), { 'content-type': 'application/json' })).json();
+    const viaJson = await (
+      await detect(JSON.stringify({ image: Buffer.from(fx('astronaut.jpg')).toString('base64'), landmarks: 68 }), { 'content-type': 'application/json' })
+    ).json();
     expect(viaJson.faces[0].landmarks).toEqual(full.landmarks);
     expect(full.landmarks).toHaveLength(68);
     for (const p of full.landmarks) expect(inside(p, full.box, 10)).toBe(true);
@@ -133,10 +135,14 @@ describe('landmarks and liveness on request', () => {
     expect(d.landmarks).toHaveLength(5);
     const e = await (await app.request('/v1/faces/embed?liveness=true', { method: 'POST', body: form({ image: fx('astronaut.jpg') }) })).json();
     expect(e.liveness).toBeCloseTo(d.liveness, 3);
-    const v = await (await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }, { liveness: 'true' }) })).json();
+    const v = await (
+      await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }, { liveness: 'true' }) })
+    ).json();
     expect(v.liveness).toHaveLength(2);
     expect(v.liveness[0]).toBeCloseTo(d.liveness, 3);
-    const none = await (await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }) })).json();
+    const none = await (
+      await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }) })
+    ).json();
     expect(none.liveness).toBeUndefined();
     const bad = async (q: string) => (await (await detect(form({ image: fx('astronaut.jpg') }), {}, q)).json()).error;
     expect(await bad('?landmarks=7')).toBe("landmarks: expected one of '5', '68', got '7'");
@@ -146,11 +152,21 @@ describe('landmarks and liveness on request', () => {
   });
 
   test('verify: box1/box2 choose the faces; every candidate is returned', async () => {
-    const v = await (await app.request('/v1/faces/verify?box1=170,50,280,185&box2=180,60,270,175', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut_exif6.jpg') }) })).json();
-    expect(v.faces).toEqual([[170, 50, 280, 185], [180, 60, 270, 175]]);
+    const v = await (
+      await app.request('/v1/faces/verify?box1=170,50,280,185&box2=180,60,270,175', {
+        method: 'POST',
+        body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut_exif6.jpg') }),
+      })
+    ).json();
+    expect(v.faces).toEqual([
+      [170, 50, 280, 185],
+      [180, 60, 270, 175],
+    ]);
     expect(v.candidates[0]).toEqual([{ box: ASTRONAUT_BOX, score: 1 }]);
     expect(v.match).toBe(true);
-    const bad = await (await app.request('/v1/faces/verify?box2=1,2,3', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut.jpg') }) })).json();
+    const bad = await (
+      await app.request('/v1/faces/verify?box2=1,2,3', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut.jpg') }) })
+    ).json();
     expect(bad.error).toBe('box2: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got \'1,2,3\'');
   });
 });
@@ -159,7 +175,13 @@ describe('hostile and broken images get a clear 4xx, and the server keeps servin
   const cases: Array<[string, Uint8Array, string, number, RegExp]> = [
     ['truncated JPEG', fx('astronaut.jpg').subarray(0, 30000), 'image/jpeg', 422, /truncated|incomplete|corrupt/i],
     ['zero bytes', new Uint8Array(0), 'image/jpeg', 400, /empty/i],
-    ['a text file as image/jpeg', new TextEncoder().encode('hello, I am not a picture\n'), 'image/jpeg', 415, /not .*(JPEG|image)|unsupported|unrecognised|unknown/i],
+    [
+      'a text file as image/jpeg',
+      new TextEncoder().encode('hello, I am not a picture\n'),
+      'image/jpeg',
+      415,
+      /not .*(JPEG|image)|unsupported|unrecognised|unknown/i,
+    ],
     ['a text file as text/plain', new TextEncoder().encode('hello'), 'text/plain', 415, /Content-Type/],
   ];
   for (const [name, body, type, status, msg] of cases) {
@@ -190,7 +212,11 @@ describe('POST /v1/faces/embed and /v1/faces/verify', () => {
     const norm = Math.sqrt(j.embedding.reduce((s: number, x: number) => s + x * x, 0));
     expect(norm).toBeCloseTo(1, 3);
     expect(iou(j.box, ASTRONAUT_BOX)).toBeGreaterThan(0.9);
-    const withBox = await app.request('/v1/faces/embed?box=180,62,269,173', { method: 'POST', body: fx('astronaut.jpg'), headers: { 'content-type': 'image/jpeg' } });
+    const withBox = await app.request('/v1/faces/embed?box=180,62,269,173', {
+      method: 'POST',
+      body: fx('astronaut.jpg'),
+      headers: { 'content-type': 'image/jpeg' },
+    });
     expect(withBox.status).toBe(200);
     expect((await withBox.json()).box).toEqual([180, 62, 269, 173]);
   });
@@ -217,7 +243,11 @@ describe('POST /v1/faces/embed and /v1/faces/verify', () => {
 
   test('verify via JSON base64 with a custom threshold', async () => {
     const b64 = (f: string) => Buffer.from(fx(f)).toString('base64');
-    const r = await app.request('/v1/faces/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('astronaut_exif6.jpg'), threshold: 0.95 }) });
+    const r = await app.request('/v1/faces/verify', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('astronaut_exif6.jpg'), threshold: 0.95 }),
+    });
     const j = await r.json();
     expect(j.threshold).toBe(0.95);
     expect(j.similarity).toBeGreaterThan(0.95);
@@ -235,7 +265,8 @@ describe('POST /v1/faces/embed and /v1/faces/verify', () => {
 
 describe('options are strict: empty, malformed, repeated, misplaced or unknown â†’ 400 (issue 10 items 1, 3)', () => {
   const pair = (extra: Record<string, string> = {}) => form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }, extra);
-  const verify = (body: BodyInit, query = '', headers: Record<string, string> = {}) => app.request(`/v1/faces/verify${query}`, { method: 'POST', body, headers });
+  const verify = (body: BodyInit, query = '', headers: Record<string, string> = {}) =>
+    app.request(`/v1/faces/verify${query}`, { method: 'POST', body, headers });
   async function refused(r: Response | Promise<Response>, error: string) {
     const res = await r;
     expect({ status: res.status, error: (await res.json()).error }).toEqual({ status: 400, error });
@@ -249,36 +280,63 @@ describe('options are strict: empty, malformed, repeated, misplaced or unknown â
     await refused(verify(pair(), '?threshold'), "threshold: expected a number between 0 and 1, got ''");
     await refused(verify(pair({ threshold: '' })), "threshold: expected a number between 0 and 1, got '' (form field)");
     const b64 = (f: string) => Buffer.from(fx(f)).toString('base64');
-    await refused(verify(JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('camera.png'), threshold: '' }), '', { 'content-type': 'application/json' }), "threshold: expected a number between 0 and 1, got '' (JSON field)");
-    await refused(verify(JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('camera.png'), threshold: null }), '', { 'content-type': 'application/json' }), 'threshold: expected a number between 0 and 1, got null (JSON field)');
+    await refused(
+      verify(JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('camera.png'), threshold: '' }), '', { 'content-type': 'application/json' }),
+      "threshold: expected a number between 0 and 1, got '' (JSON field)",
+    );
+    await refused(
+      verify(JSON.stringify({ image1: b64('astronaut.jpg'), image2: b64('camera.png'), threshold: null }), '', { 'content-type': 'application/json' }),
+      'threshold: expected a number between 0 and 1, got null (JSON field)',
+    );
   });
 
   test('an empty score_threshold is a 400, not ~50 junk boxes', async () => {
     await refused(detect(form({ image: fx('astronaut.jpg') }), {}, '?score_threshold='), "score_threshold: expected a number between 0 and 1, got ''");
-    await refused(detect(form({ image: fx('astronaut.jpg') }, { score_threshold: '' })), "score_threshold: expected a number between 0 and 1, got '' (form field)");
+    await refused(
+      detect(form({ image: fx('astronaut.jpg') }, { score_threshold: '' })),
+      "score_threshold: expected a number between 0 and 1, got '' (form field)",
+    );
   });
 
   test('the message quotes what was received (out of range, not a number, repeated)', async () => {
     const img = () => form({ image: fx('astronaut.jpg') });
     await refused(detect(img(), {}, '?score_threshold=2'), "score_threshold: expected a number between 0 and 1, got '2'");
     await refused(detect(img(), {}, '?score_threshold=abc'), "score_threshold: expected a number between 0 and 1, got 'abc'");
-    await refused(detect(img(), {}, '?score_threshold=0.5&score_threshold=0.6'), "score_threshold: given 2 times (query '0.5', query '0.6'): give each option once, in the query or in the body");
+    await refused(
+      detect(img(), {}, '?score_threshold=0.5&score_threshold=0.6'),
+      "score_threshold: given 2 times (query '0.5', query '0.6'): give each option once, in the query or in the body",
+    );
     await refused(detect(img(), {}, '?max_faces=2.5'), "max_faces: expected an integer between 1 and 1000, got '2.5'");
     await refused(detect(img(), {}, '?render=jpg'), "render: expected 'png', got 'jpg'");
-    await refused(detect(img(), {}, '?render=png&render=png'), "render: given 2 times (query 'png', query 'png'): give each option once, in the query or in the body");
+    await refused(
+      detect(img(), {}, '?render=png&render=png'),
+      "render: given 2 times (query 'png', query 'png'): give each option once, in the query or in the body",
+    );
     const embed = (q: string) => app.request(`/v1/faces/embed${q}`, { method: 'POST', body: img() });
     await refused(embed('?box=1,2,3'), 'box: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got \'1,2,3\'');
     await refused(embed('?box=abc'), 'box: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got \'abc\'');
     await refused(embed('?box=300,60,120,280'), `box: expected "x1,y1,x2,y2": four numbers in image pixels, x2 > x1 and y2 > y1, got '300,60,120,280'`);
-    await refused(embed('?box=1,1,5,5&box=1,1,6,6'), "box: given 2 times (query '1,1,5,5', query '1,1,6,6'): give each option once, in the query or in the body");
+    await refused(
+      embed('?box=1,1,5,5&box=1,1,6,6'),
+      "box: given 2 times (query '1,1,5,5', query '1,1,6,6'): give each option once, in the query or in the body",
+    );
   });
 
   test('one place per option: query and form, or twice in a JSON body, is a 400', async () => {
-    await refused(verify(pair({ threshold: '0.3' }), '?threshold=0.3'), "threshold: given 2 times (query '0.3', form field '0.3'): give each option once, in the query or in the body");
-    await refused(verify(pair({ threshold: '0.1' }), '?threshold=0.9'), "threshold: given 2 times (query '0.9', form field '0.1'): give each option once, in the query or in the body");
+    await refused(
+      verify(pair({ threshold: '0.3' }), '?threshold=0.3'),
+      "threshold: given 2 times (query '0.3', form field '0.3'): give each option once, in the query or in the body",
+    );
+    await refused(
+      verify(pair({ threshold: '0.1' }), '?threshold=0.9'),
+      "threshold: given 2 times (query '0.9', form field '0.1'): give each option once, in the query or in the body",
+    );
     const b64 = (f: string) => Buffer.from(fx(f)).toString('base64');
     const dup = `{"image1":"${b64('astronaut.jpg')}","image2":"${b64('camera.png')}","threshold":0.1,"threshold":0.9}`;
-    await refused(verify(dup, '', { 'content-type': 'application/json' }), 'threshold: given 2 times (JSON field 0.1, JSON field 0.9): give each option once, in the query or in the body');
+    await refused(
+      verify(dup, '', { 'content-type': 'application/json' }),
+      'threshold: given 2 times (JSON field 0.1, JSON field 0.9): give each option once, in the query or in the body',
+    );
     // Once, in the form: honoured (the same photo, EXIF-rotated, scores ~0.997: at 0.9999 it is no match).
     const same = form({ image1: fx('astronaut.jpg'), image2: fx('astronaut_exif6.jpg') }, { threshold: '0.9999' });
     const j = await (await verify(same)).json();
@@ -289,7 +347,10 @@ describe('options are strict: empty, malformed, repeated, misplaced or unknown â
   test('an unknown option (a typo) is a 400, not the default', async () => {
     await refused(verify(pair(), '?treshold=0.9'), "unknown option 'treshold' (query, got '0.9'): this route takes threshold, box1, box2, liveness");
     await refused(verify(pair({ treshold: '0.9' })), "unknown option 'treshold' (form field, got '0.9'): this route takes threshold, box1, box2, liveness");
-    await refused(detect(form({ image: fx('astronaut.jpg') }), {}, '?max_face=3'), "unknown option 'max_face' (query, got '3'): this route takes score_threshold, iou_threshold, max_faces, render, landmarks, liveness, eyes");
+    await refused(
+      detect(form({ image: fx('astronaut.jpg') }), {}, '?max_face=3'),
+      "unknown option 'max_face' (query, got '3'): this route takes score_threshold, iou_threshold, max_faces, render, landmarks, liveness, eyes",
+    );
     const r = await app.request('/v1/faces/embed', { method: 'POST', body: form({ image: fx('astronaut.jpg'), other: fx('camera.png') }) });
     await refused(r, "unexpected multipart file field 'other' (filename 'other.bin'): this route takes the image 'image'");
     const twice = new FormData();
@@ -310,11 +371,15 @@ describe('options are strict: empty, malformed, repeated, misplaced or unknown â
 });
 
 describe('invalid base64 is a 400 naming the field, never a 500 (item 21)', () => {
-  const json = (body: unknown, route = 'detect') => app.request(`/v1/faces/${route}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const json = (body: unknown, route = 'detect') =>
+    app.request(`/v1/faces/${route}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   test('lengths of 4k+1, bad characters, bad padding', async () => {
     const cases: Array<[string, string]> = [
       ['a', "JSON field 'image' is not valid base64 (1 character: a length of 4k+1 cannot be base64), got 'a'"],
-      ['QUJD'.repeat(1024) + 'Q', "JSON field 'image' is not valid base64 (4097 characters: a length of 4k+1 cannot be base64), got 'QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQâ€¦' (4097 characters)"],
+      [
+        'QUJD'.repeat(1024) + 'Q',
+        "JSON field 'image' is not valid base64 (4097 characters: a length of 4k+1 cannot be base64), got 'QUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQUJDQâ€¦' (4097 characters)",
+      ],
       ['QUJD!', "JSON field 'image' is not valid base64 (character '!' at position 4), got 'QUJD!'"],
       ['QU=JD', "JSON field 'image' is not valid base64 (character '=' at position 2), got 'QU=JD'"],
       ['QUI=A', "JSON field 'image' is not valid base64 (character '=' at position 3), got 'QUI=A'"],
@@ -345,7 +410,11 @@ describe('OpenAPI: face routes first, with real examples (item 16) and options o
   test('tag order puts Faces first; options are query parameters with defaults and no example; bodies hold only the images', async () => {
     const doc = await (await app.request('/openapi.json')).json();
     expect(doc.tags[0].name).toBe('Faces');
-    for (const [route, images, options] of [['detect', ['image'], ['score_threshold', 'iou_threshold', 'max_faces', 'render', 'landmarks', 'liveness', 'eyes']], ['embed', ['image'], ['box', 'liveness']], ['verify', ['image1', 'image2'], ['threshold', 'box1', 'box2', 'liveness']]] as const) {
+    for (const [route, images, options] of [
+      ['detect', ['image'], ['score_threshold', 'iou_threshold', 'max_faces', 'render', 'landmarks', 'liveness', 'eyes']],
+      ['embed', ['image'], ['box', 'liveness']],
+      ['verify', ['image1', 'image2'], ['threshold', 'box1', 'box2', 'liveness']],
+    ] as const) {
       const op = doc.paths[`/v1/faces/${route}`].post;
       expect(op.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`)).toEqual(options.map((o) => `query:${o}`));
       expect(JSON.stringify(op.parameters)).not.toContain('example');
@@ -365,18 +434,26 @@ describe('OpenAPI: face routes first, with real examples (item 16) and options o
     expect({ ...ex, embedding: [] }).toEqual({ ...embedded, embedding: [] });
     expect(ex.embedding.length).toBe(8);
     for (const [i, v] of (ex.embedding as number[]).entries()) expect(Math.abs(v - embedded.embedding[i])).toBeLessThan(1e-4);
-    const verified = await (await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut_exif6.jpg') }) })).json();
+    const verified = await (
+      await app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('astronaut_exif6.jpg') }) })
+    ).json();
     expect(schemas.FaceVerifyResponse.example).toEqual(verified);
   });
 
   test('the error examples are face-route answers, not KServe tensor errors', async () => {
     const doc = await (await app.request('/openapi.json')).json();
-    const example = (route: string, status: number) => doc.paths[`/v1/faces/${route}`].post.responses[status].content['application/json'].example.error as string;
-    for (const route of ['detect', 'embed', 'verify']) for (const status of [400, 413, 415, 422, 503]) expect(example(route, status)).not.toMatch(/input '|tensor|INPUT0/);
+    const example = (route: string, status: number) =>
+      doc.paths[`/v1/faces/${route}`].post.responses[status].content['application/json'].example.error as string;
+    for (const route of ['detect', 'embed', 'verify'])
+      for (const status of [400, 413, 415, 422, 503]) expect(example(route, status)).not.toMatch(/input '|tensor|INPUT0/);
     const got = async (r: Response | Promise<Response>) => (await (await r).json()).error as string;
-    expect(example('verify', 400)).toBe(await got(app.request('/v1/faces/verify?threshold=', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }) })));
+    expect(example('verify', 400)).toBe(
+      await got(app.request('/v1/faces/verify?threshold=', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('camera.png') }) })),
+    );
     expect(example('detect', 415)).toBe(await got(detect('hello', { 'content-type': 'text/plain' })));
-    expect(example('verify', 422)).toBe(await got(app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('hubble_deep_field.jpg') }) })));
+    expect(example('verify', 422)).toBe(
+      await got(app.request('/v1/faces/verify', { method: 'POST', body: form({ image1: fx('astronaut.jpg'), image2: fx('hubble_deep_field.jpg') }) })),
+    );
     // The limit differs (the test app's is 8 MiB, the server's default 32 MiB): same message otherwise.
     const tooLarge = await got(detect(fx('astronaut.jpg'), { 'content-type': 'image/jpeg', 'content-length': '40000000' }));
     expect(example('detect', 413).replace(/\d{5,}/g, 'N')).toBe(tooLarge.replace(/\d{5,}/g, 'N'));
@@ -386,15 +463,21 @@ describe('OpenAPI: face routes first, with real examples (item 16) and options o
 describe('images through KServe v2 infer', () => {
   test('face_detect takes an encoded image as a BYTES input (binary extension)', async () => {
     const img = fx('astronaut.jpg');
-    const header = new TextEncoder().encode(JSON.stringify({
-      inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: img.length + 4 } }],
-      outputs: [{ name: 'scores' }],
-    }));
+    const header = new TextEncoder().encode(
+      JSON.stringify({
+        inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: img.length + 4 } }],
+        outputs: [{ name: 'scores' }],
+      }),
+    );
     const body = new Uint8Array(header.length + 4 + img.length);
     body.set(header);
     new DataView(body.buffer).setUint32(header.length, img.length, true);
     body.set(img, header.length + 4);
-    const r = await app.request('/v2/models/face_detect/infer', { method: 'POST', body, headers: { 'Inference-Header-Content-Length': String(header.length) } });
+    const r = await app.request('/v2/models/face_detect/infer', {
+      method: 'POST',
+      body,
+      headers: { 'Inference-Header-Content-Length': String(header.length) },
+    });
     expect(r.status).toBe(200);
     const j = await r.json();
     expect(j.parameters).toEqual({ image_width: 512, image_height: 512 });
@@ -403,7 +486,10 @@ describe('images through KServe v2 infer', () => {
   });
 
   test('a corrupt image in a BYTES input â†’ 422', async () => {
-    const r = await app.request('/v2/models/face_detect/infer', { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', data: ['definitely not an image'] }] }) });
+    const r = await app.request('/v2/models/face_detect/infer', {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', data: ['definitely not an image'] }] }),
+    });
     expect(r.status).toBe(415);
   });
 });
@@ -428,7 +514,7 @@ function pngHeader(w: number, h: number): Uint8Array {
 }
 
 describe('image.reducing_gap', () => {
-  test('the face detector\'s 1 (a 12 MP JPEG decoded at 1/8) finds the same face as the default 2 (at 1/4)', async () => {
+  test("the face detector's 1 (a 12 MP JPEG decoded at 1/8) finds the same face as the default 2 (at 1/4)", async () => {
     const gap2 = await faceApp((dir) => {
       const f = join(dir, 'face_detect', 'config.json');
       const c = JSON.parse(readFileSync(f, 'utf8'));

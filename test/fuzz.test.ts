@@ -10,7 +10,18 @@ import { type OwnServer, formatReport, runFuzz, startOwnServer } from '../script
 
 let server: OwnServer;
 
-const BUN_FRAMING = new Set(['tab separators', 'NUL in the target', 'LF-only line endings', 'unknown HTTP version', 'lowercase method', 'unknown method', 'upload and a GET pipelined', 'half-close after an upload', 'random bytes', 'garbage line']);
+const BUN_FRAMING = new Set([
+  'tab separators',
+  'NUL in the target',
+  'LF-only line endings',
+  'unknown HTTP version',
+  'lowercase method',
+  'unknown method',
+  'upload and a GET pipelined',
+  'half-close after an upload',
+  'random bytes',
+  'garbage line',
+]);
 
 beforeAll(async () => {
   server = await startOwnServer();
@@ -31,7 +42,8 @@ test('400 seeded fuzz cases: no 5xx, no silent close, serving throughout, memory
   if (violations.length) console.log(text);
   expect(report.requests).toBe(400);
   // Every input path was exercised.
-  for (const g of ['faces', 'multipart', 'face-json', 'kserve-json', 'kserve-binary', 'routes', 'headers', 'framing', 'valid']) expect(report.byGroup[g]).toBeGreaterThan(0);
+  for (const g of ['faces', 'multipart', 'face-json', 'kserve-json', 'kserve-binary', 'routes', 'headers', 'framing', 'valid'])
+    expect(report.byGroup[g]).toBeGreaterThan(0);
   expect(violations.map((v) => `${v.kind} ×${v.count} ${v.group}: ${v.name}: ${v.detail}`)).toEqual([]);
   expect(report.findings.filter((f) => f.kind === 'wrong answer' && f.group === 'valid').map((f) => `${f.name}: ${f.detail}`)).toEqual([]);
   expect(report.health.failures).toBe(0);

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { drawnFace, fixture, form, galleryApp, variant } from './gallery-app.ts';
 
 let g: Awaited<ReturnType<typeof galleryApp>>;
-beforeAll(async () => { g = await galleryApp(); });
+beforeAll(async () => {
+  g = await galleryApp();
+});
 afterAll(() => g?.close());
 
 const B = '/v1/faces/galleries';
@@ -21,18 +23,30 @@ async function body<T = Record<string, unknown>>(r: Response, status: number): P
 }
 const errorOf = async (r: Response, status: number) => (await body<{ error: string }>(r, status)).error;
 
-interface Face { box: number[]; subject: { id: string; similarity: number } | null; unknown: boolean; candidates: Array<{ id: string; similarity: number }> }
+interface Face {
+  box: number[];
+  subject: { id: string; similarity: number } | null;
+  unknown: boolean;
+  candidates: Array<{ id: string; similarity: number }>;
+}
 const identify = async (gallery: string, image: Uint8Array, fields: Record<string, string> = {}) =>
-  (await body<{ faces: Face[]; threshold: number }>(await postImage(`${B}/${gallery}/identify`, image, fields), 200));
+  await body<{ faces: Face[]; threshold: number }>(await postImage(`${B}/${gallery}/identify`, image, fields), 200);
 
 describe('the README flow', () => {
   test('create, enrol three, identify (found, stranger unknown), verify, delete, identify again (gone)', async () => {
     const created = await body(await postJson(B, { id: 'flow' }), 201);
     expect(created).toMatchObject({ id: 'flow', model: null, subjects: 0, faces: 0, keep_thumbnails: false });
-    for (const [id, name] of [['eileen', 'Eileen Collins'], ['photographer', 'The photographer'], ['chelsea', 'Chelsea (a cat)']]) {
+    for (const [id, name] of [
+      ['eileen', 'Eileen Collins'],
+      ['photographer', 'The photographer'],
+      ['chelsea', 'Chelsea (a cat)'],
+    ]) {
       await body(await postJson(`${B}/flow/subjects`, { id, display_name: name }), 201);
     }
-    const e = await body<{ id: string; model: { name: string; version: string } }>(await postImage(`${B}/flow/subjects/eileen/faces`, fixture('astronaut.png')), 201);
+    const e = await body<{ id: string; model: { name: string; version: string } }>(
+      await postImage(`${B}/flow/subjects/eileen/faces`, fixture('astronaut.png')),
+      201,
+    );
     expect(e.model.name).toBe('face_embed');
     await body(await postImage(`${B}/flow/subjects/photographer/faces`, fixture('camera.png')), 201);
     await body(await postImage(`${B}/flow/subjects/chelsea/faces`, fixture('chelsea.png')), 201);
@@ -47,7 +61,9 @@ describe('the README flow', () => {
     expect(found.faces[0].unknown).toBe(false);
     expect(found.faces[0].candidates.map((c) => c.id)).toEqual(['eileen']);
     // Re-encoded at JPEG quality 60, the photographer is still him.
-    expect((await identify('flow', await variant('camera.png', (c, _w, _h, img) => c.drawImage(img, 0, 0), undefined, 60))).faces[0].subject?.id).toBe('photographer');
+    expect((await identify('flow', await variant('camera.png', (c, _w, _h, img) => c.drawImage(img, 0, 0), undefined, 60))).faces[0].subject?.id).toBe(
+      'photographer',
+    );
     // A stranger: no subject reaches the threshold.
     const stranger = await identify('flow', await drawnFace(), { k: '3' });
     expect(stranger.faces[0]).toMatchObject({ subject: null, unknown: true, candidates: [] });
@@ -89,7 +105,9 @@ describe('status codes', () => {
     expect(await errorOf(await postJson(B, { id: '' }), 400)).toContain('id');
     expect(await errorOf(await postJson(B, { id: 'a b' }), 400)).toContain("'a b'");
     expect(await errorOf(await postJson(B, { id: 'x', colour: 'red' }), 400)).toContain('colour');
-    expect(await errorOf(await req(B, { method: 'POST', body: '{"id":"x","id":"y"}', headers: { 'content-type': 'application/json' } }), 400)).toContain('given 2 times');
+    expect(await errorOf(await req(B, { method: 'POST', body: '{"id":"x","id":"y"}', headers: { 'content-type': 'application/json' } }), 400)).toContain(
+      'given 2 times',
+    );
     expect(await errorOf(await req(B, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } }), 400)).toContain('not valid JSON');
     expect(await errorOf(await req(B, { method: 'POST', body: 'id=x', headers: { 'content-type': 'text/plain' } }), 415)).toContain('text/plain');
     expect(await errorOf(await req(`${B}/bad/subjects?limit=0`), 400)).toContain('limit');
@@ -98,7 +116,9 @@ describe('status codes', () => {
     expect(await errorOf(await req(`${B}/bad?verbose=1`), 400)).toContain("unknown option 'verbose'");
     expect(await errorOf(await postImage(`${B}/bad/identify`, fixture('astronaut.jpg'), { threshold: '2' }), 400)).toContain('threshold');
     expect(await errorOf(await postImage(`${B}/bad/identify?k=1`, fixture('astronaut.jpg'), { k: '2' }), 400)).toContain('given 2 times');
-    expect(await errorOf(await postImage(`${B}/bad/subjects/s/faces`, fixture('astronaut.jpg'), {}, { 'idempotency-key': 'has space' }), 400)).toContain('idempotency-key');
+    expect(await errorOf(await postImage(`${B}/bad/subjects/s/faces`, fixture('astronaut.jpg'), {}, { 'idempotency-key': 'has space' }), 400)).toContain(
+      'idempotency-key',
+    );
   });
 });
 
@@ -140,11 +160,19 @@ describe('enrolment', () => {
     await body(await postJson(B, { id: 'bound' }), 201);
     await body(await postJson(`${B}/bound/subjects`, { id: 'p' }), 201);
     const face = await body<{ model: { name: string; version: string } }>(await postImage(`${B}/bound/subjects/p/faces`, fixture('camera.png')), 201);
-    const emb = await body<{ embedding: number[] }>(await req('/v1/faces/embed', { method: 'POST', body: fixture('camera.png') as BodyInit, headers: { 'content-type': 'image/png' } }), 200);
-    const hit = await body<{ subject: { id: string; similarity: number } }>(await postJson(`${B}/bound/search`, { embedding: emb.embedding, model: face.model, k: 2 }), 200);
+    const emb = await body<{ embedding: number[] }>(
+      await req('/v1/faces/embed', { method: 'POST', body: fixture('camera.png') as BodyInit, headers: { 'content-type': 'image/png' } }),
+      200,
+    );
+    const hit = await body<{ subject: { id: string; similarity: number } }>(
+      await postJson(`${B}/bound/search`, { embedding: emb.embedding, model: face.model, k: 2 }),
+      200,
+    );
     expect(hit.subject.id).toBe('p');
     expect(hit.subject.similarity).toBeGreaterThan(0.999);
-    expect(await errorOf(await postJson(`${B}/bound/search`, { embedding: emb.embedding, model: { name: 'face_embed', version: '2+aligned' } }), 409)).toContain('never compared');
+    expect(
+      await errorOf(await postJson(`${B}/bound/search`, { embedding: emb.embedding, model: { name: 'face_embed', version: '2+aligned' } }), 409),
+    ).toContain('never compared');
     expect(await errorOf(await postJson(`${B}/bound/search`, { embedding: emb.embedding.slice(1), model: face.model }), 400)).toContain('expected 512');
   });
 });
@@ -174,7 +202,10 @@ describe('tenants and pagination', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { subjects: Array<{ id: string; metadata: { n: number } }>; next_cursor: string | null } = await body(await req(`${B}/pages/subjects?limit=3${cursor ? `&cursor=${cursor}` : ''}`), 200);
+      const page: { subjects: Array<{ id: string; metadata: { n: number } }>; next_cursor: string | null } = await body(
+        await req(`${B}/pages/subjects?limit=3${cursor ? `&cursor=${cursor}` : ''}`),
+        200,
+      );
       seen.push(...page.subjects.map((x) => x.id));
       cursor = page.next_cursor;
     } while (cursor);
@@ -199,8 +230,14 @@ describe('thumbnails (biometric data: only where the gallery keeps them)', () =>
     expect(await body(await postJson(B, { id: 'thumbs', keep_thumbnails: true }), 201)).toMatchObject({ keep_thumbnails: true });
     await body(await postJson(`${B}/thumbs/subjects`, { id: 'eileen' }), 201);
     // The EXIF-rotated photo: the crop must come from the upright image the box is in.
-    for (const [file, id] of [['astronaut.jpg', 'plain'], ['astronaut_exif6.jpg', 'rotated']]) {
-      const f = await body<{ has_thumbnail: boolean; box: number[] }>(await postImage(`${B}/thumbs/subjects/eileen/faces`, fixture(file), { face_id: id }), 201);
+    for (const [file, id] of [
+      ['astronaut.jpg', 'plain'],
+      ['astronaut_exif6.jpg', 'rotated'],
+    ]) {
+      const f = await body<{ has_thumbnail: boolean; box: number[] }>(
+        await postImage(`${B}/thumbs/subjects/eileen/faces`, fixture(file), { face_id: id }),
+        201,
+      );
       expect(f.has_thumbnail).toBe(true);
       const r = await thumbOf('thumbs', 'eileen', id);
       expect(r.status).toBe(200);
@@ -210,7 +247,9 @@ describe('thumbnails (biometric data: only where the gallery keeps them)', () =>
       expect(jpeg.byteLength).toBeLessThan(12_000);
       // What is stored is the face: at most 112 px a side, and the detector finds one face filling it.
       const d = await body<{ image: { width: number; height: number }; faces: Array<{ box: number[]; score: number }> }>(
-        await req('/v1/faces/detect', { method: 'POST', body: jpeg as BodyInit, headers: { 'content-type': 'image/jpeg' } }), 200);
+        await req('/v1/faces/detect', { method: 'POST', body: jpeg as BodyInit, headers: { 'content-type': 'image/jpeg' } }),
+        200,
+      );
       expect(Math.max(d.image.width, d.image.height)).toBeLessThanOrEqual(112);
       expect(d.image.width).toBe(d.image.height);
       expect(d.faces.length).toBeGreaterThanOrEqual(1);

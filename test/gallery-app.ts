@@ -40,7 +40,7 @@ export async function galleryApp(o: GalleryAppOptions = {}) {
   const db = o.db;
   const thumbnails = o.thumbnails === null ? undefined : (o.thumbnails ?? canvasThumbnails({ maxPixels: 50_000_000 }));
   const dir = mkdtempSync(join(tmpdir(), 'edgeserve-gallery-'));
-  const handle = db ?? await openBunSqlite(join(dir, 'gallery.sqlite'));
+  const handle = db ?? (await openBunSqlite(join(dir, 'gallery.sqlite')));
   const store = new KyselyGalleryStore(handle);
   await store.migrate();
   const repo = tempRepository(FACE_MODELS);
@@ -51,10 +51,17 @@ export async function galleryApp(o: GalleryAppOptions = {}) {
   const built = assemble({
     repository: new FsRepository(repo),
     loader: new LocalLoader({
-      backend: () => backend, defaultInstances: 1, intraOpThreads: 1, tensorizer,
+      backend: () => backend,
+      defaultInstances: 1,
+      intraOpThreads: 1,
+      tensorizer,
       platforms: facePlatforms({ tensorizer: async () => tensorizer, maxPixels: 50_000_000, defaultInstances: 1 }),
     }),
-    docs: fsDocsAssets, log: () => {}, maxBodyBytes: 8 * 1024 * 1024, maxQueueSize: 64, defaultInstances: 1,
+    docs: fsDocsAssets,
+    log: () => {},
+    maxBodyBytes: 8 * 1024 * 1024,
+    maxQueueSize: 64,
+    defaultInstances: 1,
     mount: [
       (app, dp) => mountFaces(app, new FaceService(dp), { maxBodyBytes: 8 * 1024 * 1024 }),
       (app, dp) => {
@@ -65,7 +72,9 @@ export async function galleryApp(o: GalleryAppOptions = {}) {
   });
   await built.load();
   return {
-    ...built, store, service: service!,
+    ...built,
+    store,
+    service: service!,
     close: async () => {
       await built.dataPlane.shutdown();
       await store.close();
@@ -87,20 +96,58 @@ export async function variant(file: string, draw: Draw, size?: [number, number],
   return new Uint8Array(await c.encode('jpeg', q));
 }
 
-export const flipped = (file: string) => variant(file, (g, w, _h, img) => { g.translate(w, 0); g.scale(-1, 1); g.drawImage(img, 0, 0); });
+export const flipped = (file: string) =>
+  variant(file, (g, w, _h, img) => {
+    g.translate(w, 0);
+    g.scale(-1, 1);
+    g.drawImage(img, 0, 0);
+  });
 
 /** A drawn face (the detector finds it at 0.999): a face that belongs to no enrolled subject. */
 export async function drawnFace(): Promise<Uint8Array> {
   const c = createCanvas(400, 400);
   const g = c.getContext('2d');
-  g.fillStyle = '#8a9bb0'; g.fillRect(0, 0, 400, 400);
-  g.fillStyle = '#e0b090'; g.beginPath(); g.ellipse(200, 210, 110, 145, 0, 0, Math.PI * 2); g.fill();
-  g.fillStyle = '#3a2a1a'; g.beginPath(); g.ellipse(200, 95, 115, 55, 0, Math.PI, 0); g.fill();
-  g.fillStyle = '#fff'; for (const x of [155, 245]) { g.beginPath(); g.ellipse(x, 185, 22, 12, 0, 0, Math.PI * 2); g.fill(); }
-  g.fillStyle = '#224'; for (const x of [155, 245]) { g.beginPath(); g.arc(x, 185, 8, 0, Math.PI * 2); g.fill(); }
-  g.strokeStyle = '#532'; g.lineWidth = 5; for (const x of [155, 245]) { g.beginPath(); g.moveTo(x - 25, 160); g.lineTo(x + 25, 158); g.stroke(); }
-  g.strokeStyle = '#a07050'; g.lineWidth = 4; g.beginPath(); g.moveTo(200, 200); g.lineTo(190, 255); g.lineTo(210, 258); g.stroke();
-  g.fillStyle = '#a33'; g.beginPath(); g.ellipse(200, 295, 40, 12, 0, 0, Math.PI * 2); g.fill();
+  g.fillStyle = '#8a9bb0';
+  g.fillRect(0, 0, 400, 400);
+  g.fillStyle = '#e0b090';
+  g.beginPath();
+  g.ellipse(200, 210, 110, 145, 0, 0, Math.PI * 2);
+  g.fill();
+  g.fillStyle = '#3a2a1a';
+  g.beginPath();
+  g.ellipse(200, 95, 115, 55, 0, Math.PI, 0);
+  g.fill();
+  g.fillStyle = '#fff';
+  for (const x of [155, 245]) {
+    g.beginPath();
+    g.ellipse(x, 185, 22, 12, 0, 0, Math.PI * 2);
+    g.fill();
+  }
+  g.fillStyle = '#224';
+  for (const x of [155, 245]) {
+    g.beginPath();
+    g.arc(x, 185, 8, 0, Math.PI * 2);
+    g.fill();
+  }
+  g.strokeStyle = '#532';
+  g.lineWidth = 5;
+  for (const x of [155, 245]) {
+    g.beginPath();
+    g.moveTo(x - 25, 160);
+    g.lineTo(x + 25, 158);
+    g.stroke();
+  }
+  g.strokeStyle = '#a07050';
+  g.lineWidth = 4;
+  g.beginPath();
+  g.moveTo(200, 200);
+  g.lineTo(190, 255);
+  g.lineTo(210, 258);
+  g.stroke();
+  g.fillStyle = '#a33';
+  g.beginPath();
+  g.ellipse(200, 295, 40, 12, 0, 0, Math.PI * 2);
+  g.fill();
   return new Uint8Array(await c.encode('jpeg', 90));
 }
 

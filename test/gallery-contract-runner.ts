@@ -7,7 +7,8 @@ import { KyselyGalleryStore } from '../src/gallery/db/kysely-store.ts';
 import { CONTRACT } from './gallery-store.contract.ts';
 
 const [runtime, file] = (globalThis as { Deno?: { args: string[] } }).Deno?.args ?? process.argv.slice(2);
-const open = runtime === 'deno' ? (await import('../src/runtime/gallery-db/deno.ts')).openDenoSqlite : (await import('../src/runtime/gallery-db/node.ts')).openNodeSqlite;
+const open =
+  runtime === 'deno' ? (await import('../src/runtime/gallery-db/deno.ts')).openDenoSqlite : (await import('../src/runtime/gallery-db/node.ts')).openNodeSqlite;
 const store = new KyselyGalleryStore(await open(file));
 const second = new KyselyGalleryStore(await open(file));
 await store.migrate();

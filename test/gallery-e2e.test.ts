@@ -40,7 +40,8 @@ function client(url: string) {
     return f;
   };
   return {
-    json: (method: string, path: string, body?: unknown) => call(method, path, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json' }),
+    json: (method: string, path: string, body?: unknown) =>
+      call(method, path, body === undefined ? undefined : JSON.stringify(body), { 'content-type': 'application/json' }),
     image: (path: string, bytes: Uint8Array, fields?: Record<string, string>) => call('POST', path, image(bytes, fields)),
     get: (path: string) => call('GET', path),
     del: (path: string) => call('DELETE', path),
@@ -108,10 +109,15 @@ describe('PostgreSQL, two servers sharing one gallery', () => {
   test('an enrolment through one is identified through the other; a deletion through one is gone from both', async () => {
     pg = await startPostgres();
     const [a, b] = await Promise.all([serve({ GALLERY_DATABASE: pg.url }), serve({ GALLERY_DATABASE: pg.url })]);
-    const ca = client(a.url), cb = client(b.url);
+    const ca = client(a.url),
+      cb = client(b.url);
     expect((await ca.json('POST', B, { id: 'shared' })).status).toBe(201);
     expect((await cb.json('POST', B, { id: 'shared' })).status).toBe(409);
-    for (const [id, file] of [['eileen', 'astronaut.png'], ['photographer', 'camera.png'], ['chelsea', 'chelsea.png']] as const) {
+    for (const [id, file] of [
+      ['eileen', 'astronaut.png'],
+      ['photographer', 'camera.png'],
+      ['chelsea', 'chelsea.png'],
+    ] as const) {
       expect((await cb.json('POST', `${B}/shared/subjects`, { id })).status).toBe(201);
       expect((await ca.image(`${B}/shared/subjects/${id}/faces`, fixture(file))).status).toBe(201);
     }

@@ -32,8 +32,16 @@ beforeAll(async () => {
 });
 afterAll(() => g?.close());
 
-interface Eyes { left: number; right: number }
-interface DetectedFace { box: number[]; score: number; landmarks?: number[][]; eyes?: Eyes }
+interface Eyes {
+  left: number;
+  right: number;
+}
+interface DetectedFace {
+  box: number[];
+  score: number;
+  landmarks?: number[][];
+  eyes?: Eyes;
+}
 async function detect(image: Uint8Array, query: string): Promise<DetectedFace[]> {
   const r = await g.app.request(`/v1/faces/detect?${query}`, { method: 'POST', body: form(image) });
   const text = await r.text();
@@ -59,9 +67,11 @@ async function paintedShut(image: Uint8Array): Promise<Uint8Array> {
   const px = g2.getImageData(0, 0, img.width, img.height).data;
   for (const first of [36, 42]) {
     const p = lm.slice(first, first + 6);
-    const cx = p.reduce((s, q) => s + q[0], 0) / 6, cy = p.reduce((s, q) => s + q[1], 0) / 6;
+    const cx = p.reduce((s, q) => s + q[0], 0) / 6,
+      cy = p.reduce((s, q) => s + q[1], 0) / 6;
     const w = p[3][0] - p[0][0];
-    const sx = Math.round(cx), sy = Math.round(cy + 0.9 * w);
+    const sx = Math.round(cx),
+      sy = Math.round(cy + 0.9 * w);
     const rgb = [0, 0, 0];
     for (let y = sy - 2; y <= sy + 2; y++) for (let x = sx - 2; x <= sx + 2; x++) for (let k = 0; k < 3; k++) rgb[k] += px[4 * (y * img.width + x) + k] / 25;
     g2.fillStyle = `rgb(${rgb.map(Math.round).join(',')})`;
@@ -157,9 +167,14 @@ describe('enrolment with face.quality.min_eye_open', () => {
   });
 });
 
-describe('the gate\'s checks (FaceService.checkQuality, qualityError)', () => {
+describe("the gate's checks (FaceService.checkQuality, qualityError)", () => {
   const svc = new FaceService(null as never); // the gate is passed in: no data plane needed
-  const face = { box: [0, 0, 100, 120] as [number, number, number, number], score: 0.99, pose: [10, -5, 2] as [number, number, number], eyes: [0.95, 0.6] as [number, number] };
+  const face = {
+    box: [0, 0, 100, 120] as [number, number, number, number],
+    score: 0.99,
+    pose: [10, -5, 2] as [number, number, number],
+    eyes: [0.95, 0.6] as [number, number],
+  };
   const gate = { min_face_px: 40, min_score: 0.9 };
 
   test('each check, in order, with the value measured and the limit', () => {
@@ -173,16 +188,25 @@ describe('the gate\'s checks (FaceService.checkQuality, qualityError)', () => {
   });
 
   test('the 422 messages', () => {
-    expect(qualityError({ check: 'min_eye_open', value: 0.12, limit: 0.5 }).message).toBe('image: quality check min_eye_open failed: eye open probability 0.12 (the less open eye) is below 0.5');
-    expect(qualityError({ check: 'min_face_px', value: 30, limit: 40 }).message).toBe('image: quality check min_face_px failed: face size 30 px is below 40 px');
+    expect(qualityError({ check: 'min_eye_open', value: 0.12, limit: 0.5 }).message).toBe(
+      'image: quality check min_eye_open failed: eye open probability 0.12 (the less open eye) is below 0.5',
+    );
+    expect(qualityError({ check: 'min_face_px', value: 30, limit: 40 }).message).toBe(
+      'image: quality check min_face_px failed: face size 30 px is below 40 px',
+    );
     expect(qualityError({ check: 'max_roll', value: -20, limit: 15 }).message).toBe('image: quality check max_roll failed: |roll| 20° exceeds 15°');
   });
 });
 
-describe('config validation: a bad gate fails the face model\'s load, naming the field', () => {
+describe("config validation: a bad gate fails the face model's load, naming the field", () => {
   const shipped = JSON.parse(readFileSync(join(MODELS, 'face', 'config.json'), 'utf8'));
-  const load = (face: unknown) => new FacePipelineLoader({} as LocalDirectory, { decoder: async () => { throw new Error('not reached'); }, defaultInstances: 1 })
-    .load('face', '1', { ...shipped, face } as ModelConfig);
+  const load = (face: unknown) =>
+    new FacePipelineLoader({} as LocalDirectory, {
+      decoder: async () => {
+        throw new Error('not reached');
+      },
+      defaultInstances: 1,
+    }).load('face', '1', { ...shipped, face } as ModelConfig);
 
   test('min_eye_open: 2', async () => {
     await expect(load({ ...shipped.face, quality: { ...shipped.face.quality, min_eye_open: 2 } })).rejects.toThrow(/face\.quality\.min_eye_open: .*(<=|1)/);

@@ -23,7 +23,7 @@ export interface ContractOptions {
 
 const MODEL = { name: 'face_embed', version: '1+test' };
 let seed = 7;
-const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff) - 0.5;
+const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff - 0.5;
 export function unitVector(dim = 512): Float32Array {
   return unitLength(new Float32Array(dim).map(rand));
 }
@@ -32,10 +32,27 @@ function unitLength(v: Float32Array): Float32Array {
   return v.map((x) => x / n);
 }
 const face = (id: string, embedding = unitVector(), extra: Partial<FaceInput> = {}): FaceInput => ({
-  id, embedding, box: [1, 2, 30, 40], score: 0.99, landmarks: [[5, 6], [7, 8]], quality: { size: 38 }, liveness: null,
-  model: MODEL, thumbnail: null, idempotencyKey: null, requestHash: `h-${id}`, ...extra,
+  id,
+  embedding,
+  box: [1, 2, 30, 40],
+  score: 0.99,
+  landmarks: [
+    [5, 6],
+    [7, 8],
+  ],
+  quality: { size: 38 },
+  liveness: null,
+  model: MODEL,
+  thumbnail: null,
+  idempotencyKey: null,
+  requestHash: `h-${id}`,
+  ...extra,
 });
-const code = async (p: Promise<unknown>) => p.then(() => 'resolved', (e: { code?: string }) => e.code ?? String(e));
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: { code?: string }) => e.code ?? String(e),
+  );
 const uid = (p: string) => `${p}-${Math.random().toString(36).slice(2, 8)}`;
 
 export const CONTRACT: ContractCase[] = [
@@ -85,7 +102,10 @@ export const CONTRACT: ContractCase[] = [
       assert.equal(a.displayName, 'A');
       const p1 = await s.listSubjects(g.pk, { limit: 2 });
       const p2 = await s.listSubjects(g.pk, { after: p1[1].id, limit: 2 });
-      assert.deepEqual([...p1, ...p2].map((x) => x.id), ['a', 'b', 'c', 'user@example.com']);
+      assert.deepEqual(
+        [...p1, ...p2].map((x) => x.id),
+        ['a', 'b', 'c', 'user@example.com'],
+      );
       await s.addFace(g.pk, a.pk, face('fa1'));
       await s.addFace(g.pk, a.pk, face('fa2'));
       const b = (await s.getSubject(g.pk, 'b'))!;
@@ -96,7 +116,10 @@ export const CONTRACT: ContractCase[] = [
       assert.equal(await s.deleteSubject(g.pk, a.pk), false);
       assert.deepEqual(await s.counts(g.pk), { subjects: 3, faces: 1 });
       assert.equal(await s.findFace(g.pk, { id: 'fa1' }), undefined);
-      assert.deepEqual((await s.subjectsByPk(g.pk, [a.pk, b.pk])).map((x) => x.id), ['b']);
+      assert.deepEqual(
+        (await s.subjectsByPk(g.pk, [a.pk, b.pk])).map((x) => x.id),
+        ['b'],
+      );
     },
   },
   {
@@ -107,8 +130,14 @@ export const CONTRACT: ContractCase[] = [
       const e = unitVector();
       const thumb = new Uint8Array([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
       const f = await s.addFace(g.pk, subj.pk, face('f1', e, { idempotencyKey: 'key-1', liveness: 0.93, thumbnail: thumb }));
-      assert.deepEqual([f.id, f.subjectPk, f.box, f.score, f.liveness, f.idempotencyKey, f.hasThumbnail], ['f1', subj.pk, [1, 2, 30, 40], 0.99, 0.93, 'key-1', true]);
-      assert.deepEqual(f.landmarks, [[5, 6], [7, 8]]);
+      assert.deepEqual(
+        [f.id, f.subjectPk, f.box, f.score, f.liveness, f.idempotencyKey, f.hasThumbnail],
+        ['f1', subj.pk, [1, 2, 30, 40], 0.99, 0.93, 'key-1', true],
+      );
+      assert.deepEqual(f.landmarks, [
+        [5, 6],
+        [7, 8],
+      ]);
       assert.deepEqual(f.model, MODEL);
       const [v] = await s.vectors(g.pk, [f.pk]);
       assert.deepEqual(Array.from(v.embedding), Array.from(e));
@@ -120,7 +149,10 @@ export const CONTRACT: ContractCase[] = [
       for (let i = 2; i <= 5; i++) await s.addFace(g.pk, subj.pk, face(`f${i}`));
       const p1 = await s.listFaces(g.pk, subj.pk, { limit: 3 });
       const p2 = await s.listFaces(g.pk, subj.pk, { after: String(p1[2].pk), limit: 3 });
-      assert.deepEqual([...p1, ...p2].map((x) => x.id), ['f1', 'f2', 'f3', 'f4', 'f5']);
+      assert.deepEqual(
+        [...p1, ...p2].map((x) => x.id),
+        ['f1', 'f2', 'f3', 'f4', 'f5'],
+      );
       assert.equal((await s.subjectVectors(g.pk, subj.pk)).length, 5);
       assert.equal(await s.deleteFace(g.pk, subj.pk, 'f3'), true);
       assert.equal(await s.deleteFace(g.pk, subj.pk, 'f3'), false);
@@ -142,13 +174,24 @@ export const CONTRACT: ContractCase[] = [
       await s.deleteFace(g.pk, a.pk, '1');
       await s.deleteSubject(g.pk, a.pk);
       const ch = await s.changes(g.pk, 0, 100);
-      assert.deepEqual(ch.map((c) => [c.seq, c.op]), [[1, 'add'], [2, 'add'], [3, 'del_face'], [4, 'del_subject']]);
+      assert.deepEqual(
+        ch.map((c) => [c.seq, c.op]),
+        [
+          [1, 'add'],
+          [2, 'add'],
+          [3, 'del_face'],
+          [4, 'del_subject'],
+        ],
+      );
       assert.equal(ch[0].op === 'add' && ch[0].facePk, f1.pk);
       // Both faces are gone now: their additions carry no embedding.
       assert.equal(ch[1].op === 'add' && ch[1].embedding, null);
       assert.equal(ch[1].op === 'add' && ch[1].facePk, f2.pk);
       assert.equal((await s.galleryByPk(g.pk))!.seq, 4);
-      assert.deepEqual((await s.changes(g.pk, 2, 100)).map((c) => c.seq), [3, 4]);
+      assert.deepEqual(
+        (await s.changes(g.pk, 2, 100)).map((c) => c.seq),
+        [3, 4],
+      );
     },
   },
   {
@@ -187,10 +230,18 @@ export const CONTRACT: ContractCase[] = [
       for (let t = 0; t < 5; t++) {
         // Queries near an enrolled face and random ones.
         const q = t % 2 ? unitVector() : vecs[t * 7].e.map((x) => x + rand() * 0.02);
-        for (const [k, min] of [[1, -1], [5, -1], [3, 0.05]] as const) {
+        for (const [k, min] of [
+          [1, -1],
+          [5, -1],
+          [3, 0.05],
+        ] as const) {
           const got = await search(mine, s, q, k, min);
           const want = brute(q, k, min);
-          assert.deepEqual(got.map((h) => h.subjectPk), want.map(([p]) => p), `k=${k} min=${min}`);
+          assert.deepEqual(
+            got.map((h) => h.subjectPk),
+            want.map(([p]) => p),
+            `k=${k} min=${min}`,
+          );
           for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i].similarity - want[i][1]) < 1e-6);
         }
       }
@@ -206,7 +257,7 @@ export const CONTRACT: ContractCase[] = [
     },
   },
   {
-    name: 'ann: the HNSW index finds the enrolled face, never a deleted one or another gallery\'s; refused without pgvector',
+    name: "ann: the HNSW index finds the enrolled face, never a deleted one or another gallery's; refused without pgvector",
     async run(s, _second, o = {}) {
       const why = await s.annUnavailable();
       let g = await s.createGallery({ tenant: 'acme', id: uid('ann'), description: null, keepThumbnails: false });
@@ -215,7 +266,10 @@ export const CONTRACT: ContractCase[] = [
       if (!o.ann) {
         // Refused, naming the option: search=ann is never answered by some other search.
         assert.equal(typeof why, 'string');
-        await assert.rejects(s.annFaces(g.pk, probe, { k: 1, limit: 10, efSearch: 40 }), (e: { code?: string; message?: string }) => e.code === 'INVALID_ARGUMENT' && /search: 'ann'/.test(e.message ?? ''));
+        await assert.rejects(
+          s.annFaces(g.pk, probe, { k: 1, limit: 10, efSearch: 40 }),
+          (e: { code?: string; message?: string }) => e.code === 'INVALID_ARGUMENT' && /search: 'ann'/.test(e.message ?? ''),
+        );
         return;
       }
       assert.equal(why, null);
@@ -244,7 +298,10 @@ export const CONTRACT: ContractCase[] = [
           const d = dot(v.e, q);
           if (d > (best.get(v.subject)?.d ?? -Infinity)) best.set(v.subject, { pk: v.pk, d });
         }
-        return [...best.values()].sort((a, b) => b.d - a.d).slice(0, k).map((b) => b.pk);
+        return [...best.values()]
+          .sort((a, b) => b.d - a.d)
+          .slice(0, k)
+          .map((b) => b.pk);
       };
       const ann = (gallery: number, q: Float32Array, k = 10, efSearch = 40) => s.annFaces(gallery, q, { k, limit: 10 * k, efSearch });
 
@@ -254,7 +311,10 @@ export const CONTRACT: ContractCase[] = [
       assert.deepEqual(Array.from(rows[0].embedding), Array.from(near)); // the stored float32, bit-exact
       assert.equal(rows.length, 10);
       assert.equal(new Set(rows.map((r) => r.subjectPk)).size, 10, 'one face per subject');
-      assert.ok(rows.every((r) => r.pk !== intruderFace.pk && vecs.some((v) => v.pk === r.pk)), 'only this gallery\'s faces');
+      assert.ok(
+        rows.every((r) => r.pk !== intruderFace.pk && vecs.some((v) => v.pk === r.pk)),
+        "only this gallery's faces",
+      );
       // On a gallery this small the index finds the exact top 10, nearest first (near-ties within
       // float32 rounding may swap: the service re-scores exactly).
       for (let t = 0; t < 3; t++) {
@@ -263,7 +323,10 @@ export const CONTRACT: ContractCase[] = [
         assert.deepEqual(got.map((r) => r.pk).sort(), exact(q, 10).sort());
         for (let i = 1; i < got.length; i++) assert.ok(dot(got[i].embedding, q) <= dot(got[i - 1].embedding, q) + 1e-6, `order at ${i}`);
       }
-      assert.deepEqual((await ann(other.pk, probe)).map((r) => r.pk), [intruderFace.pk]);
+      assert.deepEqual(
+        (await ann(other.pk, probe)).map((r) => r.pk),
+        [intruderFace.pk],
+      );
 
       // Deleting the face, then the subject: neither comes back from the index.
       const second = await s.addFace(g.pk, target.pk, face('t2', probe));
@@ -292,7 +355,10 @@ export const CONTRACT: ContractCase[] = [
       const subj = await s.createSubject(g.pk, { id: 'p', displayName: null, metadata: null });
       await Promise.all(Array.from({ length: 24 }, (_, i) => s.addFace(g.pk, subj.pk, face(`c${i}`))));
       const ch = await s.changes(g.pk, 0, 100);
-      assert.deepEqual(ch.map((c) => c.seq), Array.from({ length: 24 }, (_, i) => i + 1));
+      assert.deepEqual(
+        ch.map((c) => c.seq),
+        Array.from({ length: 24 }, (_, i) => i + 1),
+      );
       const index = (await new GalleryIndexes(s, { maxBytes: 64 << 20 }).current((await s.galleryByPk(g.pk))!))!;
       assert.equal(index.size, 24);
     },

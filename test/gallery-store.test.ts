@@ -21,7 +21,9 @@ import { type PgServer, startPostgres } from './pg-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgeserve-store-'));
 const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
-afterAll(async () => { for (const c of cleanups.reverse()) await c(); });
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
 
 async function opened(make: () => Promise<GalleryStore> | GalleryStore): Promise<GalleryStore> {
   const s = await make();
@@ -34,20 +36,30 @@ function suite(name: string, open: () => Promise<{ store: GalleryStore; second?:
   describe(name, () => {
     let stores: { store: GalleryStore; second?: GalleryStore } | undefined;
     const get = async () => (stores ??= await open());
-    for (const c of CONTRACT) test(c.name, async () => { const s = await get(); await c.run(s.store, s.second, o); }, 60_000);
+    for (const c of CONTRACT)
+      test(c.name, async () => {
+        const s = await get();
+        await c.run(s.store, s.second, o);
+      }, 60_000);
   });
 }
 
 suite('SQLite (bun:sqlite)', async () => {
   const file = join(dir, 'bun.sqlite');
-  return { store: await opened(async () => new KyselyGalleryStore(await openBunSqlite(file))), second: await opened(async () => new KyselyGalleryStore(await openBunSqlite(file))) };
+  return {
+    store: await opened(async () => new KyselyGalleryStore(await openBunSqlite(file))),
+    second: await opened(async () => new KyselyGalleryStore(await openBunSqlite(file))),
+  };
 });
 
 let pg: PgServer | undefined;
 suite('PostgreSQL 15 (postgres.js, a real server)', async () => {
   pg = await startPostgres();
   cleanups.push(() => pg!.stop());
-  return { store: await opened(() => new KyselyGalleryStore(openPostgres(pg!.url))), second: await opened(() => new KyselyGalleryStore(openPostgres(pg!.url))) };
+  return {
+    store: await opened(() => new KyselyGalleryStore(openPostgres(pg!.url))),
+    second: await opened(() => new KyselyGalleryStore(openPostgres(pg!.url))),
+  };
 });
 
 suite('PGlite with pgvector', async () => ({ store: await opened(async () => new KyselyGalleryStore(await openPglite())) }), { ann: true });
@@ -75,9 +87,20 @@ test('PGlite with pgvector: faces enrolled before the vector column are found af
   const MODEL = { name: 'face_embed', version: '1+test' };
   const g = (await old.bindModel((await old.createGallery({ tenant: null, id: 'before', description: null, keepThumbnails: false })).pk, MODEL, 512))!;
   const subj = await old.createSubject(g.pk, { id: 'p', displayName: null, metadata: null });
-  const enrol = (id: string, e: Float32Array) => old.addFace(g.pk, subj.pk, {
-    id, embedding: e, box: [0, 0, 9, 9], score: 0.9, landmarks: null, quality: null, liveness: null, model: MODEL, thumbnail: null, idempotencyKey: null, requestHash: id,
-  });
+  const enrol = (id: string, e: Float32Array) =>
+    old.addFace(g.pk, subj.pk, {
+      id,
+      embedding: e,
+      box: [0, 0, 9, 9],
+      score: 0.9,
+      landmarks: null,
+      quality: null,
+      liveness: null,
+      model: MODEL,
+      thumbnail: null,
+      idempotencyKey: null,
+      requestHash: id,
+    });
   const e1 = unitVector();
   const f1 = await enrol('f1', e1);
   await old.migrate(); // 0002: extension, column, index, then the column filled for f1
@@ -90,12 +113,26 @@ test('PGlite with pgvector: faces enrolled before the vector column are found af
   const reopened = new KyselyGalleryStore(handle);
   expect(await reopened.annUnavailable()).toContain('vector column or HNSW index is missing');
   const f2 = await new KyselyGalleryStore(handle).addFace(g.pk, subj.pk, {
-    id: 'f2', embedding: e2, box: [0, 0, 9, 9], score: 0.9, landmarks: null, quality: null, liveness: null, model: MODEL, thumbnail: null, idempotencyKey: null, requestHash: 'f2',
+    id: 'f2',
+    embedding: e2,
+    box: [0, 0, 9, 9],
+    score: 0.9,
+    landmarks: null,
+    quality: null,
+    liveness: null,
+    model: MODEL,
+    thumbnail: null,
+    idempotencyKey: null,
+    requestHash: 'f2',
   });
   const fresh = new KyselyGalleryStore(handle);
   await fresh.migrate();
   expect(await fresh.annUnavailable()).toBeNull();
-  for (const [e, f] of [[e1, f1], [e2, f2]] as const) expect((await fresh.annFaces(g.pk, e, { k: 1, limit: 10, efSearch: 40 })).map((r) => r.pk)).toEqual([f.pk]);
+  for (const [e, f] of [
+    [e1, f1],
+    [e2, f2],
+  ] as const)
+    expect((await fresh.annFaces(g.pk, e, { k: 1, limit: 10, efSearch: 40 })).map((r) => r.pk)).toEqual([f.pk]);
 }, 60_000);
 
 describe('other runtimes run the same contract (subprocess)', () => {
@@ -103,7 +140,10 @@ describe('other runtimes run the same contract (subprocess)', () => {
   const check = (out: { status: number | null; stdout: string; stderr: string }) => {
     const lines = out.stdout.split('\n').filter((l) => l.startsWith('{'));
     const results = lines.map((l) => JSON.parse(l) as { name: string; ok: boolean; error?: string });
-    expect(results.filter((r) => !r.ok), out.stderr.slice(-2000)).toEqual([]);
+    expect(
+      results.filter((r) => !r.ok),
+      out.stderr.slice(-2000),
+    ).toEqual([]);
     expect(results.map((r) => r.name)).toEqual(CONTRACT.map((c) => c.name));
     expect(out.status).toBe(0);
   };
@@ -111,13 +151,22 @@ describe('other runtimes run the same contract (subprocess)', () => {
   test('Node 20, better-sqlite3', () => {
     // Inside the checkout (dist/ is ignored), so the bundle resolves node_modules.
     const bundle = join(ROOT, 'dist', 'gallery-contract-runner');
-    const b = spawnSync(join(ROOT, 'node_modules', '.bin', 'bun'), ['build', '--target=node', '--packages=external', '--outdir', bundle, runner], { cwd: ROOT, encoding: 'utf8' });
+    const b = spawnSync(join(ROOT, 'node_modules', '.bin', 'bun'), ['build', '--target=node', '--packages=external', '--outdir', bundle, runner], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(b.status, b.stderr).toBe(0);
     check(spawnSync('node', [join(bundle, 'gallery-contract-runner.js'), 'node', join(dir, 'node.sqlite')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 }));
   }, 90_000);
 
   test('Deno, node:sqlite', () => {
     const file = join(dir, 'deno.sqlite');
-    check(spawnSync(join(ROOT, 'node_modules', '.bin', 'deno'), ['run', `--allow-read=${ROOT},${dir}`, `--allow-write=${dir}`, '--allow-env', runner, 'deno', file], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 }));
+    check(
+      spawnSync(
+        join(ROOT, 'node_modules', '.bin', 'deno'),
+        ['run', `--allow-read=${ROOT},${dir}`, `--allow-write=${dir}`, '--allow-env', runner, 'deno', file],
+        { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+      ),
+    );
   }, 90_000);
 });

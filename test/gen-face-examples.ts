@@ -25,7 +25,9 @@ try {
 // them against the server and fails when a change to the pipeline makes them stale.
 
 export const EXAMPLES = {
-${Object.entries({ detect, embed, verify }).map(([k, v]) => `  ${k}: ${JSON.stringify(v)},`).join('\n')}
+${Object.entries({ detect, embed, verify })
+  .map(([k, v]) => `  ${k}: ${JSON.stringify(v)},`)
+  .join('\n')}
 } as const;
 `;
   writeFileSync(join(ROOT, 'src/protocol/face-examples.ts'), body);

@@ -26,7 +26,12 @@ export const TRITON_CHANNEL_OPTIONS = {
 };
 
 const definition = protoLoader.loadSync(join(ROOT, 'proto', 'grpc_service.proto'), {
-  includeDirs: [join(ROOT, 'proto')], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
+  includeDirs: [join(ROOT, 'proto')],
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
 });
 const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } };
 
@@ -41,19 +46,23 @@ export interface TritonStyleClient {
 }
 
 export function tritonStyle(address: string, o: { credentials?: grpc.ChannelCredentials; options?: grpc.ChannelOptions } = {}): TritonStyleClient {
-  const client = new pkg.inference.GRPCInferenceService(address, o.credentials ?? grpc.credentials.createInsecure(), { ...TRITON_CHANNEL_OPTIONS, ...o.options });
+  const client = new pkg.inference.GRPCInferenceService(address, o.credentials ?? grpc.credentials.createInsecure(), {
+    ...TRITON_CHANNEL_OPTIONS,
+    ...o.options,
+  });
   const md = (m: Record<string, string> = {}) => {
     const out = new grpc.Metadata();
     for (const [k, v] of Object.entries(m)) out.set(k, v);
     return out;
   };
   return {
-    call: (method, request, c = {}) => new Promise((resolve, reject) => {
-      const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
-      if (!fn) throw new Error(`no method ${method}`);
-      const opts = c.deadlineMs ? { deadline: Date.now() + c.deadlineMs } : {};
-      fn.call(client, request, md(c.metadata), opts, (e: grpc.ServiceError | null, r: Msg) => (e ? reject(e) : resolve(r)));
-    }),
+    call: (method, request, c = {}) =>
+      new Promise((resolve, reject) => {
+        const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
+        if (!fn) throw new Error(`no method ${method}`);
+        const opts = c.deadlineMs ? { deadline: Date.now() + c.deadlineMs } : {};
+        fn.call(client, request, md(c.metadata), opts, (e: grpc.ServiceError | null, r: Msg) => (e ? reject(e) : resolve(r)));
+      }),
     stream: (m) => (client as unknown as { ModelStreamInfer: (md: grpc.Metadata) => grpc.ClientDuplexStream<Msg, Msg> }).ModelStreamInfer(md(m)),
     close: () => client.close(),
   };
@@ -63,14 +72,18 @@ export type Protocol = 'grpc' | 'grpc-web' | 'connect';
 
 export function connectClient(address: string, protocol: Protocol = 'grpc') {
   const baseUrl = `http://${address}`;
-  const transport = protocol === 'grpc' ? createGrpcTransport({ baseUrl })
-    : protocol === 'grpc-web' ? createGrpcWebTransport({ baseUrl, httpVersion: '2' })
-    : createConnectTransport({ baseUrl, httpVersion: '2' });
+  const transport =
+    protocol === 'grpc'
+      ? createGrpcTransport({ baseUrl })
+      : protocol === 'grpc-web'
+        ? createGrpcWebTransport({ baseUrl, httpVersion: '2' })
+        : createConnectTransport({ baseUrl, httpVersion: '2' });
   return createClient(GRPCInferenceService, transport);
 }
 
 export const le32 = (v: ArrayLike<number>) => Buffer.from(Int32Array.from(v).buffer);
-export const readLe32 = (b: Uint8Array) => Array.from({ length: b.byteLength / 4 }, (_, i) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).readInt32LE(i * 4));
+export const readLe32 = (b: Uint8Array) =>
+  Array.from({ length: b.byteLength / 4 }, (_, i) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).readInt32LE(i * 4));
 /** One BYTES element: 4-byte little-endian length, then the bytes (serialize_byte_tensor). */
 export const bytesElement = (b: Uint8Array) => {
   const out = Buffer.alloc(4 + b.byteLength);
@@ -83,7 +96,11 @@ export const bytesElement = (b: Uint8Array) => {
  * A ModelInferRequest as tritonclient builds it: inputs with raw contents (set_data_from_numpy),
  * optional outputs by name, request_id only when given, timeout as an int64 parameter.
  */
-export function tritonInferRequest(model: string, inputs: Array<{ name: string; datatype: string; shape: number[]; raw: Uint8Array }>, o: { id?: string; outputs?: string[]; version?: string; timeoutUs?: number } = {}): Msg {
+export function tritonInferRequest(
+  model: string,
+  inputs: Array<{ name: string; datatype: string; shape: number[]; raw: Uint8Array }>,
+  o: { id?: string; outputs?: string[]; version?: string; timeoutUs?: number } = {},
+): Msg {
   const req: Msg = {
     model_name: model,
     model_version: o.version ?? '',
@@ -101,7 +118,8 @@ export function simpleInputs(batch = 1) {
   const a = Array.from({ length: 16 * batch }, (_, i) => i);
   const b = Array.from({ length: 16 * batch }, () => 1);
   return {
-    a, b,
+    a,
+    b,
     inputs: [
       { name: 'INPUT0', datatype: 'INT32', shape: [batch, 16], raw: le32(a) },
       { name: 'INPUT1', datatype: 'INT32', shape: [batch, 16], raw: le32(b) },

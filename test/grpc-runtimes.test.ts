@@ -17,18 +17,28 @@ const NODE_OUT = join(ROOT, 'dist', '.grpc-node-test');
 const astronaut = new Uint8Array(readFileSync(join(FIXTURES, 'astronaut.jpg')));
 
 function denoTask(name: string): string[] {
-  const text = readFileSync(join(ROOT, 'deno.json'), 'utf8').split('\n').filter((l) => !/^\s*\/\//.test(l)).join('\n');
+  const text = readFileSync(join(ROOT, 'deno.json'), 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*\/\//.test(l))
+    .join('\n');
   const cmd = (JSON.parse(text) as { tasks: Record<string, string> }).tasks[name]!;
   return cmd.split(/\s+/).slice(1);
 }
 
 const RUNTIMES: Array<[string, () => [string, string[]]]> = [
   ['bun src/cli.ts serve', () => [join(ROOT, 'node_modules', '.bin', 'bun'), ['src/cli.ts', 'serve']]],
-  ['node (bundle) serve', () => {
-    const b = spawnSync(join(ROOT, 'node_modules', '.bin', 'bun'), ['build', '--target=node', '--packages=external', '--outdir', NODE_OUT, 'src/cli.ts', 'src/workers/worker-entry.ts'], { cwd: ROOT, encoding: 'utf8' });
-    if (b.status !== 0) throw new Error(`bundling for Node failed:\n${b.stdout}${b.stderr}`);
-    return ['node', [join(NODE_OUT, 'cli.js'), 'serve']];
-  }],
+  [
+    'node (bundle) serve',
+    () => {
+      const b = spawnSync(
+        join(ROOT, 'node_modules', '.bin', 'bun'),
+        ['build', '--target=node', '--packages=external', '--outdir', NODE_OUT, 'src/cli.ts', 'src/workers/worker-entry.ts'],
+        { cwd: ROOT, encoding: 'utf8' },
+      );
+      if (b.status !== 0) throw new Error(`bundling for Node failed:\n${b.stdout}${b.stderr}`);
+      return ['node', [join(NODE_OUT, 'cli.js'), 'serve']];
+    },
+  ],
   ['deno task start', () => [join(ROOT, 'node_modules', '.bin', 'deno'), denoTask('start')]],
 ];
 
@@ -43,7 +53,9 @@ for (const [label, command] of RUNTIMES) {
       const [cmd, args] = command();
       srv = await startChild(cmd, args, { cwd: ROOT, env: { GRPC_PORT: String(port), WORKERS: '1' } });
     }, 60_000);
-    afterAll(async () => { await srv?.stop(); });
+    afterAll(async () => {
+      await srv?.stop();
+    });
 
     test('announces the port; unary calls, an image, a stream; stops on SIGTERM', async () => {
       expect(srv.output()).toContain(`gRPC listening on 127.0.0.1:${port} (h2c; messages up to 67108864 bytes)`);
@@ -53,16 +65,27 @@ for (const [label, command] of RUNTIMES) {
       const r = await c.call('ModelInfer', tritonInferRequest('simple', inputs, { id: label }));
       expect(r.id).toBe(label);
       expect(readLe32(r.raw_output_contents[0])).toEqual(a.map((x, i) => x + b[i]));
-      const face = await c.call('ModelInfer', tritonInferRequest('face_detect', [{ name: 'input', datatype: 'BYTES', shape: [1], raw: bytesElement(astronaut) }]));
+      const face = await c.call(
+        'ModelInfer',
+        tritonInferRequest('face_detect', [{ name: 'input', datatype: 'BYTES', shape: [1], raw: bytesElement(astronaut) }]),
+      );
       expect(face.outputs.map((o: Msg) => o.name)).toEqual(['scores', 'boxes']);
       expect(face.raw_output_contents[0].length).toBe(4420 * 2 * 4);
       const s = c.stream();
       const got: Msg[] = [];
-      const ended = new Promise<void>((resolve, reject) => { s.on('data', (d: Msg) => got.push(d)); s.on('end', resolve); s.on('error', reject); });
+      const ended = new Promise<void>((resolve, reject) => {
+        s.on('data', (d: Msg) => got.push(d));
+        s.on('end', resolve);
+        s.on('error', reject);
+      });
       for (const id of ['1', '2', '3']) s.write(tritonInferRequest('simple', simpleInputs().inputs, { id }));
       s.end();
       await ended;
-      expect(got.map((g) => [g.error_message, g.infer_response.id])).toEqual([['', '1'], ['', '2'], ['', '3']]);
+      expect(got.map((g) => [g.error_message, g.infer_response.id])).toEqual([
+        ['', '1'],
+        ['', '2'],
+        ['', '3'],
+      ]);
       c.close();
       expect(await srv.stop()).toBe(0);
       expect(srv.output()).toContain('stopped');

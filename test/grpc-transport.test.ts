@@ -33,7 +33,10 @@ beforeAll(async () => {
   // `simple` that waits 300 ms to fill a batch: a call that is certainly in flight for a while.
   const cfg = JSON.parse(readFileSync(join(MODELS, 'simple', 'config.json'), 'utf8'));
   mkdirSync(join(repo, 'simple_wait', '1'), { recursive: true });
-  writeFileSync(join(repo, 'simple_wait', 'config.json'), JSON.stringify({ ...cfg, name: 'simple_wait', dynamic_batching: { max_queue_delay_microseconds: 300_000 } }));
+  writeFileSync(
+    join(repo, 'simple_wait', 'config.json'),
+    JSON.stringify({ ...cfg, name: 'simple_wait', dynamic_batching: { max_queue_delay_microseconds: 300_000 } }),
+  );
   writeFileSync(join(repo, 'simple_wait', '1', 'model.onnx'), buildSimpleModel());
   ({ dataPlane: dp } = await buildApp(repo, nodeBackend()));
   dir = mkdtempSync(join(tmpdir(), 'edgeserve-tls-'));
@@ -58,8 +61,27 @@ async function failure(p: Promise<unknown>): Promise<{ code: number; details: st
 test('TLS with a cert/key pair: a TLS client is served, an h2c client is not', async () => {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { encoding: 'utf8' },
+  );
   expect(r.status).toBe(0);
   const g = await listen({ tlsCert: cert, tlsKey: key });
   try {
@@ -101,7 +123,10 @@ test('compressed requests (gzip, deflate) are accepted; responses go uncompresse
   };
   const g = await listen({ hooks: { telemetry } });
   try {
-    for (const [algorithm, name] of [[1, 'deflate'], [2, 'gzip']] as const) {
+    for (const [algorithm, name] of [
+      [1, 'deflate'],
+      [2, 'gzip'],
+    ] as const) {
       seen.length = 0;
       const c = tritonStyle(g.address, { options: { 'grpc.default_compression_algorithm': algorithm } });
       // grpc-js compresses once it has seen the server accept the encoding.
@@ -115,16 +140,30 @@ test('compressed requests (gzip, deflate) are accepted; responses go uncompresse
     }
     // A client accepting gzip gets a >1 KiB answer (simple, batch 8) uncompressed all the same.
     const session = http2.connect(`http://${g.address}`);
-    const msg = toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, {
-      modelName: 'simple', inputs: simpleInputs(8).inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape: shape.map(BigInt) })),
-      rawInputContents: simpleInputs(8).inputs.map((i) => i.raw),
-    }));
+    const msg = toBinary(
+      ModelInferRequestSchema,
+      create(ModelInferRequestSchema, {
+        modelName: 'simple',
+        inputs: simpleInputs(8).inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape: shape.map(BigInt) })),
+        rawInputContents: simpleInputs(8).inputs.map((i) => i.raw),
+      }),
+    );
     const frame = new Uint8Array(5 + msg.byteLength);
     new DataView(frame.buffer).setUint32(1, msg.byteLength);
     frame.set(msg, 5);
-    const req = session.request({ ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers', 'grpc-accept-encoding': 'gzip' });
+    const req = session.request({
+      ':method': 'POST',
+      ':path': '/inference.GRPCInferenceService/ModelInfer',
+      'content-type': 'application/grpc',
+      te: 'trailers',
+      'grpc-accept-encoding': 'gzip',
+    });
     const chunks: Uint8Array[] = [];
-    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => { req.on('response', resolve); req.on('data', (d: Buffer) => chunks.push(d)); req.end(frame); });
+    const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => {
+      req.on('response', resolve);
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.end(frame);
+    });
     await new Promise((r) => req.on('end', r));
     session.close();
     const body = Buffer.concat(chunks);
@@ -172,17 +211,26 @@ describe('interceptor slots', () => {
     });
     g = await listen({ hooks: { telemetry, auth } });
   });
-  afterAll(async () => { await g?.close(); });
+  afterAll(async () => {
+    await g?.close();
+  });
 
   test('auth sees the authorization metadata and the method; telemetry sees every call, refused ones too', async () => {
     const c = tritonStyle(g.address);
     expect(await failure(c.call('ModelInfer', infer()))).toMatchObject({ code: 16, details: 'a valid bearer token is required' });
     const ok: Msg = await c.call('ModelInfer', infer(), { metadata: { authorization: 'Bearer sesame' } });
     expect(ok.outputs.length).toBe(2);
-    expect(await failure(c.call('RepositoryModelLoad', { model_name: 'simple' }, { metadata: { authorization: 'Bearer sesame' } })))
-      .toMatchObject({ code: 7, details: 'this key may not call RepositoryModelLoad' });
+    expect(await failure(c.call('RepositoryModelLoad', { model_name: 'simple' }, { metadata: { authorization: 'Bearer sesame' } }))).toMatchObject({
+      code: 7,
+      details: 'this key may not call RepositoryModelLoad',
+    });
     const s = c.stream({ authorization: 'Bearer nope' });
-    const streamErr = await new Promise<{ code: number }>((resolve) => { s.on('error', resolve); s.on('data', () => {}); s.write(infer()); s.end(); });
+    const streamErr = await new Promise<{ code: number }>((resolve) => {
+      s.on('error', resolve);
+      s.on('data', () => {});
+      s.write(infer());
+      s.end();
+    });
     expect(streamErr.code).toBe(16);
     c.close();
     expect(calls).toEqual(['ModelInfer 16', 'ModelInfer ok', 'RepositoryModelLoad 7', 'ModelStreamInfer 16']);
@@ -194,7 +242,10 @@ test('shutdown: in-flight calls finish, new connections are refused, an idle str
   const c = tritonStyle(g.address);
   expect(await c.call('ServerLive', {})).toEqual({ live: true });
   const idle = c.stream();
-  const idleEnded = new Promise<{ code: number }>((resolve) => { idle.on('error', resolve); idle.on('data', () => {}); });
+  const idleEnded = new Promise<{ code: number }>((resolve) => {
+    idle.on('error', resolve);
+    idle.on('data', () => {});
+  });
   const inFlight = c.call('ModelInfer', infer('simple_wait'));
   await Bun.sleep(50); // queued: simple_wait holds it 300 ms for a batch
   g.stopAccepting();

@@ -29,9 +29,12 @@ afterAll(async () => {
 });
 
 const path = (m: string) => `/inference.GRPCInferenceService/${m}`;
-const connectJson = (m: string, body: unknown) => app.request(path(m), {
-  method: 'POST', body: JSON.stringify(body), headers: { 'Content-Type': 'application/json', 'Connect-Protocol-Version': '1' },
-});
+const connectJson = (m: string, body: unknown) =>
+  app.request(path(m), {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'Content-Type': 'application/json', 'Connect-Protocol-Version': '1' },
+  });
 const { a, b } = simpleInputs();
 const typedInputs = [
   { name: 'INPUT0', datatype: 'INT32', shape: ['1', '16'], contents: { intContents: a } },
@@ -45,7 +48,10 @@ test('Connect JSON: unary methods, typed contents in, raw contents (base64) out'
   expect(r.status).toBe(200);
   const j = (await r.json()) as { id: string; outputs: Array<{ name: string; shape: string[] }>; rawOutputContents: string[] };
   expect(j.id).toBe('w1');
-  expect(j.outputs.map((o) => [o.name, o.shape])).toEqual([['OUTPUT0', ['1', '16']], ['OUTPUT1', ['1', '16']]]);
+  expect(j.outputs.map((o) => [o.name, o.shape])).toEqual([
+    ['OUTPUT0', ['1', '16']],
+    ['OUTPUT1', ['1', '16']],
+  ]);
   expect(readLe32(Buffer.from(j.rawOutputContents[0], 'base64'))).toEqual(a.map((x, i) => x + b[i]));
 });
 
@@ -60,14 +66,25 @@ test('Connect errors: the same codes and messages (not_found, invalid_argument, 
 });
 
 test('gRPC-Web binary: raw contents in, a data frame and a trailer frame with grpc-status 0 out', async () => {
-  const msg = toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, {
-    modelName: 'simple', inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n] }, { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n] }],
-    rawInputContents: [le32(a), le32(b)],
-  }));
+  const msg = toBinary(
+    ModelInferRequestSchema,
+    create(ModelInferRequestSchema, {
+      modelName: 'simple',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n] },
+      ],
+      rawInputContents: [le32(a), le32(b)],
+    }),
+  );
   const frame = Buffer.alloc(5 + msg.byteLength);
   frame.writeUInt32BE(msg.byteLength, 1);
   frame.set(msg, 5);
-  const r = await app.request(path('ModelInfer'), { method: 'POST', body: frame, headers: { 'Content-Type': 'application/grpc-web+proto', 'X-Grpc-Web': '1' } });
+  const r = await app.request(path('ModelInfer'), {
+    method: 'POST',
+    body: frame,
+    headers: { 'Content-Type': 'application/grpc-web+proto', 'X-Grpc-Web': '1' },
+  });
   expect(r.status).toBe(200);
   const body = Buffer.from(await r.arrayBuffer());
   expect(body[0]).toBe(0);
@@ -83,7 +100,9 @@ test('native gRPC and ModelStreamInfer are not offered over fetch', async () => 
   const grpc = await app.request(path('ServerLive'), { method: 'POST', body: new Uint8Array(5), headers: { 'Content-Type': 'application/grpc' } });
   expect(grpc.status).toBe(415);
   const stream = await app.request(path('ModelStreamInfer'), {
-    method: 'POST', body: new Uint8Array(5), headers: { 'Content-Type': 'application/connect+json', 'Connect-Protocol-Version': '1' },
+    method: 'POST',
+    body: new Uint8Array(5),
+    headers: { 'Content-Type': 'application/connect+json', 'Connect-Protocol-Version': '1' },
   });
   expect([stream.status, await stream.text()]).toEqual([505, '']);
 });

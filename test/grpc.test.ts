@@ -74,7 +74,10 @@ const restJson = async (path: string, init?: RequestInit) => (await rest(path, i
 async function restDetect(image: Uint8Array): Promise<Map<string, Uint8Array>> {
   const header = JSON.stringify({
     inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: image.byteLength + 4 } }],
-    outputs: [{ name: 'scores', parameters: { binary_data: true } }, { name: 'boxes', parameters: { binary_data: true } }],
+    outputs: [
+      { name: 'scores', parameters: { binary_data: true } },
+      { name: 'boxes', parameters: { binary_data: true } },
+    ],
   });
   const body = Buffer.concat([Buffer.from(header), bytesElement(image)]);
   const r = await rest('/v2/models/face_detect/infer', { method: 'POST', body, headers: { 'Inference-Header-Content-Length': String(header.length) } });
@@ -84,7 +87,11 @@ async function restDetect(image: Uint8Array): Promise<Map<string, Uint8Array>> {
   const json = JSON.parse(new TextDecoder().decode(buf.subarray(0, n)));
   const out = new Map<string, Uint8Array>();
   let o = n;
-  for (const t of json.outputs) { const size = t.parameters.binary_data_size; out.set(t.name, buf.subarray(o, o + size)); o += size; }
+  for (const t of json.outputs) {
+    const size = t.parameters.binary_data_size;
+    out.set(t.name, buf.subarray(o, o + size));
+    o += size;
+  }
   return out;
 }
 
@@ -97,7 +104,8 @@ function bestFace(scores: Uint8Array, boxes: Uint8Array) {
   return { score: s[best * 2 + 1], box: [...b.subarray(best * 4, best * 4 + 4)] };
 }
 
-const grpcDetect = (image: Uint8Array, id?: string) => tritonInferRequest('face_detect', [{ name: 'input', datatype: 'BYTES', shape: [1], raw: bytesElement(image) }], { id });
+const grpcDetect = (image: Uint8Array, id?: string) =>
+  tritonInferRequest('face_detect', [{ name: 'input', datatype: 'BYTES', shape: [1], raw: bytesElement(image) }], { id });
 
 /** The gRPC error a call fails with (grpc-js ServiceError: code, details). */
 async function grpcError(p: Promise<unknown>): Promise<{ code: number; details: string; metadata: Msg }> {
@@ -109,7 +117,7 @@ async function grpcError(p: Promise<unknown>): Promise<{ code: number; details: 
   throw new Error('the call succeeded');
 }
 
-describe('every method, grpc-js with tritonclient\'s channel options', () => {
+describe("every method, grpc-js with tritonclient's channel options", () => {
   test('ServerLive, ServerReady, ServerMetadata equal REST', async () => {
     expect(await client.call('ServerLive', {})).toEqual({ live: true });
     expect(await client.call('ServerReady', {})).toEqual({ ready: (await rest('/v2/health/ready')).status === 200 });
@@ -130,7 +138,7 @@ describe('every method, grpc-js with tritonclient\'s channel options', () => {
     }
   });
 
-  test('ModelConfig is Triton\'s ModelConfig message with the config.json values', async () => {
+  test("ModelConfig is Triton's ModelConfig message with the config.json values", async () => {
     const { config } = await client.call('ModelConfig', { name: 'simple', version: '' });
     const r = await restJson('/v2/models/simple/config');
     expect(config.name).toBe('simple');
@@ -157,7 +165,10 @@ describe('every method, grpc-js with tritonclient\'s channel options', () => {
     const { a, b, inputs } = simpleInputs(3);
     const r = await client.call('ModelInfer', tritonInferRequest('simple', inputs));
     expect(r.id).toBe('');
-    expect(r.outputs.map((o: Msg) => o.shape.map(Number))).toEqual([[3, 16], [3, 16]]);
+    expect(r.outputs.map((o: Msg) => o.shape.map(Number))).toEqual([
+      [3, 16],
+      [3, 16],
+    ]);
     expect(readLe32(r.raw_output_contents[0])).toEqual(a.map((x, i) => x + b[i]));
     expect(readLe32(r.raw_output_contents[1])).toEqual(a.map((x, i) => x - b[i]));
   });
@@ -179,7 +190,12 @@ describe('every method, grpc-js with tritonclient\'s channel options', () => {
     const r = await restJson('/v2/models/simple/stats');
     expect(g.model_stats.length).toBe(1);
     const [gs, rs] = [g.model_stats[0], r.model_stats[0]];
-    expect([gs.name, gs.version, Number(gs.inference_count), Number(gs.execution_count)]).toEqual([rs.name, rs.version, rs.inference_count, rs.execution_count]);
+    expect([gs.name, gs.version, Number(gs.inference_count), Number(gs.execution_count)]).toEqual([
+      rs.name,
+      rs.version,
+      rs.inference_count,
+      rs.execution_count,
+    ]);
     expect(Number(gs.inference_stats.success.count)).toBe(rs.inference_stats.success.count);
     expect(Number(gs.inference_stats.success.ns)).toBe(rs.inference_stats.success.ns);
     const all = await client.call('ModelStatistics', { name: '', version: '' });
@@ -190,7 +206,9 @@ describe('every method, grpc-js with tritonclient\'s channel options', () => {
 
   test('RepositoryIndex, RepositoryModelUnload (as tritonclient sends it), RepositoryModelLoad', async () => {
     const idx = await client.call('RepositoryIndex', {});
-    expect(idx.models.map((m: Msg) => [m.name, m.version, m.state])).toEqual((await restJson('/v2/repository/index', { method: 'POST' })).map((m: Msg) => [m.name, m.version ?? '', m.state]));
+    expect(idx.models.map((m: Msg) => [m.name, m.version, m.state])).toEqual(
+      (await restJson('/v2/repository/index', { method: 'POST' })).map((m: Msg) => [m.name, m.version ?? '', m.state]),
+    );
     // tritonclient's unload_model always sets parameters["unload_dependents"].bool_param.
     expect(await client.call('RepositoryModelUnload', { model_name: 'face_embed', parameters: { unload_dependents: { bool_param: false } } })).toEqual({});
     const after = await client.call('RepositoryIndex', {});
@@ -211,16 +229,24 @@ describe('every method, grpc-js with tritonclient\'s channel options', () => {
       stream.on('error', reject);
     });
     for (let i = 0; i < 10; i++) {
-      const req = i === 4
-        ? tritonInferRequest('simple', [{ ...inputs[0], shape: [1, 15], raw: inputs[0].raw.subarray(0, 60) }, inputs[1]], { id: `s${i}` })
-        : tritonInferRequest('simple', inputs, { id: `s${i}` });
+      const req =
+        i === 4
+          ? tritonInferRequest('simple', [{ ...inputs[0], shape: [1, 15], raw: inputs[0].raw.subarray(0, 60) }, inputs[1]], { id: `s${i}` })
+          : tritonInferRequest('simple', inputs, { id: `s${i}` });
       stream.write(req);
     }
     stream.end();
     await done;
     expect(got.map((r) => r.infer_response.id)).toEqual(Array.from({ length: 10 }, (_, i) => `s${i}`));
-    const restErr = await restJson('/v2/models/simple/infer', { method: 'POST', body: JSON.stringify({ inputs: [
-      { name: 'INPUT0', shape: [1, 15], datatype: 'INT32', data: a.slice(0, 15) }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }] }) });
+    const restErr = await restJson('/v2/models/simple/infer', {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 15], datatype: 'INT32', data: a.slice(0, 15) },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+        ],
+      }),
+    });
     expect(got[4].error_message).toBe(restErr.error);
     expect(got[4].error_message).toBe("input 'INPUT0': expected shape [-1,16], got [1,15]");
     for (const [i, r] of got.entries()) {
@@ -237,7 +263,7 @@ describe('every method, grpc-js with tritonclient\'s channel options', () => {
   });
 });
 
-describe('Connect\'s client, every protocol', () => {
+describe("Connect's client, every protocol", () => {
   for (const protocol of ['grpc', 'grpc-web', 'connect'] as const) {
     test(`${protocol}: health, metadata, config, infer, stream, statistics, index`, async () => {
       const c = connectClient(grpc.address, protocol);
@@ -248,7 +274,8 @@ describe('Connect\'s client, every protocol', () => {
       expect((await c.modelConfig({ name: 'face_detect' })).config?.output.map((o) => o.name)).toEqual(['scores', 'boxes']);
       const { a, b } = simpleInputs();
       const r = await c.modelInfer({
-        modelName: 'simple', id: protocol,
+        modelName: 'simple',
+        id: protocol,
         inputs: [
           { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: a } },
           { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: b } },
@@ -260,7 +287,15 @@ describe('Connect\'s client, every protocol', () => {
       expect((await c.repositoryIndex({})).models.length).toBe(((await restJson('/v2/repository/index', { method: 'POST' })) as Msg[]).length);
       // Bidirectional streaming needs HTTP/2 end to end, which all three have here.
       async function* two() {
-        for (const id of ['x', 'y']) yield { modelName: 'simple', id, inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: a } }, { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: b } }] };
+        for (const id of ['x', 'y'])
+          yield {
+            modelName: 'simple',
+            id,
+            inputs: [
+              { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: a } },
+              { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: b } },
+            ],
+          };
       }
       const ids: string[] = [];
       for await (const s of c.modelStreamInfer(two())) ids.push(s.inferResponse!.id);
@@ -270,7 +305,7 @@ describe('Connect\'s client, every protocol', () => {
 });
 
 describe('images: BYTES inputs as over REST', () => {
-  test('face_detect on astronaut.jpg: gRPC raw outputs are byte-identical to REST\'s', async () => {
+  test("face_detect on astronaut.jpg: gRPC raw outputs are byte-identical to REST's", async () => {
     const viaRest = await restDetect(astronaut);
     const r = await client.call('ModelInfer', grpcDetect(astronaut, 'face'));
     expect(r.outputs.map((o: Msg) => o.name)).toEqual(['scores', 'boxes']);
@@ -289,24 +324,31 @@ describe('images: BYTES inputs as over REST', () => {
     const raw = await client.call('ModelInfer', grpcDetect(bigImage));
     const ms = performance.now() - t0;
     expect(Buffer.compare(raw.raw_output_contents[0], Buffer.from(viaRest.get('scores')!))).toBe(0);
-    const typed = await connectClient(grpc.address).modelInfer({ modelName: 'face_detect', inputs: [{ name: 'input', datatype: 'BYTES', shape: [1n], contents: { bytesContents: [bigImage] } }] });
+    const typed = await connectClient(grpc.address).modelInfer({
+      modelName: 'face_detect',
+      inputs: [{ name: 'input', datatype: 'BYTES', shape: [1n], contents: { bytesContents: [bigImage] } }],
+    });
     expect(Buffer.compare(Buffer.from(typed.rawOutputContents[1]), Buffer.from(viaRest.get('boxes')!))).toBe(0);
     expect(bestFace(raw.raw_output_contents[0], raw.raw_output_contents[1]).score).toBeGreaterThan(0.9);
     console.log(`5 MB image over gRPC: ${(bigImage.byteLength / 1e6).toFixed(2)} MB, ${ms.toFixed(0)} ms round trip (decode + detect included)`);
   });
 
-  test('not an image: REST\'s 415 message, INVALID_ARGUMENT', async () => {
+  test("not an image: REST's 415 message, INVALID_ARGUMENT", async () => {
     const junk = new TextEncoder().encode('definitely not a jpeg');
     const e = await grpcError(client.call('ModelInfer', grpcDetect(junk)));
     const header = JSON.stringify({ inputs: [{ name: 'input', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: junk.byteLength + 4 } }] });
-    const r = await rest('/v2/models/face_detect/infer', { method: 'POST', body: Buffer.concat([Buffer.from(header), bytesElement(junk)]), headers: { 'Inference-Header-Content-Length': String(header.length) } });
+    const r = await rest('/v2/models/face_detect/infer', {
+      method: 'POST',
+      body: Buffer.concat([Buffer.from(header), bytesElement(junk)]),
+      headers: { 'Inference-Header-Content-Length': String(header.length) },
+    });
     expect(r.status).toBe(415);
     expect(e.code).toBe(3);
     expect(e.details).toBe(((await r.json()) as Msg).error);
   });
 });
 
-describe('errors: status codes and REST\'s messages', () => {
+describe("errors: status codes and REST's messages", () => {
   const cases: Array<[string, Msg, string, number, number]> = [
     ['unknown model', tritonInferRequest('nope', simpleInputs().inputs), '/v2/models/nope/infer', 404, 5],
     ['unknown version', tritonInferRequest('simple', simpleInputs().inputs, { version: '9' }), '/v2/models/simple/versions/9/infer', 404, 5],
@@ -321,15 +363,25 @@ describe('errors: status codes and REST\'s messages', () => {
     });
   }
 
-  test('wrong datatype and missing input: INVALID_ARGUMENT with REST\'s message', async () => {
+  test("wrong datatype and missing input: INVALID_ARGUMENT with REST's message", async () => {
     const { a, b, inputs } = simpleInputs();
     const wrong = await grpcError(client.call('ModelInfer', tritonInferRequest('simple', [{ ...inputs[0], datatype: 'FP32' }, inputs[1]])));
-    const restWrong = await restJson('/v2/models/simple/infer', { method: 'POST', body: JSON.stringify({ inputs: [
-      { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }] }) });
+    const restWrong = await restJson('/v2/models/simple/infer', {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+        ],
+      }),
+    });
     expect(wrong.code).toBe(3);
     expect(wrong.details).toBe(restWrong.error);
     const missing = await grpcError(client.call('ModelInfer', tritonInferRequest('simple', [inputs[1]])));
-    const restMissing = await restJson('/v2/models/simple/infer', { method: 'POST', body: JSON.stringify({ inputs: [{ name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }] }) });
+    const restMissing = await restJson('/v2/models/simple/infer', {
+      method: 'POST',
+      body: JSON.stringify({ inputs: [{ name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }] }),
+    });
     expect(missing.code).toBe(3);
     expect(missing.details).toBe(restMissing.error);
   });
@@ -339,7 +391,10 @@ describe('errors: status codes and REST\'s messages', () => {
     const { inputs } = simpleInputs();
     const short = tritonInferRequest('simple', inputs);
     short.raw_input_contents.pop();
-    expect(await grpcError(client.call('ModelInfer', short))).toMatchObject({ code: 3, details: 'raw_input_contents has 1 entries but the request has 2 inputs: give one per input, in the order of \'inputs\'' });
+    expect(await grpcError(client.call('ModelInfer', short))).toMatchObject({
+      code: 3,
+      details: "raw_input_contents has 1 entries but the request has 2 inputs: give one per input, in the order of 'inputs'",
+    });
     const e = await grpcError(client.call('ModelInfer', tritonInferRequest('simple', inputs, { outputs: ['OUTPUT9'] })));
     expect(e.code).toBe(3);
     expect(e.details).toBe("unknown output 'OUTPUT9': the model's outputs are 'OUTPUT0', 'OUTPUT1'");
@@ -348,20 +403,37 @@ describe('errors: status codes and REST\'s messages', () => {
   test('load: unknown model NOT_FOUND; a config override INVALID_ARGUMENT; repository_name checked', async () => {
     expect((await grpcError(client.call('RepositoryModelLoad', { model_name: 'nope' }))).code).toBe(5);
     const e = await grpcError(client.call('RepositoryModelLoad', { model_name: 'simple', parameters: { config: { string_param: '{}' } } }));
-    expect(e).toMatchObject({ code: 3, details: "load parameter 'config': loading with an override config or files is not supported; put the model in the repository" });
+    expect(e).toMatchObject({
+      code: 3,
+      details: "load parameter 'config': loading with an override config or files is not supported; put the model in the repository",
+    });
     expect((await grpcError(client.call('RepositoryIndex', { repository_name: 'other' }))).code).toBe(3);
   });
 
-  test('queue full: UNAVAILABLE with REST\'s message; calls past their deadline leave the queue (DEADLINE_EXCEEDED)', async () => {
+  test("queue full: UNAVAILABLE with REST's message; calls past their deadline leave the queue (DEADLINE_EXCEEDED)", async () => {
     const stats = () => dp.modelStats('simple_slow')[0].stats;
     const failBefore = stats().fail.count;
     const { inputs } = simpleInputs();
     // simple_slow waits 10 s to fill a batch: these two wait in its queue (max_queue_size 2).
     const waiting = [
       grpcError(client.call('ModelInfer', tritonInferRequest('simple_slow', inputs), { deadlineMs: 400 })),
-      connectClient(grpc.address).modelInfer({ modelName: 'simple_slow', inputs: [
-        { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: simpleInputs().a } },
-        { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: simpleInputs().b } }] }, { timeoutMs: 400 }).then(() => { throw new Error('succeeded'); }, (e) => e as ConnectError),
+      connectClient(grpc.address)
+        .modelInfer(
+          {
+            modelName: 'simple_slow',
+            inputs: [
+              { name: 'INPUT0', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: simpleInputs().a } },
+              { name: 'INPUT1', datatype: 'INT32', shape: [1n, 16n], contents: { intContents: simpleInputs().b } },
+            ],
+          },
+          { timeoutMs: 400 },
+        )
+        .then(
+          () => {
+            throw new Error('succeeded');
+          },
+          (e) => e as ConnectError,
+        ),
     ];
     for (let i = 0; i < 50 && stats().pending < 2; i++) await Bun.sleep(10);
     expect(stats().pending).toBe(2);
@@ -408,8 +480,15 @@ describe('load', () => {
     expect(before.metrics).toBe(before.rest);
     const { a, b, inputs } = simpleInputs();
     for (let i = 0; i < 2; i++) {
-      const r = await rest('/v2/models/simple/infer', { method: 'POST', body: JSON.stringify({ inputs: [
-        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }] }) });
+      const r = await rest('/v2/models/simple/infer', {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+          ],
+        }),
+      });
       expect(r.status).toBe(200);
     }
     for (let i = 0; i < 3; i++) await client.call('ModelInfer', tritonInferRequest('simple', inputs));

@@ -26,7 +26,13 @@ export function tempRepository(copy: string[] = []): string {
   return dir;
 }
 
-export async function buildApp(repoDir: string, backend: Backend, tensorizer?: ImageTensorizer, mount?: Parameters<typeof assemble>[0]['mount'], platforms?: ConstructorParameters<typeof LocalLoader>[0]['platforms']) {
+export async function buildApp(
+  repoDir: string,
+  backend: Backend,
+  tensorizer?: ImageTensorizer,
+  mount?: Parameters<typeof assemble>[0]['mount'],
+  platforms?: ConstructorParameters<typeof LocalLoader>[0]['platforms'],
+) {
   const logs: string[] = [];
   const parts = assemble({
     repository: new FsRepository(repoDir),

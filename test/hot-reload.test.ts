@@ -28,7 +28,8 @@ beforeAll(async () => {
   if (!haveFaceModels) throw new Error('face model weights are not pulled: run `bun src/cli.ts pull`');
   if (process.platform !== 'linux') throw new Error('this test reads RSS from /proc (Linux)');
   srv = await startChild(join(ROOT, 'node_modules', '.bin', 'bun'), ['--hot', 'src/cli.ts', 'serve'], {
-    cwd: TREE, env: { WORKERS: '2', MODEL_REPOSITORY: join(ROOT, 'models'), DATA_DIR: join(TREE, 'data') },
+    cwd: TREE,
+    env: { WORKERS: '2', MODEL_REPOSITORY: join(ROOT, 'models'), DATA_DIR: join(TREE, 'data') },
   });
 });
 afterAll(async () => {
@@ -104,7 +105,9 @@ test('10 hot reloads under load: no failed request, flat RSS, pool kept', async 
   const slope = ys.reduce((a, y, x) => a + (x - mx) * (y - my), 0) / ys.reduce((a, _, x) => a + (x - mx) ** 2, 0);
   const growth = slope / before; // per reload
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-  console.log(`bun --hot: ${RELOADS} reloads after a warm-up one, ${ok} requests ok, ${failures.length} failed; RSS ${mib(before)} MiB, then after each: ${series.map(mib).join(' ')}; trend ${(slope / 2 ** 20).toFixed(2)} MiB (${(growth * 100).toFixed(2)}%) per reload`);
+  console.log(
+    `bun --hot: ${RELOADS} reloads after a warm-up one, ${ok} requests ok, ${failures.length} failed; RSS ${mib(before)} MiB, then after each: ${series.map(mib).join(' ')}; trend ${(slope / 2 ** 20).toFixed(2)} MiB (${(growth * 100).toFixed(2)}%) per reload`,
+  );
   expect(failures).toEqual([]);
   expect(ok).toBeGreaterThan(50);
   expect(count(s.output(), 'ready (')).toBe(loadsBefore); // no model loaded again

@@ -35,7 +35,10 @@ function validator(schemaFile: string) {
   ajv.addFormat('int32', int(32));
   ajv.addFormat('int64', int(64));
   const validate = ajv.compile(strict(read(schemaFile)) as object);
-  return (doc: unknown) => (validate(doc) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`));
+  return (doc: unknown) =>
+    validate(doc)
+      ? []
+      : validate.errors!.map((e) => `${e.instancePath} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${e.params.additionalProperty}'` : ''}`);
 }
 const validRuntime = validator('deploy/schemas/servingruntime.v1alpha1.schema.yaml');
 const validIsvc = validator('deploy/schemas/inferenceservice.v1beta1.schema.yaml');
@@ -45,15 +48,20 @@ describe('manifests', () => {
     expect(validRuntime(runtime)).toEqual([]);
     expect(validIsvc(isvc)).toEqual([]);
     const copy = () => structuredClone(runtime);
-    const typo = copy(); typo.spec.containers[0].argz = typo.spec.containers[0].args;
+    const typo = copy();
+    typo.spec.containers[0].argz = typo.spec.containers[0].args;
     expect(validRuntime(typo)).toContain("/spec/containers/0 must NOT have additional properties 'argz'");
-    const nameless = copy(); delete nameless.spec.containers[0].name;
+    const nameless = copy();
+    delete nameless.spec.containers[0].name;
     expect(validRuntime(nameless)).toContain("/spec/containers/0 must have required property 'name'");
-    const quantity = copy(); quantity.spec.containers[0].resources.limits.cpu = 'two';
+    const quantity = copy();
+    quantity.spec.containers[0].resources.limits.cpu = 'two';
     expect(validRuntime(quantity).join()).toContain('/spec/containers/0/resources/limits/cpu must match pattern');
-    const port = copy(); port.spec.containers[0].ports[0].containerPort = '8080';
+    const port = copy();
+    port.spec.containers[0].ports[0].containerPort = '8080';
     expect(validRuntime(port)).toContain('/spec/containers/0/ports/0/containerPort must be integer');
-    const bad = structuredClone(isvc); delete bad.spec.predictor.model.modelFormat.name;
+    const bad = structuredClone(isvc);
+    delete bad.spec.predictor.model.modelFormat.name;
     expect(validIsvc(bad)).toContain("/spec/predictor/model/modelFormat must have required property 'name'");
   });
 
@@ -63,7 +71,10 @@ describe('manifests', () => {
     const m = isvc.spec.predictor.model;
     // predictor_model.go: an explicit runtime offers all its formats, as "name" and "name:version".
     expect(m.runtime).toBe(runtime.metadata.name);
-    const labels = runtime.spec.supportedModelFormats.flatMap((f: { name: string; version?: string }) => [f.name, ...(f.version ? [`${f.name}:${f.version}`] : [])]);
+    const labels = runtime.spec.supportedModelFormats.flatMap((f: { name: string; version?: string }) => [
+      f.name,
+      ...(f.version ? [`${f.name}:${f.version}`] : []),
+    ]);
     expect(labels).toContain(`${m.modelFormat.name}:${m.modelFormat.version}`);
     expect(runtime.spec.protocolVersions).toContain(m.protocolVersion);
     expect(runtime.spec.protocolVersions).toContain('grpc-v2');

@@ -25,16 +25,24 @@ function load(url: string) {
     while (!stop) {
       try {
         const r = await fetch(`${url}/v2/models/simple/infer`, { method: 'POST', body: BODY, headers: { 'content-type': 'application/json' } });
-        const j = await r.json() as { model_version?: string; outputs?: Array<{ data: number[] }>; error?: string };
-        if (r.status === 200 && j.outputs?.[0].data[3] === 4) { counts.ok++; counts.versions.add(j.model_version!); }
-        else counts.failed.push(`${r.status} ${j.error ?? JSON.stringify(j)}`);
+        const j = (await r.json()) as { model_version?: string; outputs?: Array<{ data: number[] }>; error?: string };
+        if (r.status === 200 && j.outputs?.[0].data[3] === 4) {
+          counts.ok++;
+          counts.versions.add(j.model_version!);
+        } else counts.failed.push(`${r.status} ${j.error ?? JSON.stringify(j)}`);
       } catch (e) {
         counts.failed.push(`network: ${(e as Error).message}`); // a dropped request is a failure
       }
     }
   };
   const running = [client(), client()];
-  return { counts, stop: async () => { stop = true; await Promise.all(running); } };
+  return {
+    counts,
+    stop: async () => {
+      stop = true;
+      await Promise.all(running);
+    },
+  };
 }
 
 const servers: ServerProcess[] = [];
@@ -70,7 +78,13 @@ describe('lifecycle over HTTP (2 workers)', () => {
     const s = await startServer({ MODEL_REPOSITORY: repo, WORKERS: '2', GRPC_PORT: 'off', MODEL_CONTROL_MODE: 'poll', REPOSITORY_POLL_SECS: '0.2' });
     servers.push(s);
     const l = load(s.url);
-    const index = async () => (await (await fetch(`${s.url}/v2/repository/index`, { method: 'POST' })).json()) as Array<{ name: string; version?: string; state: string; reason?: string }>;
+    const index = async () =>
+      (await (await fetch(`${s.url}/v2/repository/index`, { method: 'POST' })).json()) as Array<{
+        name: string;
+        version?: string;
+        state: string;
+        reason?: string;
+      }>;
     const until = async (what: string, ok: () => Promise<boolean>) => {
       const end = Date.now() + 20_000;
       while (!(await ok())) {
@@ -98,6 +112,6 @@ describe('lifecycle over HTTP (2 workers)', () => {
     // The API does not fight the poller.
     const r = await fetch(`${s.url}/v2/repository/models/simple/load`, { method: 'POST' });
     expect(r.status).toBe(400);
-    expect((await r.json() as { error: string }).error).toMatch(/not allowed in poll mode/);
+    expect(((await r.json()) as { error: string }).error).toMatch(/not allowed in poll mode/);
   }, 120_000);
 });

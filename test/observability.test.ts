@@ -43,7 +43,8 @@ beforeAll(async () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       for (const rs of body.resourceSpans ?? []) {
         for (const ss of rs.scopeSpans ?? []) {
-          for (const s of ss.spans ?? []) spans.push({ ...s, traceId: hexId(s.traceId), spanId: hexId(s.spanId), parentSpanId: s.parentSpanId ? hexId(s.parentSpanId) : undefined });
+          for (const s of ss.spans ?? [])
+            spans.push({ ...s, traceId: hexId(s.traceId), spanId: hexId(s.spanId), parentSpanId: s.parentSpanId ? hexId(s.parentSpanId) : undefined });
         }
       }
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
@@ -52,8 +53,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const port = (receiver.address() as { port: number }).port;
   server = await startServer({
-    MODEL_CONTROL_MODE: 'explicit', LOAD_MODEL: 'simple', WORKERS: '1', LOG_FORMAT: 'json', MAX_BODY_BYTES: '65536',
-    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100',
+    MODEL_CONTROL_MODE: 'explicit',
+    LOAD_MODEL: 'simple',
+    WORKERS: '1',
+    LOG_FORMAT: 'json',
+    MAX_BODY_BYTES: '65536',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_BSP_SCHEDULE_DELAY: '100',
   });
   const m = /gRPC listening on ([0-9.]+:[0-9]+)/.exec(server.output());
   if (!m) throw new Error(`no gRPC address in the log:\n${server.output()}`);
@@ -77,14 +83,17 @@ const infer = (headers: Record<string, string> = {}, body = INFER_BODY, model = 
 
 /** The server's JSON log lines (other output, e.g. a stack trace, is skipped). */
 function logLines(): Array<Record<string, unknown>> {
-  return server.output().split('\n').flatMap((l) => {
-    if (!l.startsWith('{')) return [];
-    try {
-      return [JSON.parse(l)];
-    } catch {
-      return [];
-    }
-  });
+  return server
+    .output()
+    .split('\n')
+    .flatMap((l) => {
+      if (!l.startsWith('{')) return [];
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return [];
+      }
+    });
 }
 
 async function logLine(id: string): Promise<Record<string, unknown>> {
@@ -132,7 +141,11 @@ function checkExposition(text: string): void {
   }
   for (const [name, n] of help) expect({ name, n }).toEqual({ name, n: 1 });
   expect([...type.keys()].sort()).toEqual([...help.keys()].sort());
-  const families = parsePrometheus(text) as Array<{ name: string; type: string; metrics: Array<{ buckets?: Record<string, string>; count?: string; sum?: string; value?: string }> }>;
+  const families = parsePrometheus(text) as Array<{
+    name: string;
+    type: string;
+    metrics: Array<{ buckets?: Record<string, string>; count?: string; sum?: string; value?: string }>;
+  }>;
   expect(families.length).toBe(type.size);
   for (const f of families) {
     expect(f.type.toLowerCase()).toBe(type.get(f.name)!);
@@ -166,7 +179,9 @@ function checkExposition(text: string): void {
 }
 
 const simpleStats = async () => {
-  const r = await (await fetch(`${server.url}/v2/models/simple/versions/1/stats`)).json() as { model_stats: Array<{ inference_count: number; inference_stats: Record<string, { count: number }> }> };
+  const r = (await (await fetch(`${server.url}/v2/models/simple/versions/1/stats`)).json()) as {
+    model_stats: Array<{ inference_count: number; inference_stats: Record<string, { count: number }> }>;
+  };
   return r.model_stats[0];
 };
 
@@ -196,7 +211,11 @@ describe('metrics', () => {
     expect(diff('nv_inference_request_failure')).toBe(0);
     expect(sample(after, 'nv_inference_request_success', v)).toBe(statsAfter.inference_stats.success.count);
     expect(sample(after, 'nv_inference_count', v)).toBe(statsAfter.inference_count);
-    for (const h of ['edgeserve_inference_request_duration_seconds', 'edgeserve_inference_queue_duration_seconds', 'edgeserve_inference_compute_duration_seconds']) {
+    for (const h of [
+      'edgeserve_inference_request_duration_seconds',
+      'edgeserve_inference_queue_duration_seconds',
+      'edgeserve_inference_compute_duration_seconds',
+    ]) {
       expect(diff(`${h}_count`)).toBe(N);
     }
     expect(diff('edgeserve_http_requests_total', { route: '/v2/models/:model_name/infer', method: 'POST', status: '200' })).toBe(REST);
@@ -228,41 +247,73 @@ describe('metrics', () => {
     const after = await scrape();
     const d = (p: string, r: string) => refused(after, p, r) - refused(before, p, r);
     expect({
-      validation: d('http', 'validation'), not_found: d('http', 'not_found'), too_large: d('http', 'too_large'),
-      method_not_allowed: d('http', 'method_not_allowed'), grpc_not_found: d('grpc', 'not_found'), grpc_validation: d('grpc', 'validation'),
+      validation: d('http', 'validation'),
+      not_found: d('http', 'not_found'),
+      too_large: d('http', 'too_large'),
+      method_not_allowed: d('http', 'method_not_allowed'),
+      grpc_not_found: d('grpc', 'not_found'),
+      grpc_validation: d('grpc', 'validation'),
     }).toEqual({ validation: 1, not_found: 1, too_large: 1, method_not_allowed: 1, grpc_not_found: 1, grpc_validation: 1 });
     // The invalid requests for a known version (one over REST, one over gRPC) are failures of
     // that version, as Triton counts them.
-    expect(sample(after, 'nv_inference_request_failure', { model: 'simple', version: '1' }) - sample(before, 'nv_inference_request_failure', { model: 'simple', version: '1' })).toBe(2);
+    expect(
+      sample(after, 'nv_inference_request_failure', { model: 'simple', version: '1' }) -
+        sample(before, 'nv_inference_request_failure', { model: 'simple', version: '1' }),
+    ).toBe(2);
   }, 30_000);
 });
 
 describe('request logs', () => {
-  test('a REST request\'s line carries the id the client sent, its route pattern, model, timing and caller; the id comes back', async () => {
+  test("a REST request's line carries the id the client sent, its route pattern, model, timing and caller; the id comes back", async () => {
     const id = `obs-${crypto.randomUUID()}`;
     const r = await infer({ 'X-Request-Id': id });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-request-id')).toBe(id);
     const line = await logLine(id);
     expect(line).toMatchObject({
-      level: 'info', msg: 'request', protocol: 'http', method: 'POST', route: '/v2/models/:model_name/infer',
-      model: 'simple', version: '1', status: 200, batch_size: 1, client: 'anonymous',
+      level: 'info',
+      msg: 'request',
+      protocol: 'http',
+      method: 'POST',
+      route: '/v2/models/:model_name/infer',
+      model: 'simple',
+      version: '1',
+      status: 200,
+      batch_size: 1,
+      client: 'anonymous',
     });
     expect(typeof line.time).toBe('string');
     for (const k of ['latency_ms', 'queue_ms', 'compute_ms']) expect(line[k]).toBeGreaterThanOrEqual(0);
     expect(line.latency_ms as number).toBeGreaterThanOrEqual(line.compute_ms as number);
   }, 15_000);
 
-  test('a gRPC call\'s line carries its x-request-id; without one, a traceparent gives the id; else one is made and returned', async () => {
+  test("a gRPC call's line carries its x-request-id; without one, a traceparent gives the id; else one is made and returned", async () => {
     const id = `grpc-${crypto.randomUUID()}`;
     const client = connectClient(grpcAddress);
     let echoed: string | null = null;
     await client.modelInfer(
-      { modelName: 'simple', inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape: shape.map(BigInt) })), rawInputContents: inputs.map((i) => i.raw) },
-      { headers: { 'x-request-id': id }, onHeader: (h) => { echoed = h.get('x-request-id'); } },
+      {
+        modelName: 'simple',
+        inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape: shape.map(BigInt) })),
+        rawInputContents: inputs.map((i) => i.raw),
+      },
+      {
+        headers: { 'x-request-id': id },
+        onHeader: (h) => {
+          echoed = h.get('x-request-id');
+        },
+      },
     );
     expect(echoed as string | null).toBe(id);
-    expect(await logLine(id)).toMatchObject({ protocol: 'grpc', route: 'ModelInfer', model: 'simple', version: '1', status: 'OK', batch_size: 1, client: 'anonymous' });
+    expect(await logLine(id)).toMatchObject({
+      protocol: 'grpc',
+      route: 'ModelInfer',
+      model: 'simple',
+      version: '1',
+      status: 'OK',
+      batch_size: 1,
+      client: 'anonymous',
+    });
 
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const r = await infer({ traceparent: `00-${traceId}-00f067aa0ba902b7-00` });
@@ -275,7 +326,7 @@ describe('request logs', () => {
 
     const bad = await infer({ 'X-Request-Id': 'has spaces' });
     expect(bad.status).toBe(400);
-    expect((await bad.json() as { error: string }).error).toBe('X-Request-Id: expected 1-200 visible ASCII characters without spaces, got "has spaces"');
+    expect(((await bad.json()) as { error: string }).error).toBe('X-Request-Id: expected 1-200 visible ASCII characters without spaces, got "has spaces"');
   }, 15_000);
 });
 
@@ -307,7 +358,7 @@ describe("Triton's logging extension", () => {
       ['', 'log settings: the body is empty; send a JSON object of settings'],
     ]) {
       const r = await post(body);
-      expect({ body, status: r.status, error: (await r.json() as { error: string }).error }).toEqual({ body, status: 400, error });
+      expect({ body, status: r.status, error: ((await r.json()) as { error: string }).error }).toEqual({ body, status: 400, error });
     }
     // Nothing of a refused request was applied.
     expect(await (await fetch(`${server.url}/v2/logging`)).json()).toMatchObject({ log_info: true, log_format: 'json' });
@@ -329,20 +380,21 @@ describe("Triton's logging extension", () => {
     } finally {
       again.close();
     }
-    expect((await (await fetch(`${server.url}/v2/logging`)).json() as { log_verbose_level: number }).log_verbose_level).toBe(1);
+    expect(((await (await fetch(`${server.url}/v2/logging`)).json()) as { log_verbose_level: number }).log_verbose_level).toBe(1);
     // Verbose level 1 logs health probes too.
     const probe = `probe-${crypto.randomUUID()}`;
     await fetch(`${server.url}/v2/health/live`, { headers: { 'X-Request-Id': probe } });
     expect((await logLine(probe)).level).toBe('debug');
     expect((await post('{"log_verbose_level": 0}')).status).toBe(200);
-    const v2 = await (await fetch(`${server.url}/v2`)).json() as { extensions: string[] };
+    const v2 = (await (await fetch(`${server.url}/v2`)).json()) as { extensions: string[] };
     expect(v2.extensions).toContain('logging');
     expect(v2.extensions).toContain('trace');
   }, 30_000);
 });
 
 describe('traces', () => {
-  const setting = (body: unknown, model?: string) => fetch(`${server.url}/v2${model ? `/models/${model}` : ''}/trace/setting`, { method: 'POST', body: JSON.stringify(body) });
+  const setting = (body: unknown, model?: string) =>
+    fetch(`${server.url}/v2${model ? `/models/${model}` : ''}/trace/setting`, { method: 'POST', body: JSON.stringify(body) });
   const waitSpans = async (pred: (s: OtlpSpan[]) => boolean) => {
     const deadline = Date.now() + 8000;
     while (!pred(spans)) {
@@ -351,9 +403,14 @@ describe('traces', () => {
     }
   };
 
-  test('TIMESTAMPS exports request → infer → queue/compute → response spans over OTLP/HTTP, children of the caller\'s traceparent; rate, count and OFF hold', async () => {
+  test("TIMESTAMPS exports request → infer → queue/compute → response spans over OTLP/HTTP, children of the caller's traceparent; rate, count and OFF hold", async () => {
     expect(await (await fetch(`${server.url}/v2/trace/setting`)).json()).toEqual({
-      trace_level: ['OFF'], trace_rate: '1000', trace_count: '-1', log_frequency: '0', trace_file: '', trace_mode: 'opentelemetry',
+      trace_level: ['OFF'],
+      trace_rate: '1000',
+      trace_count: '-1',
+      log_frequency: '0',
+      trace_file: '',
+      trace_mode: 'opentelemetry',
     });
     const on = await setting({ trace_level: ['TIMESTAMPS'], trace_rate: '1', trace_count: '2' });
     expect(on.status).toBe(200);
@@ -390,7 +447,7 @@ describe('traces', () => {
       grpc.close();
     }
     await waitSpans((s) => s.some((x) => x.name === 'POST ModelInfer'));
-    expect((await (await fetch(`${server.url}/v2/trace/setting`)).json() as { trace_count: string }).trace_count).toBe('0');
+    expect(((await (await fetch(`${server.url}/v2/trace/setting`)).json()) as { trace_count: string }).trace_count).toBe('0');
     const seen = spans.length;
     expect((await infer()).status).toBe(200); // trace_count is spent: not traced
     await Bun.sleep(400);
@@ -404,14 +461,17 @@ describe('traces', () => {
 
     for (const [body, error] of [
       [{ trace_level: ['TENSORS'] }, 'trace_level: TENSORS is not supported (spans carry timestamps, not tensor contents); got ["TENSORS"]'],
-      [{ trace_file: '/tmp/t.json' }, 'trace_file: spans are exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT), not written to a file; expected "", got "/tmp/t.json"'],
+      [
+        { trace_file: '/tmp/t.json' },
+        'trace_file: spans are exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT), not written to a file; expected "", got "/tmp/t.json"',
+      ],
       [{ log_frequency: '50' }, 'log_frequency: spans are exported over OTLP as they end, not written to files; expected "0", got "50"'],
-      [{ trace_rate: 5 }, 'trace_rate: expected an integer as a string (Triton\'s format), got 5'],
+      [{ trace_rate: 5 }, "trace_rate: expected an integer as a string (Triton's format), got 5"],
       [{ trace_rate: '0' }, 'trace_rate: expected an integer >= 1, got "0"'],
       [{ trace_mode: 'triton' }, 'trace_mode: only "opentelemetry" (OTLP) is available, got "triton"'],
     ] as const) {
       const r = await setting(body);
-      expect({ status: r.status, error: (await r.json() as { error: string }).error }).toEqual({ status: 400, error });
+      expect({ status: r.status, error: ((await r.json()) as { error: string }).error }).toEqual({ status: 400, error });
     }
     expect(await (await setting({ trace_level: ['OFF'], trace_count: null })).json()).toMatchObject({ trace_level: ['OFF'], trace_count: '-1' });
   }, 30_000);

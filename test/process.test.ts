@@ -44,11 +44,18 @@ afterAll(() => {
 function run(cmd: string, args: readonly string[], env: Record<string, string>): Proc {
   const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const exited = new Promise<number | string>((resolve) => {
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
-    proc.once('error', (e) => { out += String(e); resolve('spawn error'); });
+    proc.once('error', (e) => {
+      out += String(e);
+      resolve('spawn error');
+    });
   });
   const p = { proc, output: () => out, exited };
   running.push(p);
@@ -58,10 +65,18 @@ function run(cmd: string, args: readonly string[], env: Record<string, string>):
 async function waitReady(p: Proc, port: number, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   let gone = false;
-  void p.exited.then(() => { gone = true; });
+  void p.exited.then(() => {
+    gone = true;
+  });
   for (;;) {
     if (gone) throw new Error(`exited before it was ready:\n${p.output()}`);
-    if (await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${port}/v2/health/ready`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > end) throw new Error(`not ready in ${timeoutMs} ms:\n${p.output()}`);
     await Bun.sleep(50);
   }
@@ -87,11 +102,15 @@ async function waitLogReady(p: Proc, timeoutMs = 60_000): Promise<void> {
   }
 }
 
-const portOpen = (port: number) => new Promise<boolean>((resolve) => {
-  const s = connect(port, '127.0.0.1');
-  s.once('connect', () => { s.destroy(); resolve(true); });
-  s.once('error', () => resolve(false));
-});
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 
 /** Every process below `pid` (Linux /proc): the npm script's shell, deno task's child, the server. */
 function descendants(pid: number): number[] {
@@ -108,7 +127,12 @@ function descendants(pid: number): number[] {
     }
   }
   const out: number[] = [];
-  const walk = (p: number) => { for (const c of children.get(p) ?? []) { out.push(c); walk(c); } };
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
   walk(pid);
   return out;
 }
@@ -131,7 +155,13 @@ function alive(pid: number): boolean {
     return false;
   }
 }
-const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '); } catch { return ''; } };
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+};
 
 beforeAll(() => {
   // The Node root runs from the bundle, as `npm run start:node` builds it.
@@ -188,11 +218,12 @@ describe('a port in use', () => {
 
 describe('SIGTERM to the top process of the npm scripts', () => {
   const photo = readFileSync(join(FIXTURES, 'astronaut.jpg'));
-  const detect = (port: number) => fetch(`http://127.0.0.1:${port}/v1/faces/detect`, { method: 'POST', body: photo, headers: { 'Content-Type': 'image/jpeg' } }).then(
-    (r) => String(r.status),
-    // Refused: never accepted (the listener had closed). Any other error drops an accepted request.
-    (e: { code?: string; message?: string }) => (e.code === 'ConnectionRefused' || e.code === 'ECONNREFUSED' ? 'refused' : `dropped: ${e.code ?? e.message}`),
-  );
+  const detect = (port: number) =>
+    fetch(`http://127.0.0.1:${port}/v1/faces/detect`, { method: 'POST', body: photo, headers: { 'Content-Type': 'image/jpeg' } }).then(
+      (r) => String(r.status),
+      // Refused: never accepted (the listener had closed). Any other error drops an accepted request.
+      (e: { code?: string; message?: string }) => (e.code === 'ConnectionRefused' || e.code === 'ECONNREFUSED' ? 'refused' : `dropped: ${e.code ?? e.message}`),
+    );
 
   for (const script of ['start', 'start:node', 'start:deno']) {
     test(`npm ${script === 'start' ? 'start' : `run ${script}`}: drains, then the whole tree exits and the port closes`, async () => {
@@ -206,12 +237,18 @@ describe('SIGTERM to the top process of the npm scripts', () => {
       await Bun.sleep(5);
       npm.proc.kill('SIGTERM'); // the top process only, as `docker stop` or systemd would
       const statuses = await Promise.all(inflight);
-      expect(statuses.filter((s) => s !== '200' && s !== '503' && s !== 'refused'), npm.output()).toEqual([]);
+      expect(
+        statuses.filter((s) => s !== '200' && s !== '503' && s !== 'refused'),
+        npm.output(),
+      ).toEqual([]);
       expect(statuses, npm.output()).toContain('200');
       await exitWithin(npm, 20_000);
       const end = Date.now() + 10_000;
       while (tree.some(alive) && Date.now() < end) await Bun.sleep(50);
-      expect(tree.filter(alive).map((p) => `${p} ${cmdline(p)}`), npm.output()).toEqual([]);
+      expect(
+        tree.filter(alive).map((p) => `${p} ${cmdline(p)}`),
+        npm.output(),
+      ).toEqual([]);
       expect(await portOpen(port)).toBe(false);
       expect(npm.output()).toMatch(/INFO: stopped|"msg":"stopped"/);
     }, 90_000);

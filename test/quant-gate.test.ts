@@ -27,7 +27,13 @@ const native = ortSessions(ortNode, 'native');
 function derivation(model: string): Derivation {
   const dir = join(MODELS, model);
   const recipe = parseRecipe(JSON.parse(readFileSync(join(dir, 'quantize.json'), 'utf8')), join(dir, 'quantize.json'));
-  return { model, base: model, recipe, repo: fsRepoAccess(MODELS, dir, pullSibling(MODELS, { cacheDir: join(MODELS, '..', '.cache', 'edgeserve') })), ...wasmImages() };
+  return {
+    model,
+    base: model,
+    recipe,
+    repo: fsRepoAccess(MODELS, dir, pullSibling(MODELS, { cacheDir: join(MODELS, '..', '.cache', 'edgeserve') })),
+    ...wasmImages(),
+  };
 }
 
 /** The detector and embedder the face pipeline runs (models/face/config.json, when present). */
@@ -84,15 +90,22 @@ describe('INT8 face models: served exactly when the gate passes', () => {
 
 test('the embedder gate embeds the faces the given FaceInputs returns', async () => {
   const d = derivation('face_embed');
-  d.recipe = { ...d.recipe, gate: { ...d.recipe.gate, images: ['../../test/fixtures/astronaut.png'], augment: { flip: false, zoom: [1] } } as typeof d.recipe.gate };
+  d.recipe = {
+    ...d.recipe,
+    gate: { ...d.recipe.gate, images: ['../../test/fixtures/astronaut.png'], augment: { flip: false, zoom: [1] } } as typeof d.recipe.gate,
+  };
   const calls: string[] = [];
   const samples = await gateSamples(d, native, async (img) => {
     calls.push(img.name);
-    return [[180, 60, 270, 150], [100, 100, 200, 200]];
+    return [
+      [180, 60, 270, 150],
+      [100, 100, 200, 200],
+    ];
   });
   expect(calls).toEqual(['astronaut.png']);
   expect(samples.map((s) => [s.label, s.size.width, s.identity])).toEqual([
-    ['astronaut.png face 1', 90, 'eileen_collins'], ['astronaut.png face 2', 100, 'eileen_collins'],
+    ['astronaut.png face 1', 90, 'eileen_collins'],
+    ['astronaut.png face 2', 100, 'eileen_collins'],
   ]);
   // Finished inputs (an aligned face, as the face job will feed the embedder) pass through as given.
   const aligned = { data: Float32Array.from({ length: 3 * 112 * 112 }, (_, i) => (i % 97) / 97), shape: [3, 112, 112] };

@@ -80,8 +80,13 @@ export function rawExchange(port: number, head: string, pieces: Piece[], timeout
       }
       if (closed) finish({ status, headers, body: rest.toString() });
     };
-    sock.on('data', (d: Buffer) => { buf = Buffer.concat([buf, d]); tryParse(false); });
-    sock.on('error', (e: NodeJS.ErrnoException) => { error = e.code ?? e.message; });
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      tryParse(false);
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      error = e.code ?? e.message;
+    });
     sock.on('close', () => tryParse(true));
     sock.on('connect', async () => {
       sock.write(`${head}\r\n\r\n`);

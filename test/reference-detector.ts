@@ -25,7 +25,10 @@ export async function referenceDetect(bytes: Uint8Array, threshold = 0.7): Promi
   const cand: Array<{ b: number[]; s: number }> = [];
   for (let i = 0; i < scores.length / 2; i++) {
     if (scores[i * 2 + 1] >= threshold) {
-      cand.push({ b: [boxes[i * 4] * img.width, boxes[i * 4 + 1] * img.height, boxes[i * 4 + 2] * img.width, boxes[i * 4 + 3] * img.height], s: scores[i * 2 + 1] });
+      cand.push({
+        b: [boxes[i * 4] * img.width, boxes[i * 4 + 1] * img.height, boxes[i * 4 + 2] * img.width, boxes[i * 4 + 3] * img.height],
+        s: scores[i * 2 + 1],
+      });
     }
   }
   cand.sort((a, b) => b.s - a.s);

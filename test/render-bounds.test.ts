@@ -36,7 +36,8 @@ afterAll(async () => {
 
 test('four concurrent render=png of a 7000x7000 PNG: bounded memory, live stays responsive', async () => {
   const pid = server.proc.pid!;
-  const render = () => fetch(`${server.url}/v1/faces/detect?render=png`, { method: 'POST', body: big as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png' } });
+  const render = () =>
+    fetch(`${server.url}/v1/faces/detect?render=png`, { method: 'POST', body: big as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'image/png' } });
   // Once first, so the code paths are loaded before the baseline.
   expect((await render()).status).toBe(200);
   Bun.gc(true);
@@ -59,13 +60,17 @@ test('four concurrent render=png of a 7000x7000 PNG: bounded memory, live stays 
       await Bun.sleep(20);
     }
   })();
-  const answers = await Promise.all(Array.from({ length: 4 }, async () => {
-    const r = await render();
-    return { status: r.status, type: r.headers.get('content-type'), retry: r.headers.get('retry-after'), body: new Uint8Array(await r.arrayBuffer()) };
-  }));
+  const answers = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const r = await render();
+      return { status: r.status, type: r.headers.get('content-type'), retry: r.headers.get('retry-after'), body: new Uint8Array(await r.arrayBuffer()) };
+    }),
+  );
   running = false;
   await Promise.all([sampler, prober]);
-  console.log(`4 concurrent renders: RSS ${base.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${(peak - base).toFixed(0)}), slowest /v2/health/live ${worstLive.toFixed(0)} ms, statuses ${answers.map((a) => a.status)}`);
+  console.log(
+    `4 concurrent renders: RSS ${base.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${(peak - base).toFixed(0)}), slowest /v2/health/live ${worstLive.toFixed(0)} ms, statuses ${answers.map((a) => a.status)}`,
+  );
   for (const a of answers) {
     if (a.status === 503) {
       expect(a.retry).toBe('1');

@@ -61,7 +61,9 @@ beforeAll(async () => {
   spawnSync('chmod', ['+x', bin]);
   reference = await bunReference();
 }, 120_000);
-afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 for (const mode of ['native', 'wasm'] as const) {
   describe(`dist/edgeserve (${mode})`, () => {
@@ -78,7 +80,9 @@ for (const mode of ['native', 'wasm'] as const) {
         startError = e;
       }
     }, 60_000);
-    afterAll(async () => { await srv?.stop(); });
+    afterAll(async () => {
+      await srv?.stop();
+    });
 
     test('starts alone in an empty directory', () => {
       if (startError) throw startError;
@@ -86,7 +90,9 @@ for (const mode of ['native', 'wasm'] as const) {
       expect(srv!.output()).toContain(mode === 'native' ? 'engine onnxruntime-node, 2 workers' : 'engine onnxruntime-web, in-process');
       expect(srv!.output()).toContain('loading models from the models built into this binary');
       const mb = statSync(bin).size / 1e6;
-      console.log(`dist/edgeserve (${built}, ${mb.toFixed(1)} MB, ${mode}): exec → ready ${srv!.readyMs.toFixed(0)} ms${srv!.proc.spawnfile === 'unshare' ? ', checkout hidden' : ''}`);
+      console.log(
+        `dist/edgeserve (${built}, ${mb.toFixed(1)} MB, ${mode}): exec → ready ${srv!.readyMs.toFixed(0)} ms${srv!.proc.spawnfile === 'unshare' ? ', checkout hidden' : ''}`,
+      );
     });
 
     test('finds the astronaut at the reference box', async () => {

@@ -15,7 +15,10 @@ const missing = !existsSync(DENO) ? 'node_modules/.bin/deno not installed (npm i
 
 /** A task's command line from deno.json (JSONC: whole-line // comments only). */
 function taskArgs(name: string): string[] {
-  const text = readFileSync(join(ROOT, 'deno.json'), 'utf8').split('\n').filter((l) => !/^\s*\/\//.test(l)).join('\n');
+  const text = readFileSync(join(ROOT, 'deno.json'), 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*\/\//.test(l))
+    .join('\n');
   const cmd = (JSON.parse(text) as { tasks: Record<string, string> }).tasks[name];
   if (!cmd) throw new Error(`deno.json has no task '${name}'`);
   const [exe, ...args] = cmd.split(/\s+/);
@@ -24,9 +27,14 @@ function taskArgs(name: string): string[] {
 }
 
 let reference: FaceAnswers;
-beforeAll(async () => { if (!missing) reference = await bunReference(); }, 60_000);
+beforeAll(async () => {
+  if (!missing) reference = await bunReference();
+}, 60_000);
 
-for (const [task, engine] of [['start', 'onnxruntime-node'], ['start:wasm', 'onnxruntime-web']] as const) {
+for (const [task, engine] of [
+  ['start', 'onnxruntime-node'],
+  ['start:wasm', 'onnxruntime-web'],
+] as const) {
   describe(`deno task ${task}`, () => {
     let srv: Child | undefined;
     let startError: unknown;
@@ -38,7 +46,9 @@ for (const [task, engine] of [['start', 'onnxruntime-node'], ['start:wasm', 'onn
         startError = e;
       }
     }, 90_000);
-    afterAll(async () => { await srv?.stop(); });
+    afterAll(async () => {
+      await srv?.stop();
+    });
 
     test(`starts with ${engine}`, () => {
       if (startError) throw startError;

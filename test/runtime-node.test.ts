@@ -24,7 +24,9 @@ describe('node dist/node/cli.js serve', () => {
     srv = await startChild('node', [join(ROOT, 'dist', 'node', 'cli.js'), 'serve'], { cwd: ROOT });
     console.log(`node ${node.stdout.trim()}: ready in ${srv.readyMs.toFixed(0)} ms`);
   }, 90_000);
-  afterAll(async () => { await srv?.stop(); });
+  afterAll(async () => {
+    await srv?.stop();
+  });
 
   test('native engine in worker threads', () => {
     expect(srv!.output()).toContain('(Node) listening');

@@ -32,32 +32,50 @@ export async function startChild(cmd: string, args: string[], o: StartOptions = 
   const t0 = performance.now();
   const proc = spawn(cmd, args, {
     cwd: o.cwd,
-    env: Object.fromEntries(Object.entries({ ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: '0', ...o.env }).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    env: Object.fromEntries(
+      Object.entries({ ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: '0', ...o.env }).filter(([, v]) => v !== undefined),
+    ) as Record<string, string>,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   let spawnError: Error | undefined;
-  proc.on('error', (e) => { spawnError = e; });
+  proc.on('error', (e) => {
+    spawnError = e;
+  });
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = o.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (spawnError) throw spawnError;
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${cmd} exited with ${proc.exitCode ?? proc.signalCode}:\n${out}`);
-    const ok = await fetch(`${url}/v2/health/ready`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/v2/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
-    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`${cmd} not ready in ${timeoutMs} ms:\n${out}`); }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${cmd} not ready in ${timeoutMs} ms:\n${out}`);
+    }
     await Bun.sleep(20);
   }
   const readyMs = performance.now() - t0;
-  const stop = () => new Promise<number | null>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    proc.once('exit', (code) => { clearTimeout(kill); resolve(code); });
-    proc.kill('SIGTERM');
-  });
+  const stop = () =>
+    new Promise<number | null>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      proc.once('exit', (code) => {
+        clearTimeout(kill);
+        resolve(code);
+      });
+      proc.kill('SIGTERM');
+    });
   return { url, proc, readyMs, output: () => out, stop };
 }
 
@@ -125,8 +143,14 @@ export function iou(a: number[], b: number[]): number {
 }
 
 export function cosine(a: number[], b: number[]): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i]! * b[i]!; aa += a[i]! * a[i]!; bb += b[i]! * b[i]!; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
   return ab / Math.sqrt(aa * bb);
 }
 

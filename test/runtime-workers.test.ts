@@ -22,17 +22,14 @@ const jpeg = new Uint8Array(readFileSync(join(FIXTURES, 'astronaut.jpg')));
 
 const WEIGHTS = ['face_detect', 'face_embed', 'face_landmark', 'face_liveness', 'face_pose', 'face_eye', 'simple'];
 const missing = WEIGHTS.filter((m) => !existsSync(join(MODELS, m, '1', 'model.onnx')));
-const started: Started = missing.length
-  ? { fail: `model weights not pulled (${missing.join(', ')}): run \`bun src/cli.ts pull\`` }
-  : await startWrangler();
+const started: Started = missing.length ? { fail: `model weights not pulled (${missing.join(', ')}): run \`bun src/cli.ts pull\`` } : await startWrangler();
 const notStarted = () => new Error(`the Worker did not start: ${'fail' in started ? started.fail : ''}`);
 
 const wr = 'ok' in started ? started.ok : undefined;
 afterAll(() => wr?.stop());
 
 describe('Cloudflare Workers (wrangler dev --local)', () => {
-  const post = (path: string, body: BodyInit, type: string) =>
-    fetch(`${wr!.url}${path}`, { method: 'POST', body, headers: { 'Content-Type': type } });
+  const post = (path: string, body: BodyInit, type: string) => fetch(`${wr!.url}${path}`, { method: 'POST', body, headers: { 'Content-Type': type } });
 
   test('wrangler builds and starts the Worker', () => {
     if (!wr) throw notStarted();
@@ -64,7 +61,10 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     if (!wr) throw notStarted();
     const ref = await faceApp();
     // The 3 MP photo is decoded DCT-scaled (3/8) by libjpeg-turbo on both sides.
-    const images: Array<[string, Uint8Array]> = [['astronaut.jpg', jpeg], ['astronaut at 2000x1500', await bigJpeg(2000, 1500)]];
+    const images: Array<[string, Uint8Array]> = [
+      ['astronaut.jpg', jpeg],
+      ['astronaut at 2000x1500', await bigJpeg(2000, 1500)],
+    ];
     try {
       for (const [name, bytes] of images) {
         const ask = async (request: (path: string) => Promise<Response>) => {
@@ -90,12 +90,16 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     if (!wr) throw notStarted();
     const a = Array.from({ length: 16 }, (_, i) => i);
     const b = Array.from({ length: 16 }, () => 2);
-    const r = await post('/v2/models/simple/infer', JSON.stringify({
-      inputs: [
-        { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: a },
-        { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: b },
-      ],
-    }), 'application/json');
+    const r = await post(
+      '/v2/models/simple/infer',
+      JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: a },
+          { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: b },
+        ],
+      }),
+      'application/json',
+    );
     expect(r.status).toBe(200);
     const j = (await r.json()) as { outputs: Array<{ name: string; data: number[] }> };
     const out = Object.fromEntries(j.outputs.map((o) => [o.name, o.data]));
@@ -120,7 +124,11 @@ describe('Cloudflare Workers (wrangler dev --local)', () => {
     expect(await call('', json({ id: 'demo', keep_thumbnails: true }), 201)).toMatchObject({ id: 'demo', keep_thumbnails: true });
     for (const s of ['eileen', 'chelsea', 'photographer']) await call('/demo/subjects', json({ id: s }), 201);
     const t0 = performance.now();
-    const enrolled = await call<{ id: string; has_thumbnail: boolean; model: { name: string; version: string } }>('/demo/subjects/eileen/faces', image(fixture('astronaut.png')), 201);
+    const enrolled = await call<{ id: string; has_thumbnail: boolean; model: { name: string; version: string } }>(
+      '/demo/subjects/eileen/faces',
+      image(fixture('astronaut.png')),
+      201,
+    );
     console.log(`[runtime-workers] enrolment on D1: ${Math.round(performance.now() - t0)} ms`);
     expect(enrolled.model.name).toBe('face_embed');
     expect(enrolled.has_thumbnail).toBe(true);

@@ -31,21 +31,32 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${out}`);
-    const ok = await fetch(`${url}/v2/health/ready`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/v2/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
-    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`server not ready in ${timeoutMs} ms:\n${out}`); }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`server not ready in ${timeoutMs} ms:\n${out}`);
+    }
     await Bun.sleep(100);
   }
-  const stop = () => new Promise<number | null>((resolve) => {
-    if (proc.exitCode !== null) return resolve(proc.exitCode);
-    proc.once('exit', (code) => resolve(code));
-    proc.kill('SIGTERM');
-  });
+  const stop = () =>
+    new Promise<number | null>((resolve) => {
+      if (proc.exitCode !== null) return resolve(proc.exitCode);
+      proc.once('exit', (code) => resolve(code));
+      proc.kill('SIGTERM');
+    });
   return { url, proc, output: () => out, stop };
 }

@@ -44,18 +44,34 @@ beforeAll(async () => {
   // 17 pieces 250 ms apart: 4 s, four times the idle timeout, within the overall limit.
   steady = detect(trickle(photo, 17, 250));
   // Half the photo, then silence (the rest would follow 4 s later, far past the idle timeout).
-  stalled = detect([{ delayMs: 0, data: photo.subarray(0, photo.byteLength >> 1) }, { delayMs: 4000, data: photo.subarray(photo.byteLength >> 1) }]);
+  stalled = detect([
+    { delayMs: 0, data: photo.subarray(0, photo.byteLength >> 1) },
+    { delayMs: 4000, data: photo.subarray(photo.byteLength >> 1) },
+  ]);
   // A declared 1 MiB arriving at 4 KiB every 250 ms: 64 s, far past BODY_TIMEOUT_S, never idle.
   const slow = new Uint8Array(LIMIT);
-  endless = rawExchange(port, head('/v2/models/simple/infer', { 'Content-Type': 'application/json', 'Content-Length': slow.byteLength }), trickle(slow, 256, 250));
+  endless = rawExchange(
+    port,
+    head('/v2/models/simple/infer', { 'Content-Type': 'application/json', 'Content-Length': slow.byteLength }),
+    trickle(slow, 256, 250),
+  );
   const big = (n: number) => new Uint8Array(n).fill(0x20);
   over = [
     ['declared, 1 KiB over', detect([{ delayMs: 0, data: big(LIMIT + 1024) }], LIMIT + 1024)],
     ['declared, 3 MiB over', detect([{ delayMs: 0, data: big(LIMIT + 3 * LIMIT) }], LIMIT + 3 * LIMIT)],
-    ['chunked, 3 MiB over', rawExchange(port, head('/v1/faces/detect', { 'Content-Type': 'image/jpeg', 'Transfer-Encoding': 'chunked' }), chunked(trickle(big(4 * LIMIT), 64, 5), true))],
+    [
+      'chunked, 3 MiB over',
+      rawExchange(
+        port,
+        head('/v1/faces/detect', { 'Content-Type': 'image/jpeg', 'Transfer-Encoding': 'chunked' }),
+        chunked(trickle(big(4 * LIMIT), 64, 5), true),
+      ),
+    ],
   ];
 }, 60_000);
-afterAll(async () => { await srv?.stop(); });
+afterAll(async () => {
+  await srv?.stop();
+});
 
 const json = (a: RawAnswer) => {
   expect(a.headers['content-type'] ?? '', a.body).toContain('application/json');

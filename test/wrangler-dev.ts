@@ -31,25 +31,32 @@ export async function startWrangler(o: { config?: string } = {}): Promise<Starte
   const t0 = performance.now();
   let proc: ChildProcess;
   try {
-    proc = spawn('node', [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, ...(o.config ? ['-c', o.config] : [])], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_SEND_ERROR_REPORTS: 'false',
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-        WRANGLER_HIDE_BANNER: 'true', // also skips the npm update check (network)
-        CI: '1',
+    proc = spawn(
+      'node',
+      [WRANGLER, 'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, ...(o.config ? ['-c', o.config] : [])],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: 'false',
+          WRANGLER_SEND_ERROR_REPORTS: 'false',
+          CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+          WRANGLER_HIDE_BANNER: 'true', // also skips the npm update check (network)
+          CI: '1',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
   } catch (e) {
     rmSync(state, { recursive: true, force: true });
     return { fail: `cannot run node: ${(e as Error).message}` };
   }
   let out = '';
   // A spawn that fails (no node) emits 'error' and never 'exit'.
-  const exited = new Promise<void>((resolve) => { proc.once('exit', () => resolve()); proc.once('error', () => resolve()); });
+  const exited = new Promise<void>((resolve) => {
+    proc.once('exit', () => resolve());
+    proc.once('error', () => resolve());
+  });
   const stop = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       // wrangler ends its workerd and esbuild children on SIGTERM.
@@ -67,7 +74,10 @@ export async function startWrangler(o: { config?: string } = {}): Promise<Starte
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
-    proc.once('error', (e) => { out += String(e); resolve(false); });
+    proc.once('error', (e) => {
+      out += String(e);
+      resolve(false);
+    });
     proc.once('exit', () => resolve(false));
     setTimeout(() => resolve(false), START_TIMEOUT_MS);
   });

@@ -52,8 +52,16 @@ function one(rng: Rng, group: string, name: string, r: Req, extra: Partial<Case>
   if (!headers.some(([k]) => k.toLowerCase() === 'connection')) headers.push(['Connection', 'close']);
   const bytes = requestBytes(r.method, r.target, headers, r.body, { noLength: r.noLength, version: r.version, eol: r.eol });
   return {
-    group, name, writes: split(bytes, rng), methods: [r.method],
-    summary: clip(`${r.method} ${r.target.length > 160 ? `${r.target.slice(0, 160)}…(${r.target.length})` : r.target} ${headers.filter(([k]) => !/^(connection|host)$/i.test(k)).map(([k, v]) => `${k}: ${v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : v}`).join('; ')}${r.body ? ` [body ${r.body.length} B]` : ''}`),
+    group,
+    name,
+    writes: split(bytes, rng),
+    methods: [r.method],
+    summary: clip(
+      `${r.method} ${r.target.length > 160 ? `${r.target.slice(0, 160)}…(${r.target.length})` : r.target} ${headers
+        .filter(([k]) => !/^(connection|host)$/i.test(k))
+        .map(([k, v]) => `${k}: ${v.length > 80 ? `${v.slice(0, 80)}…(${v.length})` : v}`)
+        .join('; ')}${r.body ? ` [body ${r.body.length} B]` : ''}`,
+    ),
     ...extra,
   };
 }
@@ -69,7 +77,7 @@ function split(bytes: Uint8Array, rng: Rng): Uint8Array[] {
   const cuts = Array.from({ length: rng.range(1, 3) }, () => rng.range(1, bytes.length - 1)).sort((x, y) => x - y);
   const out: Uint8Array[] = [];
   let at = 0;
-  for (const c of cuts) if (c > at) (out.push(bytes.subarray(at, c)), (at = c));
+  for (const c of cuts) if (c > at) out.push(bytes.subarray(at, c)), (at = c);
   out.push(bytes.subarray(at));
   return out;
 }
@@ -77,12 +85,71 @@ function split(bytes: Uint8Array, rng: Rng): Uint8Array[] {
 // ---------------------------------------------------------------------------------------
 // Values that options, boxes, crops and tensor parameters receive.
 
-const NUMBERS = ['', ' ', '0', '0.5', '1', '2', '-1', '-0', 'abc', 'NaN', 'Infinity', '-Infinity', '1e309', '1e-320', '0x1', ' 0.5', '0.5 ', '%00', '1,2', '[]', '{}', 'true', 'null', '9'.repeat(400), '0.7', '1000', '1001', '50', '3.5', '\u00bd'];
-const BOXES = ['120,60,300,280', '0,0,10000000,10000000', '0,0,1000000000000,1000000000000', '-1000000,-1000000,1000000,1000000', '0,0,512,512', '-20,-20,300,300', '10,10,10,10', '300,300,100,100', '1,2,3', '1,2,3,4,5', ',,,', '0,,5,5', 'NaN,0,5,5', '1e7,0,2e7,5', '0x10,0,50,50', ' 1 , 2 , 300 , 400 ', '1.2.3,0,5,5', '-0,-0,1,1', '511.9,511.9,512,512', '0,0,0.001,0.001', '2000,2000,3000,3000', ''];
+const NUMBERS = [
+  '',
+  ' ',
+  '0',
+  '0.5',
+  '1',
+  '2',
+  '-1',
+  '-0',
+  'abc',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e309',
+  '1e-320',
+  '0x1',
+  ' 0.5',
+  '0.5 ',
+  '%00',
+  '1,2',
+  '[]',
+  '{}',
+  'true',
+  'null',
+  '9'.repeat(400),
+  '0.7',
+  '1000',
+  '1001',
+  '50',
+  '3.5',
+  '\u00bd',
+];
+const BOXES = [
+  '120,60,300,280',
+  '0,0,10000000,10000000',
+  '0,0,1000000000000,1000000000000',
+  '-1000000,-1000000,1000000,1000000',
+  '0,0,512,512',
+  '-20,-20,300,300',
+  '10,10,10,10',
+  '300,300,100,100',
+  '1,2,3',
+  '1,2,3,4,5',
+  ',,,',
+  '0,,5,5',
+  'NaN,0,5,5',
+  '1e7,0,2e7,5',
+  '0x10,0,50,50',
+  ' 1 , 2 , 300 , 400 ',
+  '1.2.3,0,5,5',
+  '-0,-0,1,1',
+  '511.9,511.9,512,512',
+  '0,0,0.001,0.001',
+  '2000,2000,3000,3000',
+  '',
+];
 const TIMEOUTS = [0, 1, -1, 1e6, 2147483648000, 1e308, '1000', 'abc', null, true, [], 1.5, 9007199254740993];
 
 const OPTIONS: Record<string, Array<[string, string[]]>> = {
-  detect: [['score_threshold', NUMBERS], ['iou_threshold', NUMBERS], ['max_faces', NUMBERS], ['render', ['png', 'PNG', '', 'jpeg', 'png,png', 'true']]],
+  detect: [
+    ['score_threshold', NUMBERS],
+    ['iou_threshold', NUMBERS],
+    ['max_faces', NUMBERS],
+    ['render', ['png', 'PNG', '', 'jpeg', 'png,png', 'true']],
+  ],
   embed: [['box', BOXES]],
   verify: [['threshold', NUMBERS]],
 };
@@ -99,7 +166,8 @@ function optionPairs(rng: Rng, route: string): Array<[string, string]> {
   return pairs.filter(([k, v]) => k !== 'render' || v !== 'png' || rng.chance(0.3));
 }
 
-const query = (pairs: Array<[string, string]>) => (pairs.length ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '');
+const query = (pairs: Array<[string, string]>) =>
+  pairs.length ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
 
 function pickImage(rng: Rng, corpus: Corpus): [string, Uint8Array] {
   const [name, img] = rng.pick(corpus.valid);
@@ -114,7 +182,11 @@ function pickImage(rng: Rng, corpus: Corpus): [string, Uint8Array] {
 function multipartBody(parts: Array<{ name: string; filename?: string; type?: string; data: Uint8Array }>, boundary: string, eol = '\r\n'): Uint8Array {
   const chunks: Uint8Array[] = [];
   for (const p of parts) {
-    chunks.push(b(`--${boundary}${eol}Content-Disposition: form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}${eol}${p.type ? `Content-Type: ${p.type}${eol}` : ''}${eol}`));
+    chunks.push(
+      b(
+        `--${boundary}${eol}Content-Disposition: form-data; name="${p.name}"${p.filename !== undefined ? `; filename="${p.filename}"` : ''}${eol}${p.type ? `Content-Type: ${p.type}${eol}` : ''}${eol}`,
+      ),
+    );
     chunks.push(p.data, b(eol));
   }
   chunks.push(b(`--${boundary}--${eol}`));
@@ -124,7 +196,7 @@ function multipartBody(parts: Array<{ name: string; filename?: string; type?: st
 function concatAll(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
+  for (const p of parts) out.set(p, o), (o += p.length);
   return out;
 }
 
@@ -138,16 +210,36 @@ function faces(rng: Rng, corpus: Corpus): Case {
   const opts = optionPairs(rng, route);
   const inBody = rng.chance(0.3);
   const target = `/v1/faces/${route}${inBody ? '' : query(opts)}`;
-  const form = fields.length === 1 ? rng.weighted([[4, 'multipart'], [3, 'raw'], [3, 'json']] as const) : rng.weighted([[6, 'multipart'], [4, 'json']] as const);
+  const form =
+    fields.length === 1
+      ? rng.weighted([
+          [4, 'multipart'],
+          [3, 'raw'],
+          [3, 'json'],
+        ] as const)
+      : rng.weighted([
+          [6, 'multipart'],
+          [4, 'json'],
+        ] as const);
   if (form === 'raw') {
     const type = rng.pick(['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream', 'image/gif', '']);
-    return one(rng, 'faces', `${route} raw ${how}`, { method: 'POST', target: `/v1/faces/${route}${query(opts)}`, headers: type ? [['Content-Type', type]] : [], body: images[0][1] });
+    return one(rng, 'faces', `${route} raw ${how}`, {
+      method: 'POST',
+      target: `/v1/faces/${route}${query(opts)}`,
+      headers: type ? [['Content-Type', type]] : [],
+      body: images[0][1],
+    });
   }
   if (form === 'multipart') {
     const boundary = `fuzz${rng.u32().toString(16)}`;
     const parts = fields.map((f, i) => ({ name: f, filename: `${f}.bin`, type: 'application/octet-stream', data: images[i][1] }));
     const extra = inBody ? opts.map(([k, v]) => ({ name: k, data: b(v) })) : [];
-    return one(rng, 'faces', `${route} multipart ${how}`, { method: 'POST', target, headers: [['Content-Type', `multipart/form-data; boundary=${boundary}`]], body: multipartBody([...parts, ...extra], boundary) });
+    return one(rng, 'faces', `${route} multipart ${how}`, {
+      method: 'POST',
+      target,
+      headers: [['Content-Type', `multipart/form-data; boundary=${boundary}`]],
+      body: multipartBody([...parts, ...extra], boundary),
+    });
   }
   const json: Record<string, unknown> = Object.fromEntries(fields.map((f, i) => [f, Buffer.from(images[i][1]).toString('base64')]));
   if (inBody) for (const [k, v] of opts) json[k] = rng.chance(0.5) && v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
@@ -167,26 +259,151 @@ function multipart(rng: Rng, corpus: Corpus): Case {
     ['empty boundary', () => ['multipart/form-data; boundary=', good()]],
     ['other boundary in header', () => ['multipart/form-data; boundary=Other', good()]],
     ['quoted boundary', () => [`multipart/form-data; boundary="${boundary}"`, good()]],
-    ['boundary of 71 characters', () => { const long = 'x'.repeat(71); return [`multipart/form-data; boundary=${long}`, multipartBody([{ name: 'image', filename: 'a', data: img }], long)]; }],
-    ['boundary with specials', () => { const s = "'()+_,-./:=? "; return [`multipart/form-data; boundary="${s}"`, multipartBody([{ name: 'image', filename: 'a', data: img }], s)]; }],
-    ['no closing delimiter', () => { const g = good(); return [`multipart/form-data; boundary=${boundary}`, g.subarray(0, g.length - boundary.length - 6)]; }],
+    [
+      'boundary of 71 characters',
+      () => {
+        const long = 'x'.repeat(71);
+        return [`multipart/form-data; boundary=${long}`, multipartBody([{ name: 'image', filename: 'a', data: img }], long)];
+      },
+    ],
+    [
+      'boundary with specials',
+      () => {
+        const s = "'()+_,-./:=? ";
+        return [`multipart/form-data; boundary="${s}"`, multipartBody([{ name: 'image', filename: 'a', data: img }], s)];
+      },
+    ],
+    [
+      'no closing delimiter',
+      () => {
+        const g = good();
+        return [`multipart/form-data; boundary=${boundary}`, g.subarray(0, g.length - boundary.length - 6)];
+      },
+    ],
     ['only the closing delimiter', () => [`multipart/form-data; boundary=${boundary}`, b(`--${boundary}--\r\n`)]],
     ['LF line endings', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: img }], boundary, '\n')]],
-    ['no blank line after part headers', () => [`multipart/form-data; boundary=${boundary}`, concatAll([b(`--${boundary}\r\nContent-Disposition: form-data; name="image"\r\n`), img, b(`\r\n--${boundary}--\r\n`)])]],
-    ['no Content-Disposition', () => [`multipart/form-data; boundary=${boundary}`, concatAll([b(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`), img, b(`\r\n--${boundary}--\r\n`)])]],
-    ['part without a name', () => [`multipart/form-data; boundary=${boundary}`, concatAll([b(`--${boundary}\r\nContent-Disposition: form-data; filename="a.jpg"\r\n\r\n`), img, b(`\r\n--${boundary}--\r\n`)])]],
-    ['duplicate image fields', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: img }, { name: 'image', filename: 'b', data: rng.bytes(100) }], boundary)]],
-    ['duplicate option fields', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: img }, { name: 'score_threshold', data: b('0.9') }, { name: 'score_threshold', data: b('') }, { name: 'threshold', data: b('0') }, { name: 'box', data: b('0,0,1e12,1e12') }], boundary)]],
-    ['empty image part', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: new Uint8Array(0) }], boundary)]],
+    [
+      'no blank line after part headers',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        concatAll([b(`--${boundary}\r\nContent-Disposition: form-data; name="image"\r\n`), img, b(`\r\n--${boundary}--\r\n`)]),
+      ],
+    ],
+    [
+      'no Content-Disposition',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        concatAll([b(`--${boundary}\r\nContent-Type: image/jpeg\r\n\r\n`), img, b(`\r\n--${boundary}--\r\n`)]),
+      ],
+    ],
+    [
+      'part without a name',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        concatAll([b(`--${boundary}\r\nContent-Disposition: form-data; filename="a.jpg"\r\n\r\n`), img, b(`\r\n--${boundary}--\r\n`)]),
+      ],
+    ],
+    [
+      'duplicate image fields',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        multipartBody(
+          [
+            { name: 'image', filename: 'a', data: img },
+            { name: 'image', filename: 'b', data: rng.bytes(100) },
+          ],
+          boundary,
+        ),
+      ],
+    ],
+    [
+      'duplicate option fields',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        multipartBody(
+          [
+            { name: 'image', filename: 'a', data: img },
+            { name: 'score_threshold', data: b('0.9') },
+            { name: 'score_threshold', data: b('') },
+            { name: 'threshold', data: b('0') },
+            { name: 'box', data: b('0,0,1e12,1e12') },
+          ],
+          boundary,
+        ),
+      ],
+    ],
+    [
+      'empty image part',
+      () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: new Uint8Array(0) }], boundary)],
+    ],
     ['image as a text field', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', data: img }], boundary)]],
     ['preamble and epilogue', () => [`multipart/form-data; boundary=${boundary}`, concatAll([b('preamble junk\r\n'), good(), b('epilogue junk'.repeat(100))])]],
-    ['300 parts', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: img }, ...Array.from({ length: 299 }, (_, i) => ({ name: `f${i}`, data: b('x') }))], boundary)]],
-    ['part headers of 64 KiB', () => [`multipart/form-data; boundary=${boundary}`, concatAll([b(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${'a'.repeat(65536)}"\r\n\r\n`), img, b(`\r\n--${boundary}--\r\n`)])]],
-    ['field names with specials', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: img }, { name: '__proto__', data: b('{}') }, { name: 'constructor', data: b('1') }, { name: 'é"\\', data: b('1') }], boundary)]],
-    ['nested multipart', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', type: 'multipart/mixed; boundary=inner', data: multipartBody([{ name: 'image', filename: 'x', data: img }], 'inner') }], boundary)]],
-    ['delimiter inside the image', () => [`multipart/form-data; boundary=${boundary}`, multipartBody([{ name: 'image', filename: 'a', data: concatAll([img.subarray(0, 1000), b(`\r\n--${boundary}\r\n`), img.subarray(1000)]) }], boundary)]],
+    [
+      '300 parts',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        multipartBody([{ name: 'image', filename: 'a', data: img }, ...Array.from({ length: 299 }, (_, i) => ({ name: `f${i}`, data: b('x') }))], boundary),
+      ],
+    ],
+    [
+      'part headers of 64 KiB',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        concatAll([
+          b(`--${boundary}\r\nContent-Disposition: form-data; name="image"; filename="${'a'.repeat(65536)}"\r\n\r\n`),
+          img,
+          b(`\r\n--${boundary}--\r\n`),
+        ]),
+      ],
+    ],
+    [
+      'field names with specials',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        multipartBody(
+          [
+            { name: 'image', filename: 'a', data: img },
+            { name: '__proto__', data: b('{}') },
+            { name: 'constructor', data: b('1') },
+            { name: 'é"\\', data: b('1') },
+          ],
+          boundary,
+        ),
+      ],
+    ],
+    [
+      'nested multipart',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        multipartBody(
+          [
+            {
+              name: 'image',
+              filename: 'a',
+              type: 'multipart/mixed; boundary=inner',
+              data: multipartBody([{ name: 'image', filename: 'x', data: img }], 'inner'),
+            },
+          ],
+          boundary,
+        ),
+      ],
+    ],
+    [
+      'delimiter inside the image',
+      () => [
+        `multipart/form-data; boundary=${boundary}`,
+        multipartBody([{ name: 'image', filename: 'a', data: concatAll([img.subarray(0, 1000), b(`\r\n--${boundary}\r\n`), img.subarray(1000)]) }], boundary),
+      ],
+    ],
     ['random bytes', () => [`multipart/form-data; boundary=${boundary}`, rng.bytes(rng.range(0, 3000))]],
-    ['flipped bytes', () => { const g = good(); for (let i = 0; i < 8; i++) g[rng.int(Math.min(g.length, 300))] = rng.u32() & 255; return [`multipart/form-data; boundary=${boundary}`, g]; }],
+    [
+      'flipped bytes',
+      () => {
+        const g = good();
+        for (let i = 0; i < 8; i++) g[rng.int(Math.min(g.length, 300))] = rng.u32() & 255;
+        return [`multipart/form-data; boundary=${boundary}`, g];
+      },
+    ],
   ];
   const [name, make] = rng.pick(variants);
   const [type, body] = make();
@@ -213,7 +430,19 @@ function faceJson(rng: Rng, corpus: Corpus): Case {
     ['image is a number', () => JSON.stringify({ image: 1, image1: 1, image2: 2 })],
     ['image is an object', () => JSON.stringify({ image: { data: b64 }, image1: [b64], image2: null })],
     ['empty image', () => JSON.stringify({ image: '', image1: '', image2: '' })],
-    ['options of wrong types', () => JSON.stringify({ image: b64, image1: b64, image2: b64, score_threshold: rng.pick(['0.5', [0.5], null, true, -1, 1e308, {}]), threshold: rng.pick(['0', [], null, false, 2]), box: rng.pick([[1, 2, 3, 4], 5, '1,2,3,4', null]), max_faces: rng.pick([1.5, '10', -1, 1e9]) })],
+    [
+      'options of wrong types',
+      () =>
+        JSON.stringify({
+          image: b64,
+          image1: b64,
+          image2: b64,
+          score_threshold: rng.pick(['0.5', [0.5], null, true, -1, 1e308, {}]),
+          threshold: rng.pick(['0', [], null, false, 2]),
+          box: rng.pick([[1, 2, 3, 4], 5, '1,2,3,4', null]),
+          max_faces: rng.pick([1.5, '10', -1, 1e9]),
+        }),
+    ],
     ['duplicate keys', () => `{"image": "${b64}", "image": "aGVsbG8=", "image1": "${b64}", "image2": "${b64}", "threshold": 0.9, "threshold": 0}`],
     ['deeply nested', () => `${'['.repeat(100_000)}${']'.repeat(100_000)}`],
     ['deeply nested option', () => `{"image": "${b64}", "image1": "${b64}", "image2": "${b64}", "box": ${'['.repeat(50_000)}${']'.repeat(50_000)}}`],
@@ -234,18 +463,65 @@ function faceJson(rng: Rng, corpus: Corpus): Case {
 
 const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES'];
 const BOGUS_DT = ['int32', 'FP8', '', 'STRING', 'TYPE_INT32', 7, null];
-const SHAPES: unknown[] = [[1, 16], [16], [2, 16], [8, 16], [9, 16], [1, 15], [1, -1], [0, 16], [1e9, 16], [1.5, 16], ['1', 16], [], [1, 16, 1], [2 ** 31, 2 ** 31], [Number.MAX_SAFE_INTEGER], [1, 1e15], null, 'x', [[1]], [-1, -1]];
-const MODELS = ['simple', 'simple', 'simple', 'face_detect', 'face_embed', 'nope', 'SIMPLE', 'simple ', '%20', '..', 'simple/../face_detect', '\u00e9', 'a'.repeat(300)];
+const SHAPES: unknown[] = [
+  [1, 16],
+  [16],
+  [2, 16],
+  [8, 16],
+  [9, 16],
+  [1, 15],
+  [1, -1],
+  [0, 16],
+  [1e9, 16],
+  [1.5, 16],
+  ['1', 16],
+  [],
+  [1, 16, 1],
+  [2 ** 31, 2 ** 31],
+  [Number.MAX_SAFE_INTEGER],
+  [1, 1e15],
+  null,
+  'x',
+  [[1]],
+  [-1, -1],
+];
+const MODELS = [
+  'simple',
+  'simple',
+  'simple',
+  'face_detect',
+  'face_embed',
+  'nope',
+  'SIMPLE',
+  'simple ',
+  '%20',
+  '..',
+  'simple/../face_detect',
+  '\u00e9',
+  'a'.repeat(300),
+];
 const VERSIONS = [undefined, undefined, undefined, '1', '0', '-1', '99', 'abc', '1.0', '01', '', '9'.repeat(30)];
 
 function dataFor(rng: Rng, dt: string, n: number): unknown {
   const count = rng.chance(0.7) ? n : rng.pick([0, 1, n - 1, n + 1, 2 * n, 1000]);
   const el = (): unknown => {
-    switch (rng.weighted([[6, 'right'], [1, 'string'], [1, 'float'], [1, 'huge'], [1, 'odd']] as const)) {
-      case 'string': return rng.pick(['1', 'NaN', 'abc', '', '9223372036854775808']);
-      case 'float': return rng.pick([0.5, -1.5, 1e-300]);
-      case 'huge': return rng.pick([300, -129, 65536, 2 ** 32, 2 ** 63, -(2 ** 63) - 2049, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2]);
-      case 'odd': return rng.pick([null, true, [], {}, [1, 2]]);
+    switch (
+      rng.weighted([
+        [6, 'right'],
+        [1, 'string'],
+        [1, 'float'],
+        [1, 'huge'],
+        [1, 'odd'],
+      ] as const)
+    ) {
+      case 'string':
+        return rng.pick(['1', 'NaN', 'abc', '', '9223372036854775808']);
+      case 'float':
+        return rng.pick([0.5, -1.5, 1e-300]);
+      case 'huge':
+        return rng.pick([300, -129, 65536, 2 ** 32, 2 ** 63, -(2 ** 63) - 2049, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2]);
+      case 'odd':
+        return rng.pick([null, true, [], {}, [1, 2]]);
       default:
         if (dt === 'BOOL') return rng.chance(0.5);
         if (dt === 'BYTES') return rng.pick(['hello', '', 'é', 'aGVsbG8=']);
@@ -275,7 +551,18 @@ function kserveJson(rng: Rng): Case {
   const done: string[] = [];
   for (let m = 0; m < mutations; m++) {
     const input = rng.pick(inputs);
-    const which = rng.weighted([[4, 'datatype'], [4, 'shape'], [4, 'data'], [1, 'name'], [1, 'inputs'], [2, 'outputs'], [2, 'parameters'], [1, 'id'], [1, 'extra'], [1, 'tensor parameters']] as const);
+    const which = rng.weighted([
+      [4, 'datatype'],
+      [4, 'shape'],
+      [4, 'data'],
+      [1, 'name'],
+      [1, 'inputs'],
+      [2, 'outputs'],
+      [2, 'parameters'],
+      [1, 'id'],
+      [1, 'extra'],
+      [1, 'tensor parameters'],
+    ] as const);
     done.push(which);
     switch (which) {
       case 'datatype': {
@@ -284,24 +571,68 @@ function kserveJson(rng: Rng): Case {
         input.data = dataFor(rng, String(dt), 16);
         break;
       }
-      case 'shape': input.shape = rng.pick(SHAPES); break;
-      case 'data': input.data = dataFor(rng, String(input.datatype), 16); break;
-      case 'name': input.name = rng.pick(['INPUT0', 'nope', '', 123, null, 'INPUT1']); break;
-      case 'inputs': req.inputs = rng.pick([[], {}, null, 'x', [inputs[0]], [...inputs, inputs[0]], Array(2000).fill(inputs[0])]); break;
-      case 'outputs': req.outputs = rng.pick([[{ name: 'nope' }], [{ name: 'OUTPUT0', parameters: { binary_data: true } }], 'x', [], [{}], [{ name: 'OUTPUT0' }, { name: 'OUTPUT0' }], [{ name: 'OUTPUT1', parameters: { binary_data: 'yes' } }]]); break;
-      case 'parameters': req.parameters = rng.pick([{ timeout: rng.pick(TIMEOUTS) }, { binary_data_output: true }, { binary_data_output: 'x' }, { priority: -1 }, null, 'x', [], { timeout: rng.pick(TIMEOUTS), binary_data_output: true }]); break;
-      case 'id': req.id = rng.pick([5, {}, 'x'.repeat(10_000), null, '']); break;
-      case 'extra': req[rng.pick(['__proto__', 'constructor', 'unknown', 'model_name'])] = rng.pick([1, {}, null]); break;
-      case 'tensor parameters': input.parameters = rng.pick([{ binary_data_size: 64 }, { crop: '0,0,5,5' }, null, 'x', { binary_data_size: -1 }]); break;
+      case 'shape':
+        input.shape = rng.pick(SHAPES);
+        break;
+      case 'data':
+        input.data = dataFor(rng, String(input.datatype), 16);
+        break;
+      case 'name':
+        input.name = rng.pick(['INPUT0', 'nope', '', 123, null, 'INPUT1']);
+        break;
+      case 'inputs':
+        req.inputs = rng.pick([[], {}, null, 'x', [inputs[0]], [...inputs, inputs[0]], Array(2000).fill(inputs[0])]);
+        break;
+      case 'outputs':
+        req.outputs = rng.pick([
+          [{ name: 'nope' }],
+          [{ name: 'OUTPUT0', parameters: { binary_data: true } }],
+          'x',
+          [],
+          [{}],
+          [{ name: 'OUTPUT0' }, { name: 'OUTPUT0' }],
+          [{ name: 'OUTPUT1', parameters: { binary_data: 'yes' } }],
+        ]);
+        break;
+      case 'parameters':
+        req.parameters = rng.pick([
+          { timeout: rng.pick(TIMEOUTS) },
+          { binary_data_output: true },
+          { binary_data_output: 'x' },
+          { priority: -1 },
+          null,
+          'x',
+          [],
+          { timeout: rng.pick(TIMEOUTS), binary_data_output: true },
+        ]);
+        break;
+      case 'id':
+        req.id = rng.pick([5, {}, 'x'.repeat(10_000), null, '']);
+        break;
+      case 'extra':
+        req[rng.pick(['__proto__', 'constructor', 'unknown', 'model_name'])] = rng.pick([1, {}, null]);
+        break;
+      case 'tensor parameters':
+        input.parameters = rng.pick([{ binary_data_size: 64 }, { crop: '0,0,5,5' }, null, 'x', { binary_data_size: -1 }]);
+        break;
     }
   }
   let body = b(JSON.stringify(req));
   if (rng.chance(0.04)) body = body.subarray(0, rng.int(body.length)); // cut short
   const isValid = mutations === 0 && model === 'simple' && version === undefined;
   const type = rng.pick(['application/json', 'application/json', 'text/plain', '']);
-  return one(rng, 'kserve-json', `${model === 'simple' ? 'simple' : 'other model'}${version !== undefined ? ' versioned' : ''}: ${done.sort().join('+') || 'valid'}`, {
-    method: 'POST', target, headers: type ? [['Content-Type', type]] : [], body,
-  }, isValid && type !== 'text/plain' ? { want: [200], check: checkSimple } : {});
+  return one(
+    rng,
+    'kserve-json',
+    `${model === 'simple' ? 'simple' : 'other model'}${version !== undefined ? ' versioned' : ''}: ${done.sort().join('+') || 'valid'}`,
+    {
+      method: 'POST',
+      target,
+      headers: type ? [['Content-Type', type]] : [],
+      body,
+    },
+    isValid && type !== 'text/plain' ? { want: [200], check: checkSimple } : {},
+  );
 }
 
 function checkSimple(status: number, body: Uint8Array): string | undefined {
@@ -310,7 +641,9 @@ function checkSimple(status: number, body: Uint8Array): string | undefined {
     const j = JSON.parse(new TextDecoder().decode(body));
     const out = j.outputs?.find((o: { name: string }) => o.name === 'OUTPUT0');
     const want = Array.from({ length: 16 }, (_, i) => i + 1);
-    return JSON.stringify(out?.data) === JSON.stringify(want) ? undefined : `OUTPUT0 is ${JSON.stringify(out?.data)?.slice(0, 80)}, expected ${JSON.stringify(want)}`;
+    return JSON.stringify(out?.data) === JSON.stringify(want)
+      ? undefined
+      : `OUTPUT0 is ${JSON.stringify(out?.data)?.slice(0, 80)}, expected ${JSON.stringify(want)}`;
   } catch (e) {
     return `200 body is not JSON: ${(e as Error).message}`;
   }
@@ -322,7 +655,16 @@ function checkSimple(status: number, body: Uint8Array): string | undefined {
 function kserveBinary(rng: Rng, corpus: Corpus): Case {
   const face = rng.chance(0.5);
   const model = face ? rng.pick(['face_detect', 'face_embed']) : 'simple';
-  const lie = (n: number): number | string => rng.weighted<number | string>([[6, n], [1, n + rng.range(1, 64)], [1, Math.max(0, n - rng.range(1, 64))], [1, -1], [1, '64'], [1, 1.5], [1, 2 ** 53]]);
+  const lie = (n: number): number | string =>
+    rng.weighted<number | string>([
+      [6, n],
+      [1, n + rng.range(1, 64)],
+      [1, Math.max(0, n - rng.range(1, 64))],
+      [1, -1],
+      [1, '64'],
+      [1, 1.5],
+      [1, 2 ** 53],
+    ]);
   let header: Record<string, unknown>;
   let binary: Uint8Array;
   const done: string[] = [];
@@ -349,7 +691,9 @@ function kserveBinary(rng: Rng, corpus: Corpus): Case {
     header = { inputs: [{ name: rng.chance(0.95) ? 'input' : 'nope', shape, datatype: rng.chance(0.95) ? 'BYTES' : rng.pick(DATATYPES), parameters: params }] };
   } else {
     const dt = rng.chance(0.6) ? 'INT32' : rng.pick(DATATYPES);
-    const size = { BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8, BYTES: 4 }[dt]!;
+    const size = { BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8, BYTES: 4 }[
+      dt
+    ]!;
     const n = 16 * size + (rng.chance(0.1) ? rng.pick([-1, 1, 3]) : 0);
     const a = rng.bytes(Math.max(0, n));
     const c = rng.bytes(Math.max(0, n));
@@ -368,46 +712,163 @@ function kserveBinary(rng: Rng, corpus: Corpus): Case {
   }
   const json = b(JSON.stringify(header));
   let ihcl: string | undefined = String(json.length);
-  const how = rng.weighted([[10, 'right'], [1, 'missing'], [1, 'zero'], [1, 'negative'], [1, 'not a number'], [1, 'larger than the body'], [1, 'inside the JSON'], [1, 'float'], [1, 'huge'], [1, 'past the JSON into binary']] as const);
+  const how = rng.weighted([
+    [10, 'right'],
+    [1, 'missing'],
+    [1, 'zero'],
+    [1, 'negative'],
+    [1, 'not a number'],
+    [1, 'larger than the body'],
+    [1, 'inside the JSON'],
+    [1, 'float'],
+    [1, 'huge'],
+    [1, 'past the JSON into binary'],
+  ] as const);
   switch (how) {
-    case 'missing': ihcl = undefined; break;
-    case 'zero': ihcl = '0'; break;
-    case 'negative': ihcl = '-5'; break;
-    case 'not a number': ihcl = rng.pick(['abc', '', ' ', '0x10', `${json.length}abc`]); break;
-    case 'larger than the body': ihcl = String(json.length + binary.length + rng.range(1, 1000)); break;
-    case 'inside the JSON': ihcl = String(rng.range(1, json.length - 1)); break;
-    case 'float': ihcl = `${json.length}.5`; break;
-    case 'huge': ihcl = rng.pick(['99999999999999999999', '1e12', String(2 ** 53)]); break;
-    case 'past the JSON into binary': ihcl = String(json.length + Math.min(binary.length, rng.range(1, 8))); break;
+    case 'missing':
+      ihcl = undefined;
+      break;
+    case 'zero':
+      ihcl = '0';
+      break;
+    case 'negative':
+      ihcl = '-5';
+      break;
+    case 'not a number':
+      ihcl = rng.pick(['abc', '', ' ', '0x10', `${json.length}abc`]);
+      break;
+    case 'larger than the body':
+      ihcl = String(json.length + binary.length + rng.range(1, 1000));
+      break;
+    case 'inside the JSON':
+      ihcl = String(rng.range(1, json.length - 1));
+      break;
+    case 'float':
+      ihcl = `${json.length}.5`;
+      break;
+    case 'huge':
+      ihcl = rng.pick(['99999999999999999999', '1e12', String(2 ** 53)]);
+      break;
+    case 'past the JSON into binary':
+      ihcl = String(json.length + Math.min(binary.length, rng.range(1, 8)));
+      break;
   }
   if (how !== 'right') done.push(`Inference-Header-Content-Length ${how}`);
-  const headers: Array<[string, string]> = [['Content-Type', rng.pick(['application/octet-stream', 'application/json', 'application/vnd.sagemaker-triton.binary+json'])]];
+  const headers: Array<[string, string]> = [
+    ['Content-Type', rng.pick(['application/octet-stream', 'application/json', 'application/vnd.sagemaker-triton.binary+json'])],
+  ];
   if (ihcl !== undefined) headers.push(['Inference-Header-Content-Length', ihcl]);
-  const valid = done.length === 1 && done[0] === 'INT32' && header.inputs && (header.inputs as Array<{ shape: unknown }>)[0].shape?.toString() === '1,16' && !('outputs' in header && header.outputs);
-  return one(rng, 'kserve-binary', `${model}: ${done.map((d) => (d.startsWith('valid ') ? 'valid image' : d)).join(', ')}`, {
-    method: 'POST', target: `/v2/models/${model}/infer`, headers, body: concatAll([json, binary]),
-  }, valid ? { want: [200] } : {});
+  const valid =
+    done.length === 1 &&
+    done[0] === 'INT32' &&
+    header.inputs &&
+    (header.inputs as Array<{ shape: unknown }>)[0].shape?.toString() === '1,16' &&
+    !('outputs' in header && header.outputs);
+  return one(
+    rng,
+    'kserve-binary',
+    `${model}: ${done.map((d) => (d.startsWith('valid ') ? 'valid image' : d)).join(', ')}`,
+    {
+      method: 'POST',
+      target: `/v2/models/${model}/infer`,
+      headers,
+      body: concatAll([json, binary]),
+    },
+    valid ? { want: [200] } : {},
+  );
 }
 
 // ---------------------------------------------------------------------------------------
 // Routes, methods and query strings.
 
-const PATHS = ['/', '/v2', '/v2/', '/v2/health/live', '/v2/health/ready', '/v2/health', '/v2/models/simple', '/v2/models/simple/ready', '/v2/models/simple/config',
-  '/v2/models/simple/stats', '/v2/models/stats', '/v2/models/simple/versions/1', '/v2/models/simple/versions/abc/ready', '/v2/models/simple/versions/1/infer', '/v2/models/nope',
-  '/v2/models//infer', '/v2/models/%2e%2e/infer', '/v2/models/simple%2F..%2Fx/ready', '/v2/repository/index', '/v2/repository/models/nope/load', '/v2/repository/models/nope/unload',
-  '/v2/repository/models/%00/load', '/metrics', '/openapi.json', '/docs', '/docs/', '/docs/assets/swagger-ui-dist/nope.js', '/favicon.ico', '/v1/faces/detect/', '/v1/faces', '/v1/faces/',
-  '/v1/nope', '/..%2f..%2fetc/passwd', '//v2', '/v2//health/live', `/v2/models/${'a'.repeat(5000)}`, '/v2/models/%C3%A9', '/v2/models/%E9', '/%', '/v2/models/%zz', '/v1/faces/detect?',
-  '/v1/gallery', '/v1/galleries', '/v1/faces/identify', '/v2/models/face_detect/infer', '/v2/models/face_embed/config', '/v2/models/face_detect/versions/1/stats'];
+const PATHS = [
+  '/',
+  '/v2',
+  '/v2/',
+  '/v2/health/live',
+  '/v2/health/ready',
+  '/v2/health',
+  '/v2/models/simple',
+  '/v2/models/simple/ready',
+  '/v2/models/simple/config',
+  '/v2/models/simple/stats',
+  '/v2/models/stats',
+  '/v2/models/simple/versions/1',
+  '/v2/models/simple/versions/abc/ready',
+  '/v2/models/simple/versions/1/infer',
+  '/v2/models/nope',
+  '/v2/models//infer',
+  '/v2/models/%2e%2e/infer',
+  '/v2/models/simple%2F..%2Fx/ready',
+  '/v2/repository/index',
+  '/v2/repository/models/nope/load',
+  '/v2/repository/models/nope/unload',
+  '/v2/repository/models/%00/load',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+  '/docs/',
+  '/docs/assets/swagger-ui-dist/nope.js',
+  '/favicon.ico',
+  '/v1/faces/detect/',
+  '/v1/faces',
+  '/v1/faces/',
+  '/v1/nope',
+  '/..%2f..%2fetc/passwd',
+  '//v2',
+  '/v2//health/live',
+  `/v2/models/${'a'.repeat(5000)}`,
+  '/v2/models/%C3%A9',
+  '/v2/models/%E9',
+  '/%',
+  '/v2/models/%zz',
+  '/v1/faces/detect?',
+  '/v1/gallery',
+  '/v1/galleries',
+  '/v1/faces/identify',
+  '/v2/models/face_detect/infer',
+  '/v2/models/face_embed/config',
+  '/v2/models/face_detect/versions/1/stats',
+];
 const METHODS = ['GET', 'GET', 'POST', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
-const QUERIES = ['', '', '?', '?%', '?a=%zz', '?a&a&a', `?${'x=1&'.repeat(3000)}`, '?%00=%00', '?score_threshold=', '?a[b]=1', '?=', '?&&&', `?q=${'%41'.repeat(2000)}`, '?max_faces=1&max_faces=2', '?threshold=0&threshold=', '?render=png&render=png'];
+const QUERIES = [
+  '',
+  '',
+  '?',
+  '?%',
+  '?a=%zz',
+  '?a&a&a',
+  `?${'x=1&'.repeat(3000)}`,
+  '?%00=%00',
+  '?score_threshold=',
+  '?a[b]=1',
+  '?=',
+  '?&&&',
+  `?q=${'%41'.repeat(2000)}`,
+  '?max_faces=1&max_faces=2',
+  '?threshold=0&threshold=',
+  '?render=png&render=png',
+];
 
 function routes(rng: Rng): Case {
   const path = rng.pick(PATHS);
   const method = rng.pick(METHODS);
   const q = path.includes('?') ? '' : rng.pick(QUERIES);
-  const body = method === 'GET' || method === 'HEAD' ? (rng.chance(0.1) ? rng.bytes(rng.range(0, 64)) : undefined) : rng.chance(0.6) ? rng.pick([b('{}'), b(''), b('{"parameters":{"unload_dependents":true}}'), rng.bytes(100), b('not json')]) : undefined;
+  const body =
+    method === 'GET' || method === 'HEAD'
+      ? rng.chance(0.1)
+        ? rng.bytes(rng.range(0, 64))
+        : undefined
+      : rng.chance(0.6)
+        ? rng.pick([b('{}'), b(''), b('{"parameters":{"unload_dependents":true}}'), rng.bytes(100), b('not json')])
+        : undefined;
   const headers: Array<[string, string]> = body ? [['Content-Type', rng.pick(['application/json', 'text/plain', 'application/octet-stream'])]] : [];
-  return one(rng, 'routes', `${method} ${path.length > 60 ? `${path.slice(0, 40)}…` : path}${q ? ' with odd query' : ''}`, { method, target: `${path}${q}`, headers, body });
+  return one(rng, 'routes', `${method} ${path.length > 60 ? `${path.slice(0, 40)}…` : path}${q ? ' with odd query' : ''}`, {
+    method,
+    target: `${path}${q}`,
+    headers,
+    body,
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -416,37 +877,283 @@ function routes(rng: Rng): Case {
 function headers(rng: Rng, corpus: Corpus): Case {
   const img = corpus.face;
   const target = rng.pick(['/v1/faces/detect', '/v2/models/simple/infer', '/v1/faces/embed']);
-  const json = b(JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(2) }] }));
+  const json = b(
+    JSON.stringify({
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(2) },
+      ],
+    }),
+  );
   const body = target.includes('simple') ? json : img;
   const baseType = target.includes('simple') ? 'application/json' : 'image/jpeg';
   const variants: Array<[string, () => Req & { halfClose?: boolean; incomplete?: boolean }]> = [
     ['Content-Type missing', () => ({ method: 'POST', target, body })],
-    ['Content-Type odd', () => ({ method: 'POST', target, body, headers: [['Content-Type', rng.pick(['IMAGE/JPEG', 'image/jpeg; charset=utf-8', ';;;', 'image/', 'multipart/form-data', 'multipart/form-data; boundary=', 'application/json; charset=latin1', 'text/plain', `x/${'y'.repeat(9000)}`, 'application/x-www-form-urlencoded', '*/*'])]] })],
-    ['Content-Length larger than the body, then half-close', () => ({ method: 'POST', target, body, headers: [['Content-Type', baseType], ['Content-Length', String(body.length + rng.range(1, 5000))]], halfClose: true, incomplete: true })],
-    ['Content-Length smaller than the body', () => ({ method: 'POST', target, body, headers: [['Content-Type', baseType], ['Content-Length', String(rng.range(0, body.length - 1))]] })],
-    ['Content-Length not a number', () => ({ method: 'POST', target, body, headers: [['Content-Type', baseType], ['Content-Length', rng.pick(['abc', '-1', '1e3', ' 5', '0x10', '', '+5', '99999999999999999999999'])]] })],
-    ['Content-Length twice, different', () => ({ method: 'POST', target, body, headers: [['Content-Type', baseType], ['Content-Length', String(body.length)], ['Content-Length', String(body.length - 1)]] })],
-    ['Content-Length and chunked', () => ({ method: 'POST', target, body: chunked(body, rng), headers: [['Content-Type', baseType], ['Content-Length', String(body.length)], ['Transfer-Encoding', 'chunked']] })],
-    ['Content-Length over the limit', () => ({ method: 'POST', target, body: body.subarray(0, 100), headers: [['Content-Type', baseType], ['Content-Length', String(rng.pick([33554433, 2 ** 40, 1e15]))]], halfClose: true })],
-    ['chunked', () => ({ method: 'POST', target, body: chunked(body, rng), headers: [['Content-Type', baseType], ['Transfer-Encoding', 'chunked']] })],
-    ['chunked, bad chunk size', () => ({ method: 'POST', target, body: concatAll([b(rng.pick(['zz', 'ffffffffffffffff', '-1', '1 1', '']) + '\r\n'), body.subarray(0, 100), b('\r\n0\r\n\r\n')]), headers: [['Content-Type', baseType], ['Transfer-Encoding', 'chunked']] })],
-    ['chunked, no last chunk, then half-close', () => ({ method: 'POST', target, body: chunked(body, rng).subarray(0, -5), headers: [['Content-Type', baseType], ['Transfer-Encoding', 'chunked']], halfClose: true, incomplete: true })],
-    ['chunked with extensions', () => ({ method: 'POST', target, body: concatAll([b(`${body.length.toString(16)};ext=1;x="y"\r\n`), body, b('\r\n0\r\n\r\n')]), headers: [['Content-Type', baseType], ['Transfer-Encoding', 'chunked']] })],
-    ['Transfer-Encoding odd', () => ({ method: 'POST', target, body: chunked(body, rng), headers: [['Content-Type', baseType], ['Transfer-Encoding', rng.pick(['gzip, chunked', 'identity', 'chunked, identity', 'CHUNKED', 'chunked;q=1', 'xchunked'])]] })],
-    ['chunked over the limit', () => ({ method: 'POST', target, body: chunkedZeros(33 * 1024 * 1024 + 10), headers: [['Content-Type', baseType], ['Transfer-Encoding', 'chunked']] })],
-    ['gzip body', () => ({ method: 'POST', target, body: new Uint8Array(gzipSync(body)), headers: [['Content-Type', baseType], ['Content-Encoding', 'gzip']] })],
-    ['gzip garbage', () => ({ method: 'POST', target, body: rng.bytes(rng.range(0, 500)), headers: [['Content-Type', baseType], ['Content-Encoding', rng.pick(['gzip', 'deflate', 'br', 'gzip, gzip', 'zstd', 'x'])]] })],
-    ['gzip bomb', () => ({ method: 'POST', target, body: bomb(), headers: [['Content-Type', baseType], ['Content-Encoding', 'gzip']] })],
+    [
+      'Content-Type odd',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          [
+            'Content-Type',
+            rng.pick([
+              'IMAGE/JPEG',
+              'image/jpeg; charset=utf-8',
+              ';;;',
+              'image/',
+              'multipart/form-data',
+              'multipart/form-data; boundary=',
+              'application/json; charset=latin1',
+              'text/plain',
+              `x/${'y'.repeat(9000)}`,
+              'application/x-www-form-urlencoded',
+              '*/*',
+            ]),
+          ],
+        ],
+      }),
+    ],
+    [
+      'Content-Length larger than the body, then half-close',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Length', String(body.length + rng.range(1, 5000))],
+        ],
+        halfClose: true,
+        incomplete: true,
+      }),
+    ],
+    [
+      'Content-Length smaller than the body',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Length', String(rng.range(0, body.length - 1))],
+        ],
+      }),
+    ],
+    [
+      'Content-Length not a number',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Length', rng.pick(['abc', '-1', '1e3', ' 5', '0x10', '', '+5', '99999999999999999999999'])],
+        ],
+      }),
+    ],
+    [
+      'Content-Length twice, different',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Length', String(body.length)],
+          ['Content-Length', String(body.length - 1)],
+        ],
+      }),
+    ],
+    [
+      'Content-Length and chunked',
+      () => ({
+        method: 'POST',
+        target,
+        body: chunked(body, rng),
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Length', String(body.length)],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+      }),
+    ],
+    [
+      'Content-Length over the limit',
+      () => ({
+        method: 'POST',
+        target,
+        body: body.subarray(0, 100),
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Length', String(rng.pick([33554433, 2 ** 40, 1e15]))],
+        ],
+        halfClose: true,
+      }),
+    ],
+    [
+      'chunked',
+      () => ({
+        method: 'POST',
+        target,
+        body: chunked(body, rng),
+        headers: [
+          ['Content-Type', baseType],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+      }),
+    ],
+    [
+      'chunked, bad chunk size',
+      () => ({
+        method: 'POST',
+        target,
+        body: concatAll([b(rng.pick(['zz', 'ffffffffffffffff', '-1', '1 1', '']) + '\r\n'), body.subarray(0, 100), b('\r\n0\r\n\r\n')]),
+        headers: [
+          ['Content-Type', baseType],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+      }),
+    ],
+    [
+      'chunked, no last chunk, then half-close',
+      () => ({
+        method: 'POST',
+        target,
+        body: chunked(body, rng).subarray(0, -5),
+        headers: [
+          ['Content-Type', baseType],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        halfClose: true,
+        incomplete: true,
+      }),
+    ],
+    [
+      'chunked with extensions',
+      () => ({
+        method: 'POST',
+        target,
+        body: concatAll([b(`${body.length.toString(16)};ext=1;x="y"\r\n`), body, b('\r\n0\r\n\r\n')]),
+        headers: [
+          ['Content-Type', baseType],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+      }),
+    ],
+    [
+      'Transfer-Encoding odd',
+      () => ({
+        method: 'POST',
+        target,
+        body: chunked(body, rng),
+        headers: [
+          ['Content-Type', baseType],
+          ['Transfer-Encoding', rng.pick(['gzip, chunked', 'identity', 'chunked, identity', 'CHUNKED', 'chunked;q=1', 'xchunked'])],
+        ],
+      }),
+    ],
+    [
+      'chunked over the limit',
+      () => ({
+        method: 'POST',
+        target,
+        body: chunkedZeros(33 * 1024 * 1024 + 10),
+        headers: [
+          ['Content-Type', baseType],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+      }),
+    ],
+    [
+      'gzip body',
+      () => ({
+        method: 'POST',
+        target,
+        body: new Uint8Array(gzipSync(body)),
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Encoding', 'gzip'],
+        ],
+      }),
+    ],
+    [
+      'gzip garbage',
+      () => ({
+        method: 'POST',
+        target,
+        body: rng.bytes(rng.range(0, 500)),
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Encoding', rng.pick(['gzip', 'deflate', 'br', 'gzip, gzip', 'zstd', 'x'])],
+        ],
+      }),
+    ],
+    [
+      'gzip bomb',
+      () => ({
+        method: 'POST',
+        target,
+        body: bomb(),
+        headers: [
+          ['Content-Type', baseType],
+          ['Content-Encoding', 'gzip'],
+        ],
+      }),
+    ],
     ['header of 16 KiB', () => ({ method: 'GET', target: '/v2/health/live', headers: [['X-Big', 'a'.repeat(16 * 1024)]] })],
     ['header of 70 KiB', () => ({ method: 'GET', target: '/v2/health/live', headers: [['X-Big', 'a'.repeat(70 * 1024)]] })],
     ['300 headers', () => ({ method: 'GET', target: '/v2', headers: Array.from({ length: 300 }, (_, i) => [`X-H${i}`, 'v'.repeat(50)] as [string, string]) })],
-    ['header without a colon', () => ({ method: 'GET', target: '/v2', headers: [['X-No-Colon-Here', ''], ['Bad Name', 'x']] })],
+    [
+      'header without a colon',
+      () => ({
+        method: 'GET',
+        target: '/v2',
+        headers: [
+          ['X-No-Colon-Here', ''],
+          ['Bad Name', 'x'],
+        ],
+      }),
+    ],
     ['NUL in a header value', () => ({ method: 'GET', target: '/v2', headers: [['X-Nul', 'a\u0000b']] })],
     ['obs-fold continuation', () => ({ method: 'GET', target: '/v2', headers: [['X-Fold', 'a\r\n  continued']] })],
-    ['Expect: 100-continue', () => ({ method: 'POST', target, body, headers: [['Content-Type', baseType], ['Expect', rng.pick(['100-continue', '200-ok'])]] })],
+    [
+      'Expect: 100-continue',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          ['Content-Type', baseType],
+          ['Expect', rng.pick(['100-continue', '200-ok'])],
+        ],
+      }),
+    ],
     ['no Host', () => ({ method: 'GET', target: '/v2/health/live', headers: [['Host', '']] })],
-    ['two Hosts', () => ({ method: 'GET', target: '/v2/health/live', headers: [['Host', 'a'], ['Host', 'b']] })],
-    ['Authorization junk', () => ({ method: 'POST', target, body, headers: [['Content-Type', baseType], ['Authorization', rng.pick(['Bearer', 'Bearer x.y.z', 'Basic ????', `Bearer ${'a'.repeat(8000)}`, 'ApiKey '])]] })],
+    [
+      'two Hosts',
+      () => ({
+        method: 'GET',
+        target: '/v2/health/live',
+        headers: [
+          ['Host', 'a'],
+          ['Host', 'b'],
+        ],
+      }),
+    ],
+    [
+      'Authorization junk',
+      () => ({
+        method: 'POST',
+        target,
+        body,
+        headers: [
+          ['Content-Type', baseType],
+          ['Authorization', rng.pick(['Bearer', 'Bearer x.y.z', 'Basic ????', `Bearer ${'a'.repeat(8000)}`, 'ApiKey '])],
+        ],
+      }),
+    ],
   ];
   const [name, make] = rng.pick(variants);
   const r = make();
@@ -492,7 +1199,14 @@ function framing(rng: Rng, corpus: Corpus): Case {
   const live = 'GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n';
   const raw = (name: string, text: string | Uint8Array, methods = ['GET'], extra: Partial<Case> = {}): Case => {
     const bytes = typeof text === 'string' ? Buffer.from(text, 'latin1') : text;
-    return { group: 'framing', name, writes: split(new Uint8Array(bytes), rng), methods, summary: `${name}: ${JSON.stringify(Buffer.from(bytes.subarray(0, 120)).toString('latin1'))}${bytes.length > 120 ? `…(${bytes.length} B)` : ''}`, ...extra };
+    return {
+      group: 'framing',
+      name,
+      writes: split(new Uint8Array(bytes), rng),
+      methods,
+      summary: `${name}: ${JSON.stringify(Buffer.from(bytes.subarray(0, 120)).toString('latin1'))}${bytes.length > 120 ? `…(${bytes.length} B)` : ''}`,
+      ...extra,
+    };
   };
   const detect = requestBytes('POST', '/v1/faces/detect', [['Content-Type', 'image/jpeg']], corpus.face);
   const variants: Array<() => Case> = [
@@ -502,7 +1216,8 @@ function framing(rng: Rng, corpus: Corpus): Case {
     () => raw('HTTP/1.0 without Host', 'GET /v2/health/live HTTP/1.0\r\n\r\n'),
     () => raw('HTTP/2 preface', 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
     () => raw('lowercase method', 'get /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
-    () => raw('unknown method', `${rng.pick(['BREW', 'FOO', 'PROPFIND', 'TRACE', 'CONNECT'])} /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    () =>
+      raw('unknown method', `${rng.pick(['BREW', 'FOO', 'PROPFIND', 'TRACE', 'CONNECT'])} /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
     () => raw('LF-only line endings', 'GET /v2/health/live HTTP/1.1\nHost: x\nConnection: close\n\n'),
     () => raw('double spaces in the request line', 'GET  /v2/health/live  HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
     () => raw('absolute-form target', 'GET http://x/v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
@@ -512,16 +1227,39 @@ function framing(rng: Rng, corpus: Corpus): Case {
     () => raw('tab separators', 'GET\t/v2/health/live\tHTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
     () => raw('leading empty lines', `\r\n\r\n${live.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')}`),
     () => raw('two requests pipelined', `${live}${live.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')}`, ['GET', 'GET']),
-    () => raw('three requests pipelined', `${live}GET /v2 HTTP/1.1\r\nHost: x\r\n\r\n${live.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')}`, ['GET', 'GET', 'GET']),
-    () => raw('upload and a GET pipelined', concatAll([detect, Buffer.from(live.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'), 'latin1')]), ['POST', 'GET']),
+    () =>
+      raw('three requests pipelined', `${live}GET /v2 HTTP/1.1\r\nHost: x\r\n\r\n${live.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')}`, [
+        'GET',
+        'GET',
+        'GET',
+      ]),
+    () =>
+      raw('upload and a GET pipelined', concatAll([detect, Buffer.from(live.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n'), 'latin1')]), ['POST', 'GET']),
     () => raw('half-close after a complete request', live, ['GET'], { halfClose: true }),
     () => raw('half-close after an upload', detect, ['POST'], { halfClose: true }),
-    () => raw('chunked with a trailer', `POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n`, ['POST']),
-    () => raw('chunk size overflow', 'POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n', ['POST'], { halfClose: true, incomplete: true }),
-    () => raw('header block never ends, then half-close', 'GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n', ['GET'], { halfClose: true, incomplete: true }),
+    () =>
+      raw(
+        'chunked with a trailer',
+        `POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n`,
+        ['POST'],
+      ),
+    () =>
+      raw(
+        'chunk size overflow',
+        'POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n10000000000000002\r\n{}\r\n0\r\n\r\n',
+        ['POST'],
+        { halfClose: true, incomplete: true },
+      ),
+    () =>
+      raw('header block never ends, then half-close', 'GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n', ['GET'], { halfClose: true, incomplete: true }),
     () => raw('request line only, then half-close', 'GET /v2/health/live HTTP/1.1\r\n', ['GET'], { halfClose: true, incomplete: true }),
     () => raw('space before a header colon', 'GET /v2/health/live HTTP/1.1\r\nHost : x\r\nConnection: close\r\n\r\n'),
-    () => raw('smuggling: CL then TE', 'POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /v2 HTTP/1.1\r\nHost: x\r\n\r\n', ['POST']),
+    () =>
+      raw(
+        'smuggling: CL then TE',
+        'POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /v2 HTTP/1.1\r\nHost: x\r\n\r\n',
+        ['POST'],
+      ),
   ];
   return rng.pick(variants)();
 }
@@ -532,19 +1270,53 @@ function framing(rng: Rng, corpus: Corpus): Case {
 export function validCase(rng: Rng, corpus: Corpus): Case {
   const face = corpus.face;
   switch (rng.int(4)) {
-    case 0: return one(rng, 'valid', 'detect astronaut.jpg', { method: 'POST', target: '/v1/faces/detect', headers: [['Content-Type', 'image/jpeg']], body: face }, {
-      want: [200],
-      check: (s, body) => {
-        const j = JSON.parse(new TextDecoder().decode(body));
-        return j.faces?.length === 1 && j.image?.width === 512 ? undefined : `expected 1 face on 512x512, got ${JSON.stringify(j).slice(0, 200)}`;
-      },
-    });
-    case 1: return one(rng, 'valid', 'embed astronaut.jpg', { method: 'POST', target: '/v1/faces/embed', headers: [['Content-Type', 'image/jpeg']], body: face }, {
-      want: [200],
-      check: (s, body) => (JSON.parse(new TextDecoder().decode(body)).embedding?.length === 512 ? undefined : 'no 512-d embedding'),
-    });
-    case 2: return one(rng, 'valid', 'simple infer', { method: 'POST', target: '/v2/models/simple/infer', headers: [['Content-Type', 'application/json']], body: b(JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array.from({ length: 16 }, (_, i) => i) }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) }] })) }, { want: [200], check: checkSimple });
-    default: return one(rng, 'valid', 'model metadata', { method: 'GET', target: '/v2/models/face_detect' }, { want: [200] });
+    case 0:
+      return one(
+        rng,
+        'valid',
+        'detect astronaut.jpg',
+        { method: 'POST', target: '/v1/faces/detect', headers: [['Content-Type', 'image/jpeg']], body: face },
+        {
+          want: [200],
+          check: (s, body) => {
+            const j = JSON.parse(new TextDecoder().decode(body));
+            return j.faces?.length === 1 && j.image?.width === 512 ? undefined : `expected 1 face on 512x512, got ${JSON.stringify(j).slice(0, 200)}`;
+          },
+        },
+      );
+    case 1:
+      return one(
+        rng,
+        'valid',
+        'embed astronaut.jpg',
+        { method: 'POST', target: '/v1/faces/embed', headers: [['Content-Type', 'image/jpeg']], body: face },
+        {
+          want: [200],
+          check: (s, body) => (JSON.parse(new TextDecoder().decode(body)).embedding?.length === 512 ? undefined : 'no 512-d embedding'),
+        },
+      );
+    case 2:
+      return one(
+        rng,
+        'valid',
+        'simple infer',
+        {
+          method: 'POST',
+          target: '/v2/models/simple/infer',
+          headers: [['Content-Type', 'application/json']],
+          body: b(
+            JSON.stringify({
+              inputs: [
+                { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: Array.from({ length: 16 }, (_, i) => i) },
+                { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: Array(16).fill(1) },
+              ],
+            }),
+          ),
+        },
+        { want: [200], check: checkSimple },
+      );
+    default:
+      return one(rng, 'valid', 'model metadata', { method: 'GET', target: '/v2/models/face_detect' }, { want: [200] });
   }
 }
 

@@ -94,7 +94,11 @@ export function parseResponses(buf: Buffer, methods: string[], ended: boolean): 
     const headEnd = buf.indexOf('\r\n\r\n', at);
     if (headEnd < 0) {
       const head = buf.subarray(at, Math.min(buf.length, at + 16)).toString('latin1');
-      return { responses, complete: false, ...(!/^HTTP\/1\.[01] /.test(head) && head.length >= 9 ? { garbage: JSON.stringify(buf.subarray(at, at + 80).toString('latin1')) } : {}) };
+      return {
+        responses,
+        complete: false,
+        ...(!/^HTTP\/1\.[01] /.test(head) && head.length >= 9 ? { garbage: JSON.stringify(buf.subarray(at, at + 80).toString('latin1')) } : {}),
+      };
     }
     const lines = buf.subarray(at, headEnd).toString('latin1').split('\r\n');
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
@@ -151,7 +155,13 @@ export function parseResponses(buf: Buffer, methods: string[], ended: boolean): 
 
 /** One request's bytes: request line, headers (Content-Length added unless given or
  *  `noLength`), blank line, body. Header values are written exactly as given. */
-export function requestBytes(method: string, target: string, headers: Array<[string, string]>, body?: Uint8Array, o: { noLength?: boolean; version?: string; eol?: string } = {}): Uint8Array {
+export function requestBytes(
+  method: string,
+  target: string,
+  headers: Array<[string, string]>,
+  body?: Uint8Array,
+  o: { noLength?: boolean; version?: string; eol?: string } = {},
+): Uint8Array {
   const eol = o.eol ?? '\r\n';
   const hs = [...headers];
   if (!hs.some(([k]) => k.toLowerCase() === 'host')) hs.unshift(['Host', 'fuzz.local']);

@@ -35,18 +35,45 @@ export async function loadCorpus(): Promise<Corpus> {
     g.fillRect(0, 0, Math.max(1, w >> 2), Math.max(1, h >> 2));
     return new Uint8Array(mime === 'png' ? await c.encode('png') : await c.encode(mime, 80));
   };
-  for (const [w, h, mime] of [[1, 1, 'png'], [1, 1, 'jpeg'], [3, 3, 'webp'], [20000, 1, 'png'], [1, 20000, 'png'], [4000, 2, 'jpeg'], [2000, 1500, 'jpeg']] as const) {
+  for (const [w, h, mime] of [
+    [1, 1, 'png'],
+    [1, 1, 'jpeg'],
+    [3, 3, 'webp'],
+    [20000, 1, 'png'],
+    [1, 20000, 'png'],
+    [4000, 2, 'jpeg'],
+    [2000, 1500, 'jpeg'],
+  ] as const) {
     valid.push([`${w}x${h}.${mime}`, await solid(w, h, mime)]);
   }
   // PNG layouts: 16-bit RGB, gray, gray+alpha, palette with tRNS, 1-bit.
   const px = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
   valid.push(['16bit.png', encodePng({ width: 8, height: 8, colorType: 2, bitDepth: 16, samples: px(8 * 8 * 3, (i) => (i * 997) & 0xffff) })]);
   valid.push(['gray-alpha.png', encodePng({ width: 9, height: 7, colorType: 4, bitDepth: 8, samples: px(9 * 7 * 2, (i) => (i * 37) & 255) })]);
-  valid.push(['palette.png', encodePng({ width: 5, height: 5, colorType: 3, bitDepth: 4, samples: px(25, (i) => i % 3), palette: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]), trns: new Uint8Array([0, 128]) })]);
+  valid.push([
+    'palette.png',
+    encodePng({
+      width: 5,
+      height: 5,
+      colorType: 3,
+      bitDepth: 4,
+      samples: px(25, (i) => i % 3),
+      palette: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]),
+      trns: new Uint8Array([0, 128]),
+    }),
+  ]);
   valid.push(['1bit.png', encodePng({ width: 17, height: 3, colorType: 0, bitDepth: 1, samples: px(51, (i) => i & 1) })]);
   // A transparent picture (alpha composited over white).
   const c = createCanvas(16, 16);
-  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(16 * 16 * 4).map((_, i) => (i % 4 === 3 ? i & 255 : 200)), 16, 16), 0, 0);
+  c.getContext('2d').putImageData(
+    new ImageData(
+      new Uint8ClampedArray(16 * 16 * 4).map((_, i) => (i % 4 === 3 ? i & 255 : 200)),
+      16,
+      16,
+    ),
+    0,
+    0,
+  );
   valid.push(['alpha.png', new Uint8Array(await c.encode('png'))]);
   return { valid, face: valid[0][1] };
 }
@@ -57,28 +84,47 @@ const copy = (b: Uint8Array) => new Uint8Array(b);
 
 const MUTATORS: Array<[number, string, Mutator]> = [
   [6, 'truncated', (b, rng) => b.subarray(0, rng.chance(0.3) ? rng.int(64) : rng.int(b.length))],
-  [6, 'bytes flipped', (b, rng) => {
-    const o = copy(b);
-    const n = rng.range(1, 24);
-    for (let i = 0; i < n; i++) o[rng.int(o.length)] = rng.u32() & 255;
-    return o;
-  }],
-  [3, 'header bytes flipped', (b, rng) => {
-    const o = copy(b);
-    for (let i = 0; i < 4; i++) o[rng.int(Math.min(o.length, 64))] = rng.u32() & 255;
-    return o;
-  }],
-  [3, 'wrong magic', (b, rng, corpus) => {
-    const other = rng.pick(corpus.valid)[1];
-    const k = rng.pick([2, 3, 4, 8, 12, 16]);
-    return concat(other.subarray(0, k), b.subarray(k));
-  }],
+  [
+    6,
+    'bytes flipped',
+    (b, rng) => {
+      const o = copy(b);
+      const n = rng.range(1, 24);
+      for (let i = 0; i < n; i++) o[rng.int(o.length)] = rng.u32() & 255;
+      return o;
+    },
+  ],
+  [
+    3,
+    'header bytes flipped',
+    (b, rng) => {
+      const o = copy(b);
+      for (let i = 0; i < 4; i++) o[rng.int(Math.min(o.length, 64))] = rng.u32() & 255;
+      return o;
+    },
+  ],
+  [
+    3,
+    'wrong magic',
+    (b, rng, corpus) => {
+      const other = rng.pick(corpus.valid)[1];
+      const k = rng.pick([2, 3, 4, 8, 12, 16]);
+      return concat(other.subarray(0, k), b.subarray(k));
+    },
+  ],
   [4, 'huge dimensions', (b, rng) => hugeDimensions(b, rng)],
   [4, 'EXIF oddity', (b, rng) => exifOddity(b, rng)],
   [3, 'hostile PNG chunk', (_, rng, corpus) => hostilePng(rng, corpus)],
   [3, 'hostile JPEG segment', (_, rng, corpus) => hostileJpeg(rng, corpus)],
   [2, 'noise', (_, rng) => rng.bytes(rng.pick([0, 1, 2, 3, 7, 31, 100, 4096]))],
-  [1, 'text', (_, rng) => new TextEncoder().encode(rng.pick(['hello', '<svg xmlns="http://www.w3.org/2000/svg"/>', 'GIF89a', 'BM', 'II*\0', '%PDF-1.4', '\0\0\0\x18ftypheic', '{"image":1}']))],
+  [
+    1,
+    'text',
+    (_, rng) =>
+      new TextEncoder().encode(
+        rng.pick(['hello', '<svg xmlns="http://www.w3.org/2000/svg"/>', 'GIF89a', 'BM', 'II*\0', '%PDF-1.4', '\0\0\0\x18ftypheic', '{"image":1}']),
+      ),
+  ],
   [2, 'doubled', (b) => concat(b, b)],
   [1, 'trailing junk', (b, rng) => concat(b, rng.bytes(rng.range(1, 2000)))],
 ];
@@ -112,8 +158,12 @@ function hugeDimensions(b: Uint8Array, rng: Rng): Uint8Array {
   }
   if (o.length > 30 && String.fromCharCode(...o.subarray(8, 12)) === 'WEBP') {
     const w = rng.pick([0, 0x3fff, 0xffffff, 16383]);
-    o[24] = w & 255; o[25] = (w >> 8) & 255; o[26] = (w >> 16) & 255;
-    o[27] = w & 255; o[28] = (w >> 8) & 255; o[29] = (w >> 16) & 255;
+    o[24] = w & 255;
+    o[25] = (w >> 8) & 255;
+    o[26] = (w >> 16) & 255;
+    o[27] = w & 255;
+    o[28] = (w >> 8) & 255;
+    o[29] = (w >> 16) & 255;
     return o;
   }
   return pngHeaderOnly(rng.pick(BIG), rng.pick(BIG));
@@ -126,18 +176,30 @@ function exifOddity(b: Uint8Array, rng: Rng): Uint8Array {
     const dv = new DataView(t.buffer);
     const little = t[0] === 0x49;
     switch (rng.int(5)) {
-      case 0: dv.setUint32(4, 0xfffffff0, little); break; // IFD0 past the end
-      case 1: dv.setUint16(8, 65535, little); break; // 65535 entries in 26 bytes
-      case 2: dv.setUint16(12, 7, little); dv.setUint32(14, 0x7fffffff, little); break; // count huge
-      case 3: dv.setUint32(4, 4, little); break; // IFD overlapping the header
-      default: return t.subarray(0, rng.int(t.length));
+      case 0:
+        dv.setUint32(4, 0xfffffff0, little);
+        break; // IFD0 past the end
+      case 1:
+        dv.setUint16(8, 65535, little);
+        break; // 65535 entries in 26 bytes
+      case 2:
+        dv.setUint16(12, 7, little);
+        dv.setUint32(14, 0x7fffffff, little);
+        break; // count huge
+      case 3:
+        dv.setUint32(4, 4, little);
+        break; // IFD overlapping the header
+      default:
+        return t.subarray(0, rng.int(t.length));
     }
     return t;
   };
   if (b[0] === 0xff && b[1] === 0xd8) {
     switch (rng.int(4)) {
-      case 0: return withJpegExif(b, weird, rng.chance(0.5));
-      case 1: return withJpegExif(withJpegExif(b, 6), 3); // two EXIF blocks
+      case 0:
+        return withJpegExif(b, weird, rng.chance(0.5));
+      case 1:
+        return withJpegExif(withJpegExif(b, 6), 3); // two EXIF blocks
       case 2: {
         const payload = concat(new TextEncoder().encode('Exif\0\0'), badTiff());
         const seg = new Uint8Array(4 + payload.length);
@@ -145,7 +207,8 @@ function exifOddity(b: Uint8Array, rng: Rng): Uint8Array {
         seg.set(payload, 4);
         return concat(b.subarray(0, 2), seg, b.subarray(2));
       }
-      default: return concat(b.subarray(0, 2), new Uint8Array([0xff, 0xe1, 0x00, 0x08, 0x45, 0x78, 0x69, 0x66, 0, 0]), b.subarray(2));
+      default:
+        return concat(b.subarray(0, 2), new Uint8Array([0xff, 0xe1, 0x00, 0x08, 0x45, 0x78, 0x69, 0x66, 0, 0]), b.subarray(2));
     }
   }
   if (b[0] === 0x89) {
@@ -160,21 +223,28 @@ function hostilePng(rng: Rng, corpus: Corpus): Uint8Array {
   const small = corpus.valid.find(([n]) => n === 'palette.png')![1];
   const chunkAt = 33; // after the signature and IHDR
   switch (rng.int(7)) {
-    case 0: { // a chunk claiming 2 GiB
+    case 0: {
+      // a chunk claiming 2 GiB
       const c = new Uint8Array(12);
       new DataView(c.buffer).setUint32(0, 0x7fffffff);
       c.set([0x74, 0x45, 0x58, 0x74], 4);
       return concat(small.subarray(0, chunkAt), c, small.subarray(chunkAt));
     }
-    case 1: return concat(small.subarray(0, chunkAt), ihdr(rng.pick(BIG), 5, 8, 2), small.subarray(chunkAt)); // second IHDR
-    case 2: return concat(PNG_SIGNATURE, ihdr(64, 64, 8, 6), pngChunk('IDAT', rng.bytes(rng.range(1, 500))), pngChunk('IEND', new Uint8Array(0))); // zlib garbage
-    case 3: return concat(PNG_SIGNATURE, ihdr(64, 64, rng.pick([3, 5, 7, 16, 0]), rng.pick([1, 5, 7, 2, 6])), pngChunk('IEND', new Uint8Array(0))); // bad depth/type
-    case 4: return small.subarray(0, small.length - 12); // no IEND
-    case 5: { // a compressed ICC profile (iCCP) that inflates to a lot
+    case 1:
+      return concat(small.subarray(0, chunkAt), ihdr(rng.pick(BIG), 5, 8, 2), small.subarray(chunkAt)); // second IHDR
+    case 2:
+      return concat(PNG_SIGNATURE, ihdr(64, 64, 8, 6), pngChunk('IDAT', rng.bytes(rng.range(1, 500))), pngChunk('IEND', new Uint8Array(0))); // zlib garbage
+    case 3:
+      return concat(PNG_SIGNATURE, ihdr(64, 64, rng.pick([3, 5, 7, 16, 0]), rng.pick([1, 5, 7, 2, 6])), pngChunk('IEND', new Uint8Array(0))); // bad depth/type
+    case 4:
+      return small.subarray(0, small.length - 12); // no IEND
+    case 5: {
+      // a compressed ICC profile (iCCP) that inflates to a lot
       const bomb = iccBomb();
       return concat(small.subarray(0, chunkAt), pngChunk('iCCP', concat(new TextEncoder().encode('icc\0\0'), bomb)), small.subarray(chunkAt));
     }
-    default: return concat(PNG_SIGNATURE, ihdr(1, 1, 8, 2), pngChunk('IEND', new Uint8Array(0))); // no IDAT
+    default:
+      return concat(PNG_SIGNATURE, ihdr(1, 1, 8, 2), pngChunk('IEND', new Uint8Array(0))); // no IDAT
   }
 }
 
@@ -188,10 +258,15 @@ function iccBomb(): Uint8Array {
 function hostileJpeg(rng: Rng, corpus: Corpus): Uint8Array {
   const j = corpus.valid.find(([n]) => n === '1x1.jpeg')![1];
   switch (rng.int(5)) {
-    case 0: return concat(j.subarray(0, 2), new Uint8Array([0xff, 0xe0, 0x00, rng.pick([0, 1, 2])]), j.subarray(2)); // segment length < 2
-    case 1: return concat(j.subarray(0, 2), new Uint8Array([0xff, 0xe0, 0xff, 0xff]), j.subarray(2)); // 65535 past the end
-    case 2: return new Uint8Array([0xff, 0xd8, 0xff, 0xd9]); // SOI EOI, nothing between
-    case 3: return concat(j.subarray(0, 2), new Uint8Array(Array(5000).fill(0xff)), j.subarray(2)); // fill bytes
-    default: return new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]); // 65535x65535 SOF, no data
+    case 0:
+      return concat(j.subarray(0, 2), new Uint8Array([0xff, 0xe0, 0x00, rng.pick([0, 1, 2])]), j.subarray(2)); // segment length < 2
+    case 1:
+      return concat(j.subarray(0, 2), new Uint8Array([0xff, 0xe0, 0xff, 0xff]), j.subarray(2)); // 65535 past the end
+    case 2:
+      return new Uint8Array([0xff, 0xd8, 0xff, 0xd9]); // SOI EOI, nothing between
+    case 3:
+      return concat(j.subarray(0, 2), new Uint8Array(Array(5000).fill(0xff)), j.subarray(2)); // fill bytes
+    default:
+      return new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0xff, 0xff, 0xff, 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]); // 65535x65535 SOF, no data
   }
 }

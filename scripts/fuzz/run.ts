@@ -84,12 +84,14 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const rss = () => (o.pid ? rssMiB(o.pid) : undefined);
   // Valid requests first (not counted), so the baseline has every model instance warmed up.
   const warm = new Rng(o.seed ^ 0x5eed);
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let k = 0; k < Math.ceil((o.warmup ?? 48) / concurrency); k++) {
-      const c = validCase(warm.fork(), corpus);
-      await send({ host, port, writes: c.writes, expect: 1, methods: c.methods, timeoutMs });
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let k = 0; k < Math.ceil((o.warmup ?? 48) / concurrency); k++) {
+        const c = validCase(warm.fork(), corpus);
+        await send({ host, port, writes: c.writes, expect: 1, methods: c.methods, timeoutMs });
+      }
+    }),
+  );
   const started = performance.now();
   const memStart = rss();
   let memPeak = memStart ?? 0;
@@ -99,8 +101,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     for (const r of x.responses) {
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       const text = new TextDecoder().decode(r.body.subarray(0, 300));
-      if (r.status >= 500 && !(r.status === 503 && r.headers['retry-after'])) note('5xx', c, `${r.status}${r.status === 503 ? ' without Retry-After' : ''}: ${errorText(text)}`);
-      if (r.status >= 400 && !isJsonError(r)) note('no JSON error body', c, `${r.status} ${r.headers['content-type'] ?? '(no content-type)'}: ${JSON.stringify(text.slice(0, 60))}`);
+      if (r.status >= 500 && !(r.status === 503 && r.headers['retry-after']))
+        note('5xx', c, `${r.status}${r.status === 503 ? ' without Retry-After' : ''}: ${errorText(text)}`);
+      if (r.status >= 400 && !isJsonError(r))
+        note('no JSON error body', c, `${r.status} ${r.headers['content-type'] ?? '(no content-type)'}: ${JSON.stringify(text.slice(0, 60))}`);
     }
     if (x.garbage) note('not HTTP', c, `bytes that are not an HTTP response: ${x.garbage.slice(0, 80)}`);
     const silent = c.incomplete ? 'no answer to an incomplete request' : 'no answer';
@@ -126,11 +130,21 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const probe = async (after: number) => {
     for (const path of ['/v2/health/live', '/v2/health/ready']) {
       health.probes++;
-      const x = await send({ host, port, writes: [new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)], expect: 1, timeoutMs: 5000 });
+      const x = await send({
+        host,
+        port,
+        writes: [new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)],
+        expect: 1,
+        timeoutMs: 5000,
+      });
       health.slowestMs = Math.max(health.slowestMs, Math.round(x.ms));
       if (x.responses[0]?.status !== 200) {
         health.failures++;
-        note('server not serving', { group: 'health', name: path, summary: `GET ${path} after ${after} cases` }, x.responses[0] ? `status ${x.responses[0].status}` : x.timedOut ? 'no answer in 5 s' : `connection closed${x.error ? ` (${x.error})` : ''}`);
+        note(
+          'server not serving',
+          { group: 'health', name: path, summary: `GET ${path} after ${after} cases` },
+          x.responses[0] ? `status ${x.responses[0].status}` : x.timedOut ? 'no answer in 5 s' : `connection closed${x.error ? ` (${x.error})` : ''}`,
+        );
       }
     }
     const m = rss();
@@ -145,16 +159,20 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     const cases: Case[] = [];
     for (; next < end; next++) cases.push(generate(rng.fork(), corpus));
     let i = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (i < cases.length) {
-        const c = cases[i++];
-        const x = await send({ host, port, writes: c.writes, halfClose: c.halfClose, expect: c.methods.length, methods: c.methods, timeoutMs });
-        judge(c, x);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (i < cases.length) {
+          const c = cases[i++];
+          const x = await send({ host, port, writes: c.writes, halfClose: c.halfClose, expect: c.methods.length, methods: c.methods, timeoutMs });
+          judge(c, x);
+        }
+      }),
+    );
     done = end;
     await probe(done);
-    log(`${done}/${o.requests} cases, ${[...findings.values()].filter((f) => INVARIANTS.has(f.kind)).reduce((s, f) => s + f.count, 0)} violations${o.pid ? `, server RSS ${rss()?.toFixed(0)} MiB` : ''}`);
+    log(
+      `${done}/${o.requests} cases, ${[...findings.values()].filter((f) => INVARIANTS.has(f.kind)).reduce((s, f) => s + f.count, 0)} violations${o.pid ? `, server RSS ${rss()?.toFixed(0)} MiB` : ''}`,
+    );
   }
   let memory: FuzzReport['memory'];
   if (memStart !== undefined) {
@@ -162,12 +180,25 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     await new Promise((r) => setTimeout(r, 3000));
     const endMiB = rss()!;
     memory = { startMiB: Math.round(memStart), peakMiB: Math.round(memPeak), endMiB: Math.round(endMiB) };
-    if (endMiB > memStart * 1.5 + 150) note('memory', { group: 'server', name: 'RSS after the run', summary: `RSS ${memory.startMiB} → ${memory.endMiB} MiB` }, `RSS ${memory.startMiB} MiB at start, ${memory.endMiB} MiB after (peak ${memory.peakMiB})`);
+    if (endMiB > memStart * 1.5 + 150)
+      note(
+        'memory',
+        { group: 'server', name: 'RSS after the run', summary: `RSS ${memory.startMiB} → ${memory.endMiB} MiB` },
+        `RSS ${memory.startMiB} MiB at start, ${memory.endMiB} MiB after (peak ${memory.peakMiB})`,
+      );
   }
   const list = [...findings.values()].sort((a, b) => Number(INVARIANTS.has(b.kind)) - Number(INVARIANTS.has(a.kind)) || b.count - a.count);
   return {
-    seed: o.seed, requests: done, seconds: Math.round((performance.now() - started) / 100) / 10, statuses, byGroup,
-    findings: list, violations: list.filter((f) => INVARIANTS.has(f.kind)).reduce((s, f) => s + f.count, 0), health, memory, slowest,
+    seed: o.seed,
+    requests: done,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+    statuses,
+    byGroup,
+    findings: list,
+    violations: list.filter((f) => INVARIANTS.has(f.kind)).reduce((s, f) => s + f.count, 0),
+    health,
+    memory,
+    slowest,
   };
 }
 
@@ -232,8 +263,15 @@ export async function startOwnServer(o: { models?: string; env?: Record<string, 
   const proc = spawn(join(root, 'node_modules', '.bin', 'bun'), ['src/cli.ts', 'serve'], {
     cwd: root,
     env: {
-      ...process.env, PORT: String(port), HOST: '127.0.0.1', PULL: '0', GRPC_PORT: 'off', MODEL_REPOSITORY: models,
-      DATA_DIR: join(tmp, 'data'), API_KEYS_FILE: join(tmp, 'keys.json'), ...o.env,
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PULL: '0',
+      GRPC_PORT: 'off',
+      MODEL_REPOSITORY: models,
+      DATA_DIR: join(tmp, 'data'),
+      API_KEYS_FILE: join(tmp, 'keys.json'),
+      ...o.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -252,7 +290,10 @@ export async function startOwnServer(o: { models?: string; env?: Record<string, 
       rmSync(tmp, { recursive: true, force: true });
       throw new Error(`server exited with ${proc.exitCode}:\n${tail}`);
     }
-    const ok = await fetch(`${url}/v2/health/ready`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`${url}/v2/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
@@ -277,15 +318,27 @@ export async function startOwnServer(o: { models?: string; env?: Record<string, 
 export function formatReport(r: FuzzReport): string {
   const lines = [
     `seed ${r.seed}: ${r.requests} cases in ${r.seconds} s; ${r.violations} invariant violations`,
-    `statuses: ${Object.entries(r.statuses).sort().map(([s, n]) => `${s}×${n}`).join(' ')}`,
-    `groups: ${Object.entries(r.byGroup).map(([g, n]) => `${g} ${n}`).join(', ')}`,
+    `statuses: ${Object.entries(r.statuses)
+      .sort()
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ')}`,
+    `groups: ${Object.entries(r.byGroup)
+      .map(([g, n]) => `${g} ${n}`)
+      .join(', ')}`,
     `health: ${r.health.probes} probes, ${r.health.failures} failed, slowest ${r.health.slowestMs} ms`,
     ...(r.memory ? [`server RSS: ${r.memory.startMiB} MiB at start, peak ${r.memory.peakMiB}, ${r.memory.endMiB} after`] : []),
-    `slowest: ${r.slowest.slice(0, 5).map((s) => `${s.ms} ms ${s.summary}`).join('; ')}`,
+    `slowest: ${r.slowest
+      .slice(0, 5)
+      .map((s) => `${s.ms} ms ${s.summary}`)
+      .join('; ')}`,
     '',
   ];
   for (const f of r.findings) {
-    lines.push(`[${INVARIANTS.has(f.kind) ? 'VIOLATION' : 'finding'}] ${f.kind} ×${f.count} — ${f.group}: ${f.name}`, `    ${f.detail}`, `    e.g. ${f.example}`);
+    lines.push(
+      `[${INVARIANTS.has(f.kind) ? 'VIOLATION' : 'finding'}] ${f.kind} ×${f.count} — ${f.group}: ${f.name}`,
+      `    ${f.detail}`,
+      `    e.g. ${f.example}`,
+    );
   }
   return lines.join('\n');
 }

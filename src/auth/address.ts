@@ -4,14 +4,15 @@
 // the header the proxy is configured to write: a client can put anything into either header,
 // and a proxy appends to one and passes the other through untouched. IP parsing is hono's.
 
-import {
-  convertIPv4MappedIPv6ToIPv4, convertIPv4ToBinary, convertIPv6ToBinary, distinctRemoteAddr, isIPv4MappedIPv6,
-} from 'hono/utils/ipaddr';
+import { convertIPv4MappedIPv6ToIPv4, convertIPv4ToBinary, convertIPv6ToBinary, distinctRemoteAddr, isIPv4MappedIPv6 } from 'hono/utils/ipaddr';
 
 export type ProxyHeader = 'x-forwarded-for' | 'forwarded';
 
 /** An address as (family, 128-bit value); IPv4-mapped IPv6 counts as IPv4. */
-interface Addr { v4: boolean; bits: bigint }
+interface Addr {
+  v4: boolean;
+  bits: bigint;
+}
 
 function parse(addr: string): Addr | undefined {
   const a = addr.trim().replace(/^\[|\]$/g, '');

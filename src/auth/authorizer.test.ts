@@ -12,16 +12,25 @@ import { classify, classifyGrpc } from './scopes.ts';
 
 const noTrust = { proxies: new AddressSet([]), header: 'x-forwarded-for' as const };
 
-function make(o: { mode?: AuthMode; keys?: KeyTable; jwt?: JwtVerifier; limits?: Authorizer['o']['limits']; now?: () => number; trust?: Authorizer['o']['trust'] } = {}) {
+function make(
+  o: { mode?: AuthMode; keys?: KeyTable; jwt?: JwtVerifier; limits?: Authorizer['o']['limits']; now?: () => number; trust?: Authorizer['o']['trust'] } = {},
+) {
   return new Authorizer({
-    mode: o.mode ?? 'auto', keys: o.keys ?? new KeyTable(), jwt: o.jwt, trust: o.trust ?? noTrust,
-    limits: o.limits ?? {}, authFailures: { perSecond: 1, burst: 5 }, now: o.now,
+    mode: o.mode ?? 'auto',
+    keys: o.keys ?? new KeyTable(),
+    jwt: o.jwt,
+    trust: o.trust ?? noTrust,
+    limits: o.limits ?? {},
+    authFailures: { perSecond: 1, burst: 5 },
+    now: o.now,
   });
 }
 
 const req = (method: string, path: string, key?: string, peer = '127.0.0.1', headers: Record<string, string> = {}): AuthRequest => ({
   credentials: { authorization: key ? `Bearer ${key}` : null },
-  peer, header: (n) => headers[n], route: { method, path },
+  peer,
+  header: (n) => headers[n],
+  route: { method, path },
 });
 
 async function fails(p: Promise<unknown>): Promise<AuthError> {
@@ -56,7 +65,12 @@ describe('scope table', () => {
     expect(classify('POST', '/v1/faces/detect/').need).toBe('infer');
     // Fail closed: unknown paths, other methods on guarded paths, empty segments, encoded tricks.
     expect(classify('GET', '/v1/faces/detect').need).toBe('infer');
-    for (const [m, p] of [['GET', '/v3/secret'], ['GET', '/v2/models//config'], ['GET', '//v2/health/live'], ['GET', '/v2/models/x/%2e%2e']]) {
+    for (const [m, p] of [
+      ['GET', '/v3/secret'],
+      ['GET', '/v2/models//config'],
+      ['GET', '//v2/health/live'],
+      ['GET', '/v2/models/x/%2e%2e'],
+    ]) {
       const c = classify(m, p);
       expect(c.need === 'admin' || c.need === 'metadata').toBe(true);
       if (p !== '/v2/models/x/%2e%2e') expect(c.rule).toBeUndefined();
@@ -93,7 +107,10 @@ describe('addresses', () => {
     expect(clientOf('127.0.0.1', h({ 'x-forwarded-for': 'garbage' }), trust)).toEqual({ address: undefined, local: false });
     expect(clientOf('198.51.100.1', h({ 'x-forwarded-for': '127.0.0.1' }), trust)).toEqual({ address: '198.51.100.1', local: false });
     const fwd = { proxies: new AddressSet(['10.0.0.2']), header: 'forwarded' as const };
-    expect(clientOf('10.0.0.2', h({ forwarded: 'for=127.0.0.1, for="[2001:db8::7]:4711"', 'x-forwarded-for': '127.0.0.1' }), fwd)).toEqual({ address: '2001:db8::7', local: false });
+    expect(clientOf('10.0.0.2', h({ forwarded: 'for=127.0.0.1, for="[2001:db8::7]:4711"', 'x-forwarded-for': '127.0.0.1' }), fwd)).toEqual({
+      address: '2001:db8::7',
+      local: false,
+    });
   });
 });
 
@@ -138,7 +155,12 @@ describe('authorize', () => {
     expect((await a.authorize(req('POST', '/v2/models/simple/infer', infer.key))).id).toBe(infer.record.id);
     expect((await a.authorize(req('POST', '/v2/models/simple/infer', expired.key))).id).toBe(expired.record.id);
     now += 2000;
-    for (const [k, reason] of [[expired.key, 'expired'], [revoked.key, 'revoked'], [`${infer.key.slice(0, -1)}${infer.key.endsWith('A') ? 'B' : 'A'}`, 'unknown'], ['es_nope', 'malformed']] as const) {
+    for (const [k, reason] of [
+      [expired.key, 'expired'],
+      [revoked.key, 'revoked'],
+      [`${infer.key.slice(0, -1)}${infer.key.endsWith('A') ? 'B' : 'A'}`, 'unknown'],
+      ['es_nope', 'malformed'],
+    ] as const) {
       const e = await fails(a.authorize(req('POST', '/v2/models/simple/infer', k)));
       expect([e.code, e.reason]).toEqual(['UNAUTHENTICATED', reason]);
       expect(e.challenge).toContain('error="invalid_token"');
@@ -153,7 +175,9 @@ describe('authorize', () => {
       expect((await a.authorize(req('POST', p, admin.key))).id).toBe(admin.record.id);
     }
     // Two different credentials: RFC 6750's invalid_request.
-    const two = await fails(a.authorize({ credentials: { authorization: `Bearer ${infer.key}`, apiKey: admin.key }, route: { method: 'GET', path: '/metrics' } }));
+    const two = await fails(
+      a.authorize({ credentials: { authorization: `Bearer ${infer.key}`, apiKey: admin.key }, route: { method: 'GET', path: '/metrics' } }),
+    );
     expect(two.code).toBe('INVALID_ARGUMENT');
     expect((await a.authorize({ credentials: { apiKey: infer.key }, route: { method: 'POST', path: '/v1/faces/embed' } })).id).toBe(infer.record.id);
     expect(a.metrics.render()).toContain(`edgeserve_auth_requests_total{principal="${infer.record.id}"}`);
@@ -203,22 +227,39 @@ describe('authorize', () => {
     const hs = createJwtVerifier({ secret, issuer: 'https://idp.example', audience: 'edgeserve', scopesClaim: 'scope', tenantClaim: 'org' });
     const a = make({ jwt: hs });
     const sign = (claims: Record<string, unknown>, exp: string | number = '5m', iss = 'https://idp.example', aud = 'edgeserve') =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').setIssuer(iss).setAudience(aud).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('user-1')
+        .setIssuer(iss)
+        .setAudience(aud)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
     const p = await a.authorize(req('POST', '/v1/faces/detect', await sign({ scope: 'infer faces:read bogus', org: 'acme' })));
     expect([p.kind, p.id, [...p.scopes], p.tenant]).toEqual(['jwt', 'jwt:user-1', ['infer', 'faces:read'], 'acme']);
     expect((await fails(a.authorize(req('POST', '/v2/repository/index', await sign({ scope: 'infer' }))))).code).toBe('PERMISSION_DENIED');
-    expect((await fails(a.authorize(req('POST', '/v1/faces/detect', await sign({ scope: 'infer' }, Math.floor(Date.now() / 1000) - 60))))).reason).toBe('expired');
-    expect((await fails(a.authorize(req('POST', '/v1/faces/detect', await sign({ scope: 'infer' }, '5m', 'https://evil.example'))))).code).toBe('UNAUTHENTICATED');
+    expect((await fails(a.authorize(req('POST', '/v1/faces/detect', await sign({ scope: 'infer' }, Math.floor(Date.now() / 1000) - 60))))).reason).toBe(
+      'expired',
+    );
+    expect((await fails(a.authorize(req('POST', '/v1/faces/detect', await sign({ scope: 'infer' }, '5m', 'https://evil.example'))))).code).toBe(
+      'UNAUTHENTICATED',
+    );
     expect((await fails(a.authorize(req('POST', '/v1/faces/detect', await sign({ scope: 'infer' }, '5m', undefined, 'other'))))).code).toBe('UNAUTHENTICATED');
     expect(() => createJwtVerifier({ secret: 'short', scopesClaim: 'scope', tenantClaim: 't' })).toThrow(/32 bytes/);
 
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
     const b = make({ jwt: createJwtVerifier({ jwks: { keys: [jwk] }, scopesClaim: 'scp', tenantClaim: 'tenant' }) });
-    const t = await new SignJWT({ scp: ['admin'], tenant: 't9' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('svc').setExpirationTime('5m').sign(privateKey);
+    const t = await new SignJWT({ scp: ['admin'], tenant: 't9' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setSubject('svc')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     expect((await b.authorize(req('POST', '/v2/repository/index', t))).tenant).toBe('t9');
     // An HS256 token signed with the public key's bytes must not pass a JWKS verifier.
-    const forged = await new SignJWT({ scp: ['admin'] }).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setExpirationTime('5m').sign(new TextEncoder().encode(JSON.stringify(jwk)));
+    const forged = await new SignJWT({ scp: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JSON.stringify(jwk)));
     expect((await fails(b.authorize(req('POST', '/v2/repository/index', forged)))).code).toBe('UNAUTHENTICATED');
     const noExp = await new SignJWT({ scp: ['admin'] }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
     expect((await fails(b.authorize(req('POST', '/v2/repository/index', noExp)))).code).toBe('UNAUTHENTICATED');
@@ -230,10 +271,24 @@ describe('JWKS over HTTP and settings', () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'r1', alg: 'RS256', use: 'sig' };
     let fetched = 0;
-    const idp = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => { fetched++; return Response.json({ keys: [jwk] }); } });
+    const idp = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch: () => {
+        fetched++;
+        return Response.json({ keys: [jwk] });
+      },
+    });
     try {
-      const a = make({ jwt: createJwtVerifier({ jwksUrl: `http://127.0.0.1:${idp.port}/jwks`, issuer: 'https://idp', scopesClaim: 'scope', tenantClaim: 'tenant' }) });
-      const t = await new SignJWT({ scope: 'infer' }).setProtectedHeader({ alg: 'RS256', kid: 'r1' }).setIssuer('https://idp').setSubject('u').setExpirationTime('5m').sign(privateKey);
+      const a = make({
+        jwt: createJwtVerifier({ jwksUrl: `http://127.0.0.1:${idp.port}/jwks`, issuer: 'https://idp', scopesClaim: 'scope', tenantClaim: 'tenant' }),
+      });
+      const t = await new SignJWT({ scope: 'infer' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'r1' })
+        .setIssuer('https://idp')
+        .setSubject('u')
+        .setExpirationTime('5m')
+        .sign(privateKey);
       expect((await a.authorize(req('POST', '/v1/faces/detect', t))).id).toBe('jwt:u');
       expect((await a.authorize(req('POST', '/v1/faces/detect', t))).id).toBe('jwt:u');
       expect(fetched).toBe(1);
@@ -242,7 +297,10 @@ describe('JWKS over HTTP and settings', () => {
     }
     const down = make({ jwt: createJwtVerifier({ jwksUrl: `http://127.0.0.1:${idp.port}/jwks`, scopesClaim: 'scope', tenantClaim: 'tenant' }) });
     const t = await new SignJWT({ scope: 'infer' }).setProtectedHeader({ alg: 'RS256', kid: 'r1' }).setExpirationTime('5m').sign(privateKey);
-    const e = await down.authorize(req('POST', '/v1/faces/detect', t)).then(() => undefined, (x: { code: string }) => x);
+    const e = await down.authorize(req('POST', '/v1/faces/detect', t)).then(
+      () => undefined,
+      (x: { code: string }) => x,
+    );
     expect(e?.code).toBe('UNAVAILABLE');
   });
 
@@ -250,7 +308,11 @@ describe('JWKS over HTTP and settings', () => {
     const { loadServerConfig } = await import('../config/server-config.ts');
     const { authorizerFromConfig, rateLimits } = await import('./settings.ts');
     const cfg = loadServerConfig({ RATE_LIMIT_RPS: '5', RATE_LIMIT_SCOPES: 'infer=20, admin=0', RATE_LIMIT_BURST: '7', RATE_LIMIT_AUTH_FAILURES: '12' });
-    expect(rateLimits(cfg)).toEqual({ default: { perSecond: 5, burst: 7 }, infer: { perSecond: 20, burst: 7 }, admin: { perSecond: Infinity, burst: Infinity } });
+    expect(rateLimits(cfg)).toEqual({
+      default: { perSecond: 5, burst: 7 },
+      infer: { perSecond: 20, burst: 7 },
+      admin: { perSecond: Infinity, burst: Infinity },
+    });
     const a = authorizerFromConfig(cfg, new KeyTable());
     expect(a.o.authFailures).toEqual({ perSecond: 0.2, burst: 12 });
     expect(() => authorizerFromConfig(loadServerConfig({ JWT_ISSUER: 'x' }), new KeyTable())).toThrow(/no JWT key source/);

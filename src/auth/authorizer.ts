@@ -114,7 +114,9 @@ export class Authorizer {
       if (LOCAL_ONLY.has(need) && !client.local) {
         throw insufficientScope(
           `scope '${need}' routes answer only loopback clients while no API keys are configured; create a key with \`edgeserve keys create --scopes ${need}\` and ${HOW}`,
-          need, 'local_only');
+          need,
+          'local_only',
+        );
       }
     } else {
       const token = credential(r.credentials);
@@ -126,7 +128,8 @@ export class Authorizer {
         }
       } else {
         p = await this.verify(token, client);
-        if (!allows(p, need)) throw insufficientScope(`${p.kind === 'jwt' ? 'the token' : `API key ${p.id}`} lacks scope '${need}', which this route needs`, need);
+        if (!allows(p, need))
+          throw insufficientScope(`${p.kind === 'jwt' ? 'the token' : `API key ${p.id}`} lacks scope '${need}', which this route needs`, need);
       }
     }
     this.limit(p, need);
@@ -167,7 +170,10 @@ export class Authorizer {
       const j = await this.o.jwt(token);
       return { kind: 'jwt', id: `jwt:${j.subject}`, scopes: new Set(j.scopes), tenant: j.tenant, client };
     }
-    throw invalidToken(this.o.jwt ? 'the credential is neither an edgeserve API key nor a JWT' : 'not an edgeserve API key (expected es_<id>_<secret>)', 'malformed');
+    throw invalidToken(
+      this.o.jwt ? 'the credential is neither an edgeserve API key nor a JWT' : 'not an edgeserve API key (expected es_<id>_<secret>)',
+      'malformed',
+    );
   }
 
   private limit(p: Principal, need: Need): void {
@@ -177,7 +183,11 @@ export class Authorizer {
     const who = p.kind === 'anonymous' ? `addr ${p.client.address ?? 'unknown'}` : p.id;
     const wait = this.rate.take(`${who} ${need}`, rate);
     if (wait > 0) {
-      throw rateLimited(`rate limit: ${rate.perSecond} requests/s for scope '${need}' per ${p.kind === 'anonymous' ? 'client address' : 'key'}; retry in ${wait} s`, wait, 'rate_limited');
+      throw rateLimited(
+        `rate limit: ${rate.perSecond} requests/s for scope '${need}' per ${p.kind === 'anonymous' ? 'client address' : 'key'}; retry in ${wait} s`,
+        wait,
+        'rate_limited',
+      );
     }
   }
 }
@@ -201,6 +211,7 @@ function credential(c: Credentials): string | undefined {
     apiKey = c.apiKey.trim();
     if (!/^\S+$/.test(apiKey)) throw invalidToken('malformed X-API-Key header (empty or with spaces)', 'malformed');
   }
-  if (bearer !== undefined && apiKey !== undefined && bearer !== apiKey) throw invalidRequest('two different credentials sent (Authorization and X-API-Key): send one');
+  if (bearer !== undefined && apiKey !== undefined && bearer !== apiKey)
+    throw invalidRequest('two different credentials sent (Authorization and X-API-Key): send one');
   return bearer ?? apiKey;
 }

@@ -6,8 +6,17 @@ import { EdgeError, type ErrorCode } from '../core/errors.ts';
 
 /** Bounded set of reasons (they are metric label values). */
 export type DenyReason =
-  | 'missing' | 'malformed' | 'unknown' | 'invalid' | 'expired' | 'revoked'
-  | 'scope' | 'local_only' | 'rate_limited' | 'auth_failures' | 'two_credentials';
+  | 'missing'
+  | 'malformed'
+  | 'unknown'
+  | 'invalid'
+  | 'expired'
+  | 'revoked'
+  | 'scope'
+  | 'local_only'
+  | 'rate_limited'
+  | 'auth_failures'
+  | 'two_credentials';
 
 export const REALM = 'edgeserve';
 

@@ -60,7 +60,11 @@ export function createJwtVerifier(s: JwtSettings): JwtVerifier {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key as Parameters<typeof jwtVerify>[1] & Uint8Array, {
-        algorithms, issuer: s.issuer, audience: s.audience, requiredClaims: ['exp'], clockTolerance: 5,
+        algorithms,
+        issuer: s.issuer,
+        audience: s.audience,
+        requiredClaims: ['exp'],
+        clockTolerance: 5,
       }));
     } catch (e) {
       if (e instanceof errors.JWKSTimeout || !(e instanceof errors.JOSEError)) {
@@ -68,7 +72,8 @@ export function createJwtVerifier(s: JwtSettings): JwtVerifier {
         throw unavailable(`JWT: the JWKS could not be fetched (${(e as Error).message})`, 5);
       }
       if (e instanceof errors.JWTExpired) throw invalidToken('the token has expired', 'expired');
-      if (e instanceof errors.JWTClaimValidationFailed) throw invalidToken(`token claim '${e.claim}' ${e.reason === 'check_failed' ? 'does not match' : 'is missing or invalid'}`, 'invalid');
+      if (e instanceof errors.JWTClaimValidationFailed)
+        throw invalidToken(`token claim '${e.claim}' ${e.reason === 'check_failed' ? 'does not match' : 'is missing or invalid'}`, 'invalid');
       throw invalidToken(`invalid token (${(e as errors.JOSEError).code})`, 'invalid');
     }
     const raw = payload[s.scopesClaim];

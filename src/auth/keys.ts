@@ -29,16 +29,18 @@ export interface KeyRecord {
 }
 
 const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 time');
-const RecordSchema = z.object({
-  id: z.string().regex(KEY_ID_RE, 'must look like es_<12 hex digits>'),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits'),
-  scopes: z.array(z.string().refine(isScope, { message: `must be one of ${SCOPES.join(', ')}` })).min(1),
-  tenant: z.string().min(1).max(128).nullable().default(null),
-  created: iso,
-  last_used: iso.nullable().default(null),
-  expires: iso.nullable().default(null),
-  revoked: iso.nullable().default(null),
-}).strict();
+const RecordSchema = z
+  .object({
+    id: z.string().regex(KEY_ID_RE, 'must look like es_<12 hex digits>'),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 hex digits'),
+    scopes: z.array(z.string().refine(isScope, { message: `must be one of ${SCOPES.join(', ')}` })).min(1),
+    tenant: z.string().min(1).max(128).nullable().default(null),
+    created: iso,
+    last_used: iso.nullable().default(null),
+    expires: iso.nullable().default(null),
+    revoked: iso.nullable().default(null),
+  })
+  .strict();
 const FileSchema = z.object({ version: z.literal(1), keys: z.array(RecordSchema) }).strict();
 
 /** The key file's / secret's JSON → records; throws naming the field and the source. */
@@ -58,19 +60,40 @@ export function parseKeyFile(text: string, source: string): KeyRecord[] {
   return r.data.keys.map((k) => {
     if (seen.has(k.id)) throw new Error(`${source}: key id ${k.id} appears twice`);
     seen.add(k.id);
-    return { id: k.id, sha256: k.sha256, scopes: k.scopes as Scope[], tenant: k.tenant, created: k.created, lastUsed: k.last_used, expires: k.expires, revoked: k.revoked };
+    return {
+      id: k.id,
+      sha256: k.sha256,
+      scopes: k.scopes as Scope[],
+      tenant: k.tenant,
+      created: k.created,
+      lastUsed: k.last_used,
+      expires: k.expires,
+      revoked: k.revoked,
+    };
   });
 }
 
 export function formatKeyFile(keys: KeyRecord[]): string {
-  const out = keys.map((k) => ({ id: k.id, sha256: k.sha256, scopes: k.scopes, tenant: k.tenant, created: k.created, last_used: k.lastUsed, expires: k.expires, revoked: k.revoked }));
+  const out = keys.map((k) => ({
+    id: k.id,
+    sha256: k.sha256,
+    scopes: k.scopes,
+    tenant: k.tenant,
+    created: k.created,
+    last_used: k.lastUsed,
+    expires: k.expires,
+    revoked: k.revoked,
+  }));
   return `${JSON.stringify({ version: 1, keys: out }, null, 2)}\n`;
 }
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 function base64url(b: Uint8Array): string {
-  return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...b))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 export async function sha256Hex(s: string): Promise<string> {
@@ -78,15 +101,26 @@ export async function sha256Hex(s: string): Promise<string> {
 }
 
 /** A new key and its record. The key is returned once and never stored. */
-export async function generateKey(o: { scopes: Scope[]; tenant?: string | null; expires?: Date | null; now?: Date }): Promise<{ key: string; record: KeyRecord }> {
+export async function generateKey(o: {
+  scopes: Scope[];
+  tenant?: string | null;
+  expires?: Date | null;
+  now?: Date;
+}): Promise<{ key: string; record: KeyRecord }> {
   const id = `${KEY_PREFIX}${hex(crypto.getRandomValues(new Uint8Array(6)))}`;
   const key = `${id}_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const now = o.now ?? new Date();
   return {
     key,
     record: {
-      id, sha256: await sha256Hex(key), scopes: [...new Set(o.scopes)], tenant: o.tenant ?? null,
-      created: now.toISOString(), lastUsed: null, expires: o.expires?.toISOString() ?? null, revoked: null,
+      id,
+      sha256: await sha256Hex(key),
+      scopes: [...new Set(o.scopes)],
+      tenant: o.tenant ?? null,
+      created: now.toISOString(),
+      lastUsed: null,
+      expires: o.expires?.toISOString() ?? null,
+      revoked: null,
     },
   };
 }
@@ -107,9 +141,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return d === 0;
 }
 
-export type KeyCheck =
-  | { ok: true; record: KeyRecord }
-  | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked'; id?: string };
+export type KeyCheck = { ok: true; record: KeyRecord } | { ok: false; reason: 'malformed' | 'unknown' | 'expired' | 'revoked'; id?: string };
 
 // Hashed when the id is unknown, so an unknown id costs the same as a wrong secret.
 const DUMMY = '0'.repeat(64);

@@ -10,12 +10,18 @@ export interface Rate {
   burst: number;
 }
 
-interface Bucket { tokens: number; t: number }
+interface Bucket {
+  tokens: number;
+  t: number;
+}
 
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(private readonly maxEntries: number, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   get size(): number {
     return this.buckets.size;

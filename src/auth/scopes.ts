@@ -34,26 +34,59 @@ export const ROUTE_TABLE: readonly RouteRule[] = [
   { group: 'health', need: 'health', routes: ['GET /v2/health/live', 'GET /v2/health/ready'] },
   { group: 'docs and demo pages', need: 'public', routes: ['GET /', 'GET /favicon.svg', 'GET /favicon.ico', 'GET /docs', 'GET /docs/**', 'GET /openapi.json'] },
   { group: 'metrics and statistics', need: 'metrics', routes: ['* /metrics', '* /v2/models/stats', '* /v2/models/*/stats', '* /v2/models/*/versions/*/stats'] },
-  { group: 'repository, logging and trace settings', need: 'admin', routes: ['* /v2/repository/**', '* /v2/logging', '* /v2/trace/setting', '* /v2/models/*/trace/setting', '* /v2/models/*/versions/*/trace/setting'] },
-  { group: 'inference and face tasks', need: 'infer', routes: ['* /v2/models/*/infer', '* /v2/models/*/versions/*/infer', '* /v1/faces/detect', '* /v1/faces/embed', '* /v1/faces/verify'] },
   {
-    group: 'gallery reads', need: 'faces:read',
-    routes: ['GET /v1/faces/galleries', 'GET /v1/faces/galleries/**', 'POST /v1/faces/galleries/*/identify', 'POST /v1/faces/galleries/*/search', 'POST /v1/faces/galleries/*/subjects/*/verify'],
+    group: 'repository, logging and trace settings',
+    need: 'admin',
+    routes: ['* /v2/repository/**', '* /v2/logging', '* /v2/trace/setting', '* /v2/models/*/trace/setting', '* /v2/models/*/versions/*/trace/setting'],
+  },
+  {
+    group: 'inference and face tasks',
+    need: 'infer',
+    routes: ['* /v2/models/*/infer', '* /v2/models/*/versions/*/infer', '* /v1/faces/detect', '* /v1/faces/embed', '* /v1/faces/verify'],
+  },
+  {
+    group: 'gallery reads',
+    need: 'faces:read',
+    routes: [
+      'GET /v1/faces/galleries',
+      'GET /v1/faces/galleries/**',
+      'POST /v1/faces/galleries/*/identify',
+      'POST /v1/faces/galleries/*/search',
+      'POST /v1/faces/galleries/*/subjects/*/verify',
+    ],
   },
   { group: 'gallery writes', need: 'faces:write', routes: ['* /v1/faces/galleries', '* /v1/faces/galleries/**'] },
   {
-    group: 'server and model metadata', need: 'metadata',
-    routes: ['GET /v2', 'GET /v2/models/*', 'GET /v2/models/*/versions/*', 'GET /v2/models/*/ready', 'GET /v2/models/*/versions/*/ready', 'GET /v2/models/*/config', 'GET /v2/models/*/versions/*/config'],
+    group: 'server and model metadata',
+    need: 'metadata',
+    routes: [
+      'GET /v2',
+      'GET /v2/models/*',
+      'GET /v2/models/*/versions/*',
+      'GET /v2/models/*/ready',
+      'GET /v2/models/*/versions/*/ready',
+      'GET /v2/models/*/config',
+      'GET /v2/models/*/versions/*/config',
+    ],
   },
 ];
 
 /** gRPC `inference.GRPCInferenceService` methods; a method not listed needs `admin`. */
 export const GRPC_TABLE: Readonly<Record<string, Need>> = {
-  ServerLive: 'health', ServerReady: 'health',
-  ServerMetadata: 'metadata', ModelMetadata: 'metadata', ModelReady: 'metadata', ModelConfig: 'metadata',
-  ModelInfer: 'infer', ModelStreamInfer: 'infer',
+  ServerLive: 'health',
+  ServerReady: 'health',
+  ServerMetadata: 'metadata',
+  ModelMetadata: 'metadata',
+  ModelReady: 'metadata',
+  ModelConfig: 'metadata',
+  ModelInfer: 'infer',
+  ModelStreamInfer: 'infer',
   ModelStatistics: 'metrics',
-  RepositoryIndex: 'admin', RepositoryModelLoad: 'admin', RepositoryModelUnload: 'admin', LogSettings: 'admin', TraceSetting: 'admin',
+  RepositoryIndex: 'admin',
+  RepositoryModelLoad: 'admin',
+  RepositoryModelUnload: 'admin',
+  LogSettings: 'admin',
+  TraceSetting: 'admin',
 };
 
 export interface Classified {
@@ -62,12 +95,18 @@ export interface Classified {
   rule?: RouteRule;
 }
 
-interface Compiled { method: string; segments: string[]; rule: RouteRule }
+interface Compiled {
+  method: string;
+  segments: string[];
+  rule: RouteRule;
+}
 
-const compiled: Compiled[] = ROUTE_TABLE.flatMap((rule) => rule.routes.map((r) => {
-  const [method, path] = r.split(' ');
-  return { method, segments: path.split('/').slice(1), rule };
-}));
+const compiled: Compiled[] = ROUTE_TABLE.flatMap((rule) =>
+  rule.routes.map((r) => {
+    const [method, path] = r.split(' ');
+    return { method, segments: path.split('/').slice(1), rule };
+  }),
+);
 
 function matches(pattern: string[], segments: string[]): boolean {
   for (let i = 0; i < pattern.length; i++) {

@@ -10,13 +10,28 @@ import type { KeyTable } from './keys.ts';
 import type { Rate } from './rate-limit.ts';
 import type { Need, Scope } from './scopes.ts';
 
-export type AuthConfig = Pick<ServerConfig,
-  | 'auth' | 'trustProxy' | 'proxyHeader' | 'jwtSecret' | 'jwtJwksUrl' | 'jwtJwksFile' | 'jwtIssuer' | 'jwtAudience'
-  | 'jwtScopesClaim' | 'jwtTenantClaim' | 'rateLimitRps' | 'rateLimitBurst' | 'rateLimitScopes' | 'rateLimitAuthFailures'>;
+export type AuthConfig = Pick<
+  ServerConfig,
+  | 'auth'
+  | 'trustProxy'
+  | 'proxyHeader'
+  | 'jwtSecret'
+  | 'jwtJwksUrl'
+  | 'jwtJwksFile'
+  | 'jwtIssuer'
+  | 'jwtAudience'
+  | 'jwtScopesClaim'
+  | 'jwtTenantClaim'
+  | 'rateLimitRps'
+  | 'rateLimitBurst'
+  | 'rateLimitScopes'
+  | 'rateLimitAuthFailures'
+>;
 
 export function rateLimits(cfg: AuthConfig): Partial<Record<Need | 'default', Rate>> {
   // 0 for a scope means "no limit" even when RATE_LIMIT_RPS sets one for the rest.
-  const rate = (rps: number): Rate => (rps === 0 ? { perSecond: Infinity, burst: Infinity } : { perSecond: rps, burst: cfg.rateLimitBurst || Math.max(1, Math.ceil(rps)) });
+  const rate = (rps: number): Rate =>
+    rps === 0 ? { perSecond: Infinity, burst: Infinity } : { perSecond: rps, burst: cfg.rateLimitBurst || Math.max(1, Math.ceil(rps)) };
   const out: Partial<Record<Need | 'default', Rate>> = {};
   if (cfg.rateLimitRps > 0) out.default = rate(cfg.rateLimitRps);
   for (const pair of cfg.rateLimitScopes.split(',').filter((p) => p.trim() !== '')) {
@@ -33,8 +48,13 @@ export function jwtVerifier(cfg: AuthConfig, jwks?: JSONWebKeySet): JwtVerifier 
   }
   if (cfg.jwtJwksFile !== undefined && !jwks) throw new Error('JWT_JWKS_FILE: not readable on this runtime (use JWT_JWKS_URL or JWT_SECRET)');
   return createJwtVerifier({
-    secret: cfg.jwtSecret, jwksUrl: cfg.jwtJwksUrl, jwks: cfg.jwtJwksFile !== undefined ? jwks : undefined,
-    issuer: cfg.jwtIssuer, audience: cfg.jwtAudience, scopesClaim: cfg.jwtScopesClaim, tenantClaim: cfg.jwtTenantClaim,
+    secret: cfg.jwtSecret,
+    jwksUrl: cfg.jwtJwksUrl,
+    jwks: cfg.jwtJwksFile !== undefined ? jwks : undefined,
+    issuer: cfg.jwtIssuer,
+    audience: cfg.jwtAudience,
+    scopesClaim: cfg.jwtScopesClaim,
+    tenantClaim: cfg.jwtTenantClaim,
   });
 }
 

@@ -74,14 +74,34 @@ export interface BenchOptions {
   server: Partial<Record<keyof ServerConfig, string>>;
 }
 
-const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
-const nums = (s: string) => list(s).map((x) => { const n = Number(x); if (!(n > 0)) throw new Error(`not a positive number: ${x}`); return n; });
+const list = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+const nums = (s: string) =>
+  list(s).map((x) => {
+    const n = Number(x);
+    if (!(n > 0)) throw new Error(`not a positive number: ${x}`);
+    return n;
+  });
 
 /** Accepts `--key value`, `--key=value` and `key=value` (cli.ts hands over what follows `--`). */
 export function parseBenchArgs(args: string[]): BenchOptions | undefined {
   const o: BenchOptions = {
-    phases: [...PHASES], durationMs: 5000, warmupMs: 1000, concs: [1, 8, 64, 256], bigConcs: [1, 64], verifyConcs: [8, 64], enrolConcs: [8, 64],
-    maxBatch: 8, batchDelayUs: 0, overloadQueue: 64, retries: 2, out: 'bench-results', server: {},
+    phases: [...PHASES],
+    durationMs: 5000,
+    warmupMs: 1000,
+    concs: [1, 8, 64, 256],
+    bigConcs: [1, 64],
+    verifyConcs: [8, 64],
+    enrolConcs: [8, 64],
+    maxBatch: 8,
+    batchDelayUs: 0,
+    overloadQueue: 64,
+    retries: 2,
+    out: 'bench-results',
+    server: {},
   };
   for (let i = 0; i < args.length; i++) {
     let a = args[i];
@@ -89,7 +109,12 @@ export function parseBenchArgs(args: string[]): BenchOptions | undefined {
     let v: string | undefined;
     if (a.includes('=')) [a, v] = [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)];
     const key = a.replace(/^--/, '');
-    const val = () => v ?? args[++i] ?? (() => { throw new Error(`--${key} needs a value`); })();
+    const val = () =>
+      v ??
+      args[++i] ??
+      (() => {
+        throw new Error(`--${key} needs a value`);
+      })();
     switch (key) {
       case 'phases': {
         const p = list(val());
@@ -98,25 +123,51 @@ export function parseBenchArgs(args: string[]): BenchOptions | undefined {
         o.phases = p as Phase[];
         break;
       }
-      case 'duration': o.durationMs = nums(val())[0] * 1000; break;
-      case 'warmup': o.warmupMs = Number(val()) * 1000; break;
-      case 'concs': o.concs = nums(val()); break;
-      case 'big-concs': o.bigConcs = nums(val()); break;
-      case 'image': o.image = val(); break;
+      case 'duration':
+        o.durationMs = nums(val())[0] * 1000;
+        break;
+      case 'warmup':
+        o.warmupMs = Number(val()) * 1000;
+        break;
+      case 'concs':
+        o.concs = nums(val());
+        break;
+      case 'big-concs':
+        o.bigConcs = nums(val());
+        break;
+      case 'image':
+        o.image = val();
+        break;
       case 'verify-images': {
         const pair = list(val());
         if (pair.length !== 2) throw new Error(`--verify-images takes two files (A,B), got ${pair.length}`);
         o.verifyImages = [pair[0], pair[1]];
         break;
       }
-      case 'verify-concs': o.verifyConcs = nums(val()); break;
-      case 'enrol-concs': o.enrolConcs = nums(val()); break;
-      case 'max-batch': o.maxBatch = nums(val())[0]; break;
-      case 'batch-delay-us': o.batchDelayUs = Number(val()); break;
-      case 'overload-queue': o.overloadQueue = nums(val())[0]; break;
-      case 'overload-conc': o.overloadConc = nums(val())[0]; break;
-      case 'retries': o.retries = Number(val()); break;
-      case 'out': o.out = val(); break;
+      case 'verify-concs':
+        o.verifyConcs = nums(val());
+        break;
+      case 'enrol-concs':
+        o.enrolConcs = nums(val());
+        break;
+      case 'max-batch':
+        o.maxBatch = nums(val())[0];
+        break;
+      case 'batch-delay-us':
+        o.batchDelayUs = Number(val());
+        break;
+      case 'overload-queue':
+        o.overloadQueue = nums(val())[0];
+        break;
+      case 'overload-conc':
+        o.overloadConc = nums(val())[0];
+        break;
+      case 'retries':
+        o.retries = Number(val());
+        break;
+      case 'out':
+        o.out = val();
+        break;
       default: {
         const field = Object.values(ENV_NAMES).find((f) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) === key);
         if (!field || field === 'pull') throw new Error(`unknown bench option '${args[i]}'\n\n${HELP}`);
@@ -130,7 +181,15 @@ export function parseBenchArgs(args: string[]): BenchOptions | undefined {
 /** The worker/thread split `serve` would use with these settings (same rules as runtime/). */
 export function threadBudget(cfg: ServerConfig, cores = availableParallelism()) {
   const workers = cfg.workers ?? cores;
-  if (workers === 0) return { workers: 0, t0Workers: 1, pipelinesPerWorker: cfg.instances || 1, intraOpThreads: cfg.intraOpThreads || cores, instances: cfg.instances || 1, cores };
+  if (workers === 0)
+    return {
+      workers: 0,
+      t0Workers: 1,
+      pipelinesPerWorker: cfg.instances || 1,
+      intraOpThreads: cfg.intraOpThreads || cores,
+      instances: cfg.instances || 1,
+      cores,
+    };
   const intraOpThreads = cfg.intraOpThreads || Math.max(1, Math.floor(cores / workers));
   const instances = cfg.instances || workers;
   return { workers, t0Workers: workers, pipelinesPerWorker: Math.ceil(instances / workers), intraOpThreads, instances, cores };
@@ -153,14 +212,16 @@ const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : x < 100 ?
 const rate = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '-');
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '-');
 const errs = (r: LoadResult) => {
-  const bad = Object.entries(r.status).filter(([s]) => !s.startsWith('2')).map(([s, n]) => `${n}x${s}`);
+  const bad = Object.entries(r.status)
+    .filter(([s]) => !s.startsWith('2'))
+    .map(([s, n]) => `${n}x${s}`);
   if (r.socketErrors) bad.push(`${r.socketErrors} sock`);
   return bad.join(' ') || '0';
 };
 
 async function modelCounts(url: string, model = 'face_detect'): Promise<{ inferences: number; executions: number } | undefined> {
   try {
-    const j = await (await fetch(`${url}/v2/models/${model}/stats`)).json() as { model_stats?: Array<{ inference_count: number; execution_count: number }> };
+    const j = (await (await fetch(`${url}/v2/models/${model}/stats`)).json()) as { model_stats?: Array<{ inference_count: number; execution_count: number }> };
     const s = j.model_stats?.[0];
     return s ? { inferences: s.inference_count, executions: s.execution_count } : undefined;
   } catch {
@@ -170,7 +231,10 @@ async function modelCounts(url: string, model = 'face_detect'): Promise<{ infere
 
 export async function runBench(base: ServerConfig, args: string[]): Promise<void> {
   const o = parseBenchArgs(args);
-  if (!o) { process.stdout.write(HELP); return; }
+  if (!o) {
+    process.stdout.write(HELP);
+    return;
+  }
   const cfg = Object.keys(o.server).length ? ServerConfig.parse({ ...base, ...o.server }) : base;
   const budget = threadBudget(cfg);
   const rawConfig = JSON.parse(await Bun.file(join(cfg.models, 'face_detect', 'config.json')).text()) as Record<string, unknown>;
@@ -182,7 +246,10 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
   mkdirSync(o.out, { recursive: true });
   const out: string[] = [];
   const json: Record<string, unknown> = { stamp, bun: Bun.version, cores: budget.cores, budget, options: o };
-  const say = (s = '') => { out.push(s); console.log(s); };
+  const say = (s = '') => {
+    out.push(s);
+    console.log(s);
+  };
   const split = budget.workers
     ? `${budget.workers} workers x ${budget.intraOpThreads} intra-op threads, ${budget.instances} instances`
     : `in-process, ${budget.intraOpThreads} intra-op threads`;
@@ -200,20 +267,41 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
     }
     return best!;
   };
-  const load = (srv: ServerProcess, body: Uint8Array, c: number, durationMs = o.durationMs, backoffOn503Ms = 0) => undisturbed(async () => {
-    const cpu = cpuSampler(srv.pid);
-    const r = await runLoad({
-      host: '127.0.0.1', port: srv.port, connections: c, durationMs, warmupMs: o.warmupMs, backoffOn503Ms,
-      request: multipartRequest('127.0.0.1', srv.port, '/v1/faces/detect', 'image', body),
-    });
-    return { ...r, cpu: cpu.stop() };
-  }, (r) => r.cpu.otherCores);
+  const load = (srv: ServerProcess, body: Uint8Array, c: number, durationMs = o.durationMs, backoffOn503Ms = 0) =>
+    undisturbed(
+      async () => {
+        const cpu = cpuSampler(srv.pid);
+        const r = await runLoad({
+          host: '127.0.0.1',
+          port: srv.port,
+          connections: c,
+          durationMs,
+          warmupMs: o.warmupMs,
+          backoffOn503Ms,
+          request: multipartRequest('127.0.0.1', srv.port, '/v1/faces/detect', 'image', body),
+        });
+        return { ...r, cpu: cpu.stop() };
+      },
+      (r) => r.cpu.otherCores,
+    );
   // Requests still queued server-side from the closed connections must not leak into the next run.
   const settle = (c: number) => Bun.sleep(1000 + c * 10);
-  const t0Of = (img: Uint8Array, workers: number, pipelines: number) => undisturbed(() => measureT0({
-    config, model, image: img, workers, pipelinesPerWorker: pipelines, intraOpThreads: budget.intraOpThreads,
-    maxImagePixels: cfg.maxImagePixels, durationMs: o.durationMs, warmup: img.length > 1e6 ? 3 : 20,
-  }), (r) => r.otherCores);
+  const t0Of = (img: Uint8Array, workers: number, pipelines: number) =>
+    undisturbed(
+      () =>
+        measureT0({
+          config,
+          model,
+          image: img,
+          workers,
+          pipelinesPerWorker: pipelines,
+          intraOpThreads: budget.intraOpThreads,
+          maxImagePixels: cfg.maxImagePixels,
+          durationMs: o.durationMs,
+          warmup: img.length > 1e6 ? 3 : 20,
+        }),
+      (r) => r.otherCores,
+    );
 
   // ---- T₀
   let t0: T0Result | undefined;
@@ -227,12 +315,24 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
     const overlapped = await t0Of(image, budget.t0Workers, 2 * budget.pipelinesPerWorker);
     t0 = overlapped.imagesPerSecond > serial.imagesPerSecond ? overlapped : serial;
     say(`\nT₀ — in-process ceiling (decode + preprocess + infer + post-process, no HTTP), face detector, ${imageName}`);
-    const row = (run: string, r: T0Result) => ({ run, 'img/s': rate(r.imagesPerSecond), p50: ms(r.latency.p50), p99: ms(r.latency.p99), cores: r.selfCores.toFixed(2), 'other cores': r.otherCores.toFixed(2) });
-    say(table([
-      row(`1 pipeline x ${budget.intraOpThreads} thr: per-image time`, t0Alone),
-      row(`${budget.t0Workers} threads x ${serial.pipelinesPerWorker} pipeline x ${budget.intraOpThreads} thr${t0 === serial ? ' = T₀' : ''}`, serial),
-      row(`${budget.t0Workers} threads x ${overlapped.pipelinesPerWorker} pipelines x ${budget.intraOpThreads} thr${t0 === overlapped ? ' = T₀' : ''}`, overlapped),
-    ]));
+    const row = (run: string, r: T0Result) => ({
+      run,
+      'img/s': rate(r.imagesPerSecond),
+      p50: ms(r.latency.p50),
+      p99: ms(r.latency.p99),
+      cores: r.selfCores.toFixed(2),
+      'other cores': r.otherCores.toFixed(2),
+    });
+    say(
+      table([
+        row(`1 pipeline x ${budget.intraOpThreads} thr: per-image time`, t0Alone),
+        row(`${budget.t0Workers} threads x ${serial.pipelinesPerWorker} pipeline x ${budget.intraOpThreads} thr${t0 === serial ? ' = T₀' : ''}`, serial),
+        row(
+          `${budget.t0Workers} threads x ${overlapped.pipelinesPerWorker} pipelines x ${budget.intraOpThreads} thr${t0 === overlapped ? ' = T₀' : ''}`,
+          overlapped,
+        ),
+      ]),
+    );
     json.t0 = { alone: t0Alone, serial, overlapped, t0: t0.imagesPerSecond };
   }
 
@@ -248,8 +348,14 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
           const use = r.cpu;
           runs.push(r);
           rows.push({
-            c, 'req/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r),
-            'served/T₀': t0 ? pct(r.okRps / t0.imagesPerSecond) : '-', 'srv cores': use.serverCores.toFixed(2), 'other cores': use.otherCores.toFixed(2),
+            c,
+            'req/s': rate(r.okRps),
+            p50: ms(r.ok.p50),
+            p99: ms(r.ok.p99),
+            errors: errs(r),
+            'served/T₀': t0 ? pct(r.okRps / t0.imagesPerSecond) : '-',
+            'srv cores': use.serverCores.toFixed(2),
+            'other cores': use.otherCores.toFixed(2),
           });
           await settle(c);
         }
@@ -259,8 +365,14 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
         if (t0 && t0Alone) {
           const sat = Math.max(...runs.filter((r) => r.connections >= 64).map((r) => r.okRps));
           const one = runs.find((r) => r.connections === 1);
-          if (Number.isFinite(sat)) verdicts.push(`served/T₀ at saturation (best of c≥64): ${pct(sat / t0.imagesPerSecond)} (target ≥ 90%) ${sat / t0.imagesPerSecond >= 0.9 ? 'MET' : 'MISSED'}`);
-          if (one) verdicts.push(`c=1 median ${ms(one.ok.p50)} ms vs T₀ per-image ${ms(t0Alone.latency.p50)} ms + 1 ms ${one.ok.p50 <= t0Alone.latency.p50 + 1 ? 'MET' : 'MISSED'}`);
+          if (Number.isFinite(sat))
+            verdicts.push(
+              `served/T₀ at saturation (best of c≥64): ${pct(sat / t0.imagesPerSecond)} (target ≥ 90%) ${sat / t0.imagesPerSecond >= 0.9 ? 'MET' : 'MISSED'}`,
+            );
+          if (one)
+            verdicts.push(
+              `c=1 median ${ms(one.ok.p50)} ms vs T₀ per-image ${ms(t0Alone.latency.p50)} ms + 1 ms ${one.ok.p50 <= t0Alone.latency.p50 + 1 ? 'MET' : 'MISSED'}`,
+            );
         }
       }
       if (o.phases.includes('12mp')) {
@@ -269,14 +381,35 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
         const bigT0 = await t0Of(big, budget.t0Workers, 2 * budget.pipelinesPerWorker);
         const bigAlone = await t0Of(big, 1, 1);
         const rows: Row[] = [
-          { run: 'T₀ 1 pipeline (per-image time)', 'img/s': rate(bigAlone.imagesPerSecond), p50: ms(bigAlone.latency.p50), p99: ms(bigAlone.latency.p99), errors: '', 'served/T₀': '' },
-          { run: `T₀ ${budget.t0Workers} threads x ${bigT0.pipelinesPerWorker} pipelines x ${budget.intraOpThreads} thr`, 'img/s': rate(bigT0.imagesPerSecond), p50: ms(bigT0.latency.p50), p99: ms(bigT0.latency.p99), errors: '', 'served/T₀': '' },
+          {
+            run: 'T₀ 1 pipeline (per-image time)',
+            'img/s': rate(bigAlone.imagesPerSecond),
+            p50: ms(bigAlone.latency.p50),
+            p99: ms(bigAlone.latency.p99),
+            errors: '',
+            'served/T₀': '',
+          },
+          {
+            run: `T₀ ${budget.t0Workers} threads x ${bigT0.pipelinesPerWorker} pipelines x ${budget.intraOpThreads} thr`,
+            'img/s': rate(bigT0.imagesPerSecond),
+            p50: ms(bigT0.latency.p50),
+            p99: ms(bigT0.latency.p99),
+            errors: '',
+            'served/T₀': '',
+          },
         ];
         const runs: LoadResult[] = [];
         for (const c of o.bigConcs) {
           const r = await load(srv, big, c);
           runs.push(r);
-          rows.push({ run: `served c=${c}`, 'img/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r), 'served/T₀': pct(r.okRps / bigT0.imagesPerSecond) });
+          rows.push({
+            run: `served c=${c}`,
+            'img/s': rate(r.okRps),
+            p50: ms(r.ok.p50),
+            p99: ms(r.ok.p99),
+            errors: errs(r),
+            'served/T₀': pct(r.okRps / bigT0.imagesPerSecond),
+          });
           await settle(c);
         }
         say(`\n12 MP JPEG — 4000x3000 q90 (${(big.length / 1e6).toFixed(1)} MB; written to ${join(o.out, 'astronaut-12mp.jpg')})`);
@@ -310,7 +443,10 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
           onRuns.push(await load(on, image, c));
           const after = await modelCounts(on.url);
           await settle(c);
-          if (before && after) { inferences += after.inferences - before.inferences; executions += after.executions - before.executions; }
+          if (before && after) {
+            inferences += after.inferences - before.inferences;
+            executions += after.executions - before.executions;
+          }
         }
         const meanBatch = executions > 0 ? inferences / executions : NaN;
         const okRps = (rs: LoadResult[]) => rs.reduce((a, r) => a + r.okRps, 0) / rs.length;
@@ -319,20 +455,32 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
         const worstP99 = (rs: LoadResult[]) => Math.max(...rs.map((r) => r.ok.p99));
         runs.push({ c, off: offRuns, on: onRuns, meanBatch });
         rows.push({
-          c, 'off req/s': rate(okRps(offRuns)), 'off p50': ms(worstP50(offRuns)), 'off p99': ms(worstP99(offRuns)),
-          'on req/s': rate(okRps(onRuns)), 'on p50': ms(worstP50(onRuns)), 'on p99': ms(worstP99(onRuns)), 'mean batch': Number.isFinite(meanBatch) ? meanBatch.toFixed(1) : '-',
-          'off cores': cores(offRuns), 'on cores': cores(onRuns),
-          'on/off': pct(okRps(onRuns) / okRps(offRuns)), errors: `${offRuns.map(errs).join('+')} / ${onRuns.map(errs).join('+')}`,
+          c,
+          'off req/s': rate(okRps(offRuns)),
+          'off p50': ms(worstP50(offRuns)),
+          'off p99': ms(worstP99(offRuns)),
+          'on req/s': rate(okRps(onRuns)),
+          'on p50': ms(worstP50(onRuns)),
+          'on p99': ms(worstP99(onRuns)),
+          'mean batch': Number.isFinite(meanBatch) ? meanBatch.toFixed(1) : '-',
+          'off cores': cores(offRuns),
+          'on cores': cores(onRuns),
+          'on/off': pct(okRps(onRuns) / okRps(offRuns)),
+          errors: `${offRuns.map(errs).join('+')} / ${onRuns.map(errs).join('+')}`,
         });
       }
-      say(`\nBatching — off: max_batch_size 0; on: max_batch_size ${o.maxBatch}, dynamic_batching delay ${o.batchDelayUs} µs (symbolic batch dim, outputs within ${repos.maxAbsDiff.toExponential(1)} of unbatched); req/s = mean of 2 alternated runs, p50/p99 = the worse run`);
+      say(
+        `\nBatching — off: max_batch_size 0; on: max_batch_size ${o.maxBatch}, dynamic_batching delay ${o.batchDelayUs} µs (symbolic batch dim, outputs within ${repos.maxAbsDiff.toExponential(1)} of unbatched); req/s = mean of 2 alternated runs, p50/p99 = the worse run`,
+      );
       say(table(rows));
       json.batch = runs;
       const ratios = runs.map((r) => r.on.reduce((a, x) => a + x.okRps, 0) / r.off.reduce((a, x) => a + x.okRps, 0));
       const worst = Math.min(...ratios);
       // Where no batch forms (mean batch 1.0) both servers run the same code: what differs there is
       // this box's run-to-run noise (±5% measured), so that is the tolerance.
-      verdicts.push(`batching on vs off: worst on/off throughput ${pct(worst)} (target: never slower, beyond ±5% run-to-run noise) ${worst >= 0.95 ? 'MET' : 'MISSED'}`);
+      verdicts.push(
+        `batching on vs off: worst on/off throughput ${pct(worst)} (target: never slower, beyond ±5% run-to-run noise) ${worst >= 0.95 ? 'MET' : 'MISSED'}`,
+      );
     } finally {
       await Promise.all([off.stop(), on.stop()]);
       repos.remove();
@@ -348,12 +496,23 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
     const repo = repositoryWith(resolve(cfg.models), 'face_detect', rs[0].int8Bytes);
     const rows: Row[] = [];
     try {
-      for (const [precision, models] of [['FP32', cfg.models], ['INT8', repo.dir]] as const) {
+      for (const [precision, models] of [
+        ['FP32', cfg.models],
+        ['INT8', repo.dir],
+      ] as const) {
         const srv = await startServer(serverEnv(cfg, { MODEL_REPOSITORY: models }), join(o.out, `server-quant-${precision}.log`));
         try {
           for (const c of o.concs.filter((c) => c >= 64)) {
             const r = await load(srv, image, c);
-            rows.push({ detector: precision, c, 'req/s': rate(r.okRps), p50: ms(r.ok.p50), p99: ms(r.ok.p99), errors: errs(r), 'other cores': r.cpu.otherCores.toFixed(2) });
+            rows.push({
+              detector: precision,
+              c,
+              'req/s': rate(r.okRps),
+              p50: ms(r.ok.p50),
+              p99: ms(r.ok.p99),
+              errors: errs(r),
+              'other cores': r.cpu.otherCores.toFixed(2),
+            });
             await settle(c);
           }
         } finally {
@@ -379,10 +538,20 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
   if (o.phases.includes('verify')) {
     const { verifyBench } = await import('./verify.ts');
     const [a, b] = o.verifyImages ?? [];
-    const img = async (f: string | undefined, name: string) => ({ name: f ? basename(f) : name, bytes: f ? new Uint8Array(await Bun.file(f).arrayBuffer()) : fixture(name) });
+    const img = async (f: string | undefined, name: string) => ({
+      name: f ? basename(f) : name,
+      bytes: f ? new Uint8Array(await Bun.file(f).arrayBuffer()) : fixture(name),
+    });
     const r = await verifyBench({
-      models: resolve(cfg.models), env: serverEnv(cfg), images: [await img(a, 'astronaut.jpg'), await img(b, 'grace_hopper.jpg')],
-      concs: o.verifyConcs, durationMs: o.durationMs, warmupMs: o.warmupMs, maxImagePixels: cfg.maxImagePixels, logDir: o.out, log: say,
+      models: resolve(cfg.models),
+      env: serverEnv(cfg),
+      images: [await img(a, 'astronaut.jpg'), await img(b, 'grace_hopper.jpg')],
+      concs: o.verifyConcs,
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs,
+      maxImagePixels: cfg.maxImagePixels,
+      logDir: o.out,
+      log: say,
     });
     json.verify = r;
   }
@@ -390,7 +559,16 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
   // ---- enrolment vs the embed pipeline (src/bench/gallery-enrol.ts)
   if (o.phases.includes('enrol')) {
     const { enrolBench } = await import('./gallery-enrol.ts');
-    const r = await enrolBench({ env: serverEnv(cfg), image, imageName, concs: o.enrolConcs, durationMs: o.durationMs, warmupMs: o.warmupMs, logFile: join(o.out, 'server-enrol.log'), log: say });
+    const r = await enrolBench({
+      env: serverEnv(cfg),
+      image,
+      imageName,
+      concs: o.enrolConcs,
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs,
+      logFile: join(o.out, 'server-enrol.log'),
+      log: say,
+    });
     verdicts.push(r.verdict);
     json.enrol = r.runs;
   }
@@ -410,21 +588,38 @@ export async function runBench(base: ServerConfig, args: string[]): Promise<void
       const runs: unknown[] = [];
       // Two kinds of client: ones that retry a 503 at once (a storm: every rejected request is
       // sent again immediately, the worst case) and ones that honour Retry-After (1 s).
-      for (const [mode, backoff] of [['retry at once', 0], ['honour Retry-After', 1000]] as const) {
+      for (const [mode, backoff] of [
+        ['retry at once', 0],
+        ['honour Retry-After', 1000],
+      ] as const) {
         const rssBefore = srv.rssMiB();
         let rssPeak = rssBefore;
-        const timer = setInterval(() => { rssPeak = Math.max(rssPeak, srv.rssMiB()); }, 200);
+        const timer = setInterval(() => {
+          rssPeak = Math.max(rssPeak, srv.rssMiB());
+        }, 200);
         const r = await load(srv, image, c, Math.max(o.durationMs, 5000), backoff);
         clearInterval(timer);
         await settle(c);
         const rssAfter = srv.rssMiB();
-        const other = Object.entries(r.status).filter(([s]) => !s.startsWith('2') && s !== '503').reduce((n, [, k]) => n + k, 0) + r.socketErrors;
+        const other =
+          Object.entries(r.status)
+            .filter(([s]) => !s.startsWith('2') && s !== '503')
+            .reduce((n, [, k]) => n + k, 0) + r.socketErrors;
         rows.push({
-          clients: mode, 'ok req/s': rate(r.okRps), '503/s': rate((r.status[503] ?? 0) / r.seconds), 'ok p50': ms(r.ok.p50), 'ok p99': ms(r.ok.p99),
-          'other errors': String(other), 'RSS before': `${rssBefore.toFixed(0)} MiB`, 'RSS peak': `${rssPeak.toFixed(0)} MiB`, 'RSS after': `${rssAfter.toFixed(0)} MiB`,
+          clients: mode,
+          'ok req/s': rate(r.okRps),
+          '503/s': rate((r.status[503] ?? 0) / r.seconds),
+          'ok p50': ms(r.ok.p50),
+          'ok p99': ms(r.ok.p99),
+          'other errors': String(other),
+          'RSS before': `${rssBefore.toFixed(0)} MiB`,
+          'RSS peak': `${rssPeak.toFixed(0)} MiB`,
+          'RSS after': `${rssAfter.toFixed(0)} MiB`,
         });
         runs.push({ mode, backoff, result: r, rssBefore, rssPeak, rssAfter });
-        verdicts.push(`overload (${mode}): ${other} responses other than 200/503, accepted p99 ${ms(r.ok.p99)} ms, RSS ${rssBefore.toFixed(0)} → peak ${rssPeak.toFixed(0)} → ${rssAfter.toFixed(0)} MiB ${other === 0 ? 'MET' : 'MISSED'}`);
+        verdicts.push(
+          `overload (${mode}): ${other} responses other than 200/503, accepted p99 ${ms(r.ok.p99)} ms, RSS ${rssBefore.toFixed(0)} → peak ${rssPeak.toFixed(0)} → ${rssAfter.toFixed(0)} MiB ${other === 0 ? 'MET' : 'MISSED'}`,
+        );
       }
       say(`\nOverload — ${c} connections against MAX_QUEUE_SIZE ${q}`);
       say(table(rows));

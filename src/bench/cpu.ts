@@ -37,7 +37,10 @@ export interface CpuUse {
   otherCores: number;
 }
 
-const selfCores = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const selfCores = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** `pid` = the server (absent for in-process runs); this process is counted separately. */
 export function cpuSampler(pid?: number): { stop(): CpuUse } {

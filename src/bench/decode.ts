@@ -15,7 +15,10 @@ import { bigJpeg, fixture } from '../image/testing/images.ts';
 const runs = Number(process.argv[2] ?? 20);
 const spec = ImagePreprocessing.parse({ width: 320, height: 240, mean: 127, std: 128 });
 const decoders: ImageDecoder[] = [createCanvasDecoder(), createJsquashDecoder(nodeJsquashWasm()), nativeDecoder()];
-const inputs: Array<[string, Uint8Array]> = [['astronaut.jpg 512x512', fixture('astronaut.jpg')], ['12 MP JPEG 4000x3000', await bigJpeg()]];
+const inputs: Array<[string, Uint8Array]> = [
+  ['astronaut.jpg 512x512', fixture('astronaut.jpg')],
+  ['12 MP JPEG 4000x3000', await bigJpeg()],
+];
 
 const stats = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +33,9 @@ for (const [name, bytes] of inputs) {
     for (const hint of [false, true]) {
       const opts = hint ? { targetWidth: spec.width, targetHeight: spec.height } : {};
       await dec.decode(bytes, opts); // warm-up: codec instantiation, JIT
-      const d: number[] = [], p: number[] = [], t: number[] = [];
+      const d: number[] = [],
+        p: number[] = [],
+        t: number[] = [];
       let size = '';
       for (let i = 0; i < n; i++) {
         const t0 = performance.now();

@@ -87,12 +87,18 @@ function accuracyRepository(models: string, methods: readonly Alignment[]): stri
   const base = JSON.parse(readFileSync(join(models, 'face', 'config.json'), 'utf8')) as { face: Record<string, unknown> & { embedder: object } };
   // Only the components embeddings need: optional ones (liveness, pose, eyes, …) are left out.
   const needed = new Set(['detector', 'landmarks', 'embedder']);
-  const face = Object.fromEntries(Object.entries(base.face).filter(([k, v]) => needed.has(k) || !(v && typeof v === 'object' && 'model' in v))) as typeof base.face;
-  for (const m of [face.detector, face.landmarks, face.embedder] as Array<{ model: string }>) cpSync(join(models, m.model), join(dir, m.model), { recursive: true });
+  const face = Object.fromEntries(
+    Object.entries(base.face).filter(([k, v]) => needed.has(k) || !(v && typeof v === 'object' && 'model' in v)),
+  ) as typeof base.face;
+  for (const m of [face.detector, face.landmarks, face.embedder] as Array<{ model: string }>)
+    cpSync(join(models, m.model), join(dir, m.model), { recursive: true });
   for (const method of methods) {
     const name = `face_${method}`;
     cpSync(join(models, 'face'), join(dir, name), { recursive: true });
-    writeFileSync(join(dir, name, 'config.json'), JSON.stringify({ ...base, name, face: { ...face, embedder: { ...face.embedder, alignment: method } } }, null, 2));
+    writeFileSync(
+      join(dir, name, 'config.json'),
+      JSON.stringify({ ...base, name, face: { ...face, embedder: { ...face.embedder, alignment: method } } }, null, 2),
+    );
   }
   return dir;
 }
@@ -102,21 +108,30 @@ export async function facePipelines(models: string, methods: readonly Alignment[
   const dir = accuracyRepository(models, methods);
   const tensorizer = nativeTensorizer({ maxPixels: 50_000_000 });
   const loader = new LocalLoader({
-    backend: () => nodeBackend(), defaultInstances: 1, intraOpThreads: 1, tensorizer, calibrateBatches: false,
+    backend: () => nodeBackend(),
+    defaultInstances: 1,
+    intraOpThreads: 1,
+    tensorizer,
+    calibrateBatches: false,
     platforms: facePlatforms({ tensorizer: async () => tensorizer, defaultInstances: 1 }),
   });
   const { dataPlane, load } = assembleCore({ repository: new FsRepository(dir), loader, log: () => {}, maxQueueSize: 64, defaultInstances: 1 });
   await load();
   return {
     service: (m: Alignment) => new FaceService(dataPlane, { face: `face_${m}` }),
-    close: async () => { await dataPlane.shutdown(); rmSync(dir, { recursive: true, force: true }); },
+    close: async () => {
+      await dataPlane.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
 const inside = (b: Box, [x, y]: [number, number]) => x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3];
 
 /** Every variant of every photo through each method's face job. */
-export async function measure(o: { models?: string; methods?: readonly Alignment[]; set?: VariantSet; photos?: readonly Photo[] } = {}): Promise<MethodResult[]> {
+export async function measure(
+  o: { models?: string; methods?: readonly Alignment[]; set?: VariantSet; photos?: readonly Photo[] } = {},
+): Promise<MethodResult[]> {
   const methods = o.methods ?? ALIGNMENTS;
   const p = await facePipelines(o.models ?? join(ROOT, 'models'), methods);
   try {
@@ -128,7 +143,9 @@ export async function measure(o: { models?: string; methods?: readonly Alignment
       const a = await probe.analyze(bytes, { embed: false });
       if (a.chosen < 0) throw new Error(`${ph.file}: no face found in the photo itself`);
       const face = a.faces[a.chosen].box as Box;
-      const vs = ph.variants ? await makeVariants(bytes, face, o.set ?? FULL) : [{ name: 'as stored', bytes, map: (x: number, y: number) => [x, y] as [number, number] }];
+      const vs = ph.variants
+        ? await makeVariants(bytes, face, o.set ?? FULL)
+        : [{ name: 'as stored', bytes, map: (x: number, y: number) => [x, y] as [number, number] }];
       for (const v of vs) inputs.push({ ph, variant: v.name, bytes: v.bytes, face, map: v.map });
     }
     const results: MethodResult[] = [];
@@ -227,7 +244,10 @@ export function separation(genuine: readonly number[], impostor: readonly number
   let best = Infinity;
   for (const t of [...g, ...im]) {
     const [a, r] = [far(im, t), frr(g, t)];
-    if (Math.abs(a - r) < best || (Math.abs(a - r) === best && (a + r) / 2 < eer)) { best = Math.abs(a - r); eer = (a + r) / 2; }
+    if (Math.abs(a - r) < best || (Math.abs(a - r) === best && (a + r) / 2 < eer)) {
+      best = Math.abs(a - r);
+      eer = (a + r) / 2;
+    }
   }
   if (g[0] > im[im.length - 1]) eer = 0;
   return {
@@ -249,18 +269,41 @@ export function report(rs: MethodResult[], threshold = DEFAULT_MATCH_THRESHOLD):
   const out: string[] = [];
   const sep = rs.map((r) => ({ r, s: separation(r.genuine, r.impostor) }));
   out.push('Genuine (same person, two variants) and impostor (two different identities, the cat included) cosine similarities');
-  out.push(table(sep.map(({ r, s }) => ({
-    method: r.method, 'gen n': s.genuine.n, 'gen min': f3(s.genuine.min), 'gen p1': f3(s.genuine.p1), 'gen p5': f3(s.genuine.p5), 'gen median': f3(s.genuine.median),
-    'imp n': s.impostor.n, 'imp max': f3(s.impostor.max), 'imp p99': f3(s.impostor.p99), 'imp median': f3(s.impostor.median), 'people max': f3(r.peopleImpostorMax),
-    'imp sd': f3(s.impostor.sd), 'normal 1e-6': f3(s.impostorAt1e6), gap: f3(s.gap), "d'": s.dPrime.toFixed(1), EER: pc(s.eer),
-  }))));
+  out.push(
+    table(
+      sep.map(({ r, s }) => ({
+        method: r.method,
+        'gen n': s.genuine.n,
+        'gen min': f3(s.genuine.min),
+        'gen p1': f3(s.genuine.p1),
+        'gen p5': f3(s.genuine.p5),
+        'gen median': f3(s.genuine.median),
+        'imp n': s.impostor.n,
+        'imp max': f3(s.impostor.max),
+        'imp p99': f3(s.impostor.p99),
+        'imp median': f3(s.impostor.median),
+        'people max': f3(r.peopleImpostorMax),
+        'imp sd': f3(s.impostor.sd),
+        'normal 1e-6': f3(s.impostorAt1e6),
+        gap: f3(s.gap),
+        "d'": s.dPrime.toFixed(1),
+        EER: pc(s.eer),
+      })),
+    ),
+  );
   out.push('\nFAR (impostor pairs at or above) / FRR (genuine pairs below) per threshold');
-  out.push(table(THRESHOLDS.map((t) => ({
-    threshold: t.toFixed(2) + (t === threshold ? ' (default)' : ''),
-    ...Object.fromEntries(rs.map((r) => [r.method, `${pc(far(r.impostor, t))} / ${pc(frr(r.genuine, t))}`])),
-  }))));
+  out.push(
+    table(
+      THRESHOLDS.map((t) => ({
+        threshold: t.toFixed(2) + (t === threshold ? ' (default)' : ''),
+        ...Object.fromEntries(rs.map((r) => [r.method, `${pc(far(r.impostor, t))} / ${pc(frr(r.genuine, t))}`])),
+      })),
+    ),
+  );
   if (!THRESHOLDS.includes(threshold)) {
-    out.push(`at the default threshold ${threshold}: ${rs.map((r) => `${r.method} FAR ${pc(far(r.impostor, threshold))} FRR ${pc(frr(r.genuine, threshold))}`).join('; ')}`);
+    out.push(
+      `at the default threshold ${threshold}: ${rs.map((r) => `${r.method} FAR ${pc(far(r.impostor, threshold))} FRR ${pc(frr(r.genuine, threshold))}`).join('; ')}`,
+    );
   }
   out.push('\nLowest similarity of each variant to its own original, over the people');
   const kinds = [...new Set(rs.flatMap((r) => [...r.toOriginal.keys()]))];
@@ -298,7 +341,20 @@ export async function accuracyBench(args: string[] = [], models?: string): Promi
   const o = parseArgs(args);
   const rs = await measure({ models: models ? resolve(models) : undefined, methods: o.methods, set: o.set });
   if (o.json) {
-    writeFileSync(o.json, JSON.stringify(rs.map((r) => ({ method: r.method, separation: separation(r.genuine, r.impostor), genuine: r.genuine, impostor: r.impostor, missed: r.samples.filter((s) => s.missed).map((s) => ({ name: s.name, missed: s.missed })) })), null, 2));
+    writeFileSync(
+      o.json,
+      JSON.stringify(
+        rs.map((r) => ({
+          method: r.method,
+          separation: separation(r.genuine, r.impostor),
+          genuine: r.genuine,
+          impostor: r.impostor,
+          missed: r.samples.filter((s) => s.missed).map((s) => ({ name: s.name, missed: s.missed })),
+        })),
+        null,
+        2,
+      ),
+    );
   }
   return report(rs);
 }

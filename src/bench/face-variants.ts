@@ -28,10 +28,20 @@ export interface VariantSet {
 }
 
 export const FULL: VariantSet = {
-  crops: true, flip: true, rotations: [-25, -15, -5, 5, 15, 25], scales: [0.5, 0.75, 1.5], jpegQualities: [30, 60, 90], brightness: [0.7, 1.3],
+  crops: true,
+  flip: true,
+  rotations: [-25, -15, -5, 5, 15, 25],
+  scales: [0.5, 0.75, 1.5],
+  jpegQualities: [30, 60, 90],
+  brightness: [0.7, 1.3],
 };
 export const REDUCED: VariantSet = {
-  crops: true, flip: true, rotations: [-25, 15], scales: [0.5], jpegQualities: [30], brightness: [0.7],
+  crops: true,
+  flip: true,
+  rotations: [-25, 15],
+  scales: [0.5],
+  jpegQualities: [30],
+  brightness: [0.7],
 };
 
 const png = async (c: Canvas) => new Uint8Array(await c.encode('png'));
@@ -74,7 +84,11 @@ async function rotate(img: Image, deg: number): Promise<Variant> {
   });
   const [sx, sy] = [img.width / 2, img.height / 2];
   const [tx, ty] = [c.width / 2, c.height / 2];
-  return { name: `rotate${deg > 0 ? '+' : ''}${deg}`, bytes: await png(c), map: (x, y) => [tx + cos * (x - sx) - sin * (y - sy), ty + sin * (x - sx) + cos * (y - sy)] };
+  return {
+    name: `rotate${deg > 0 ? '+' : ''}${deg}`,
+    bytes: await png(c),
+    map: (x, y) => [tx + cos * (x - sx) - sin * (y - sy), ty + sin * (x - sx) + cos * (y - sy)],
+  };
 }
 
 async function brightness(img: Image, f: number): Promise<Variant> {
@@ -100,7 +114,11 @@ export async function makeVariants(bytes: Uint8Array, face: Box, set: VariantSet
     out.push(await crop(img, face, 'crop off-centre', 2.2, 0.5, 0.35));
   }
   if (set.flip) {
-    const c = draw(img.width, img.height, (g) => { g.translate(img.width, 0); g.scale(-1, 1); g.drawImage(img, 0, 0); });
+    const c = draw(img.width, img.height, (g) => {
+      g.translate(img.width, 0);
+      g.scale(-1, 1);
+      g.drawImage(img, 0, 0);
+    });
     out.push({ name: 'flip', bytes: await png(c), map: (x, y) => [img.width - x, y] });
   }
   for (const deg of set.rotations) out.push(await rotate(img, deg));

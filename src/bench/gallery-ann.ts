@@ -40,35 +40,78 @@ function copyRows(vectors: Float32Array, dim: number, head: (j: number) => [numb
     const row = new Uint8Array(size);
     const dv = new DataView(row.buffer);
     let o = 0;
-    const i32 = (v: number) => { dv.setInt32(o, v); o += 4; };
-    const bytes = (b: Uint8Array) => { i32(b.length); row.set(b, o); o += b.length; };
-    dv.setInt16(o, 11); o += 2;
-    i32(4); i32(gallery);
-    i32(4); i32(subject);
+    const i32 = (v: number) => {
+      dv.setInt32(o, v);
+      o += 4;
+    };
+    const bytes = (b: Uint8Array) => {
+      i32(b.length);
+      row.set(b, o);
+      o += b.length;
+    };
+    dv.setInt16(o, 11);
+    o += 2;
+    i32(4);
+    i32(gallery);
+    i32(4);
+    i32(subject);
     for (const t of texts) bytes(t);
     const v = vectors.subarray(j * dim, (j + 1) * dim);
     i32(dim * 4);
-    for (let d = 0; d < dim; d++) { dv.setFloat32(o, v[d], true); o += 4; } // embedding: float32 little-endian (kysely-store.ts)
-    i32(4 + dim * 4); dv.setInt16(o, dim); dv.setInt16(o + 2, 0); o += 4;
-    for (let d = 0; d < dim; d++) { dv.setFloat32(o, v[d]); o += 4; }
+    for (let d = 0; d < dim; d++) {
+      dv.setFloat32(o, v[d], true);
+      o += 4;
+    } // embedding: float32 little-endian (kysely-store.ts)
+    i32(4 + dim * 4);
+    dv.setInt16(o, dim);
+    dv.setInt16(o + 2, 0);
+    o += 4;
+    for (let d = 0; d < dim; d++) {
+      dv.setFloat32(o, v[d]);
+      o += 4;
+    }
     bytes(box);
-    i32(8); dv.setFloat64(o, 1); o += 8;
-    i32(0); i32(0); // request_hash, created_at: ''
+    i32(8);
+    dv.setFloat64(o, 1);
+    o += 8;
+    i32(0);
+    i32(0); // request_hash, created_at: ''
     parts.push(row.subarray(0, o));
   }
   parts.push(Uint8Array.from([0xff, 0xff]));
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
-export interface GalleryAnnRow { faces: number; efSearch: number; case: string; agreement: number; p50: number; p99: number }
+export interface GalleryAnnRow {
+  faces: number;
+  efSearch: number;
+  case: string;
+  agreement: number;
+  p50: number;
+  p99: number;
+}
 
-export interface GalleryAnnResult { faces: number; loadS: number; buildS: number; rows: GalleryAnnRow[] }
+export interface GalleryAnnResult {
+  faces: number;
+  loadS: number;
+  buildS: number;
+  rows: GalleryAnnRow[];
+}
 
-export async function galleryAnnBench(n: number, o: { dim?: number; queries?: number; efs?: number[]; log?: (s: string) => void } = {}): Promise<GalleryAnnResult | undefined> {
-  const dim = o.dim ?? 512, queries = o.queries ?? 50, efs = o.efs ?? [40, 100, 200, 400], log = o.log ?? ((s: string) => console.log(s));
+export async function galleryAnnBench(
+  n: number,
+  o: { dim?: number; queries?: number; efs?: number[]; log?: (s: string) => void } = {},
+): Promise<GalleryAnnResult | undefined> {
+  const dim = o.dim ?? 512,
+    queries = o.queries ?? 50,
+    efs = o.efs ?? [40, 100, 200, 400],
+    log = o.log ?? ((s: string) => console.log(s));
   let handle: Awaited<ReturnType<typeof import('../runtime/gallery-db/pglite.ts')['openPglite']>>;
   try {
     handle = await (await import('../runtime/gallery-db/pglite.ts')).openPglite();
@@ -97,10 +140,16 @@ export async function galleryAnnBench(n: number, o: { dim?: number; queries?: nu
       const m = Math.min(n, i + LOAD_BATCH) - i;
       for (let j = i; j < i + m; j++) unitInto(all.subarray(j * dim, (j + 1) * dim), rnd);
       const copy = copyRows(all.subarray(i * dim, (i + m) * dim), dim, (j) => [g.pk, subjectPks[(i + j) >> 1], `f${i + j}`, model.name, model.version]);
-      await handle.pglite.query(`copy faces (gallery_pk, subject_pk, id, model_name, model_version, embedding, embedding_v, box, score, request_hash, created_at)
-        from '/dev/blob' with (format binary)`, [], { blob: new Blob([copy as BlobPart]) });
+      await handle.pglite.query(
+        `copy faces (gallery_pk, subject_pk, id, model_name, model_version, embedding, embedding_v, box, score, request_hash, created_at)
+        from '/dev/blob' with (format binary)`,
+        [],
+        { blob: new Blob([copy as BlobPart]) },
+      );
     }
-    const facePks = Float64Array.from((await sql<{ pk: number }>`select pk from faces where gallery_pk = ${g.pk} order by pk`.execute(db)).rows, (r) => Number(r.pk));
+    const facePks = Float64Array.from((await sql<{ pk: number }>`select pk from faces where gallery_pk = ${g.pk} order by pk`.execute(db)).rows, (r) =>
+      Number(r.pk),
+    );
     const loadS = (performance.now() - t0) / 1000;
     log(`gallery ANN bench (PGlite + pgvector, one WebAssembly thread): ${n} faces loaded in ${loadS.toFixed(1)} s`);
     // Enough memory for the in-memory graph build (pgvector falls back to a slower one otherwise).
@@ -126,16 +175,24 @@ export async function galleryAnnBench(n: number, o: { dim?: number; queries?: nu
         const s = subjectPks[j >> 1];
         if (d >= min && d > (best.get(s) ?? -Infinity)) best.set(s, d);
       }
-      return [...best.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([s]) => s);
+      return [...best.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, k)
+        .map(([s]) => s);
     };
     const cases: Array<{ name: string; k: number; min: number; query: (i: number) => Float32Array }> = [
-      { name: 'genuine probe, threshold 0.5, k=1', k: 1, min: 0.5, query: (i) => {
-        const j = Math.floor((i + 0.5) * n / queries);
-        const p = all.slice(j * dim, (j + 1) * dim);
-        const r = lcg(i + 7);
-        for (let d = 0; d < dim; d++) p[d] += r() * 0.03;
-        return normalize(p);
-      } },
+      {
+        name: 'genuine probe, threshold 0.5, k=1',
+        k: 1,
+        min: 0.5,
+        query: (i) => {
+          const j = Math.floor(((i + 0.5) * n) / queries);
+          const p = all.slice(j * dim, (j + 1) * dim);
+          const r = lcg(i + 7);
+          for (let d = 0; d < dim; d++) p[d] += r() * 0.03;
+          return normalize(p);
+        },
+      },
       { name: 'top-10, no threshold', k: 10, min: -1, query: (i) => unitInto(new Float32Array(dim), lcg(2e6 + i)) },
     ];
     const result: GalleryAnnResult = { faces: n, loadS, buildS, rows: [] };
@@ -152,12 +209,14 @@ export async function galleryAnnBench(n: number, o: { dim?: number; queries?: nu
           const hits = annTopK(rows, qs[i], c.k, c.min);
           times.push(performance.now() - t);
           const got = new Set(hits.map((h) => h.subjectPk));
-          agree += want[i].length ? want[i].filter((s) => got.has(s)).length / want[i].length : (got.size === 0 ? 1 : 0);
+          agree += want[i].length ? want[i].filter((s) => got.has(s)).length / want[i].length : got.size === 0 ? 1 : 0;
         }
         const row = { faces: n, efSearch: ef, case: c.name, agreement: agree / queries, p50: pct(times, 0.5), p99: pct(times, 0.99) };
         result.rows.push(row);
         const label = c.k === 1 ? 'found' : 'recall@10';
-        log(`  ${c.name.padEnd(36)} ef_search ${String(ef).padStart(3)}  ${label} ${row.agreement.toFixed(3)}  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms`);
+        log(
+          `  ${c.name.padEnd(36)} ef_search ${String(ef).padStart(3)}  ${label} ${row.agreement.toFixed(3)}  p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms`,
+        );
       }
     }
     return result;

@@ -21,7 +21,13 @@ const KINDS = ['embed', 'job', 'enrol'] as const;
 type Kind = (typeof KINDS)[number];
 type Measured = LoadResult & { cpu: CpuUse };
 
-export interface EnrolRun { c: number; runs: Record<Kind, Measured[]>; okRps: Record<Kind, number>; ratio: number; gallery: number }
+export interface EnrolRun {
+  c: number;
+  runs: Record<Kind, Measured[]>;
+  okRps: Record<Kind, number>;
+  ratio: number;
+  gallery: number;
+}
 
 export interface EnrolBenchOptions {
   /** The server's environment (settings as for serve). */
@@ -40,15 +46,19 @@ const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 
 /** KServe infer on the face model: the image as one binary BYTES element (binary tensor extension). */
 function faceJobRequest(port: number, image: Uint8Array): Uint8Array {
-  const header = new TextEncoder().encode(JSON.stringify({
-    inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: image.length + 4 } }],
-    parameters: { analyze: 'chosen', embed: true },
-  }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: image.length + 4 } }],
+      parameters: { analyze: 'chosen', embed: true },
+    }),
+  );
   const body = new Uint8Array(header.length + 4 + image.length);
   body.set(header);
   new DataView(body.buffer).setUint32(header.length, image.length, true);
   body.set(image, header.length + 4);
-  return postRequest('127.0.0.1', port, '/v2/models/face/infer', 'application/octet-stream', body, { 'Inference-Header-Content-Length': String(header.length) });
+  return postRequest('127.0.0.1', port, '/v2/models/face/infer', 'application/octet-stream', body, {
+    'Inference-Header-Content-Length': String(header.length),
+  });
 }
 
 export async function enrolBench(o: EnrolBenchOptions): Promise<{ runs: EnrolRun[]; table: string; verdict: string }> {
@@ -57,8 +67,12 @@ export async function enrolBench(o: EnrolBenchOptions): Promise<{ runs: EnrolRun
   const srv = await startServer({ ...o.env, GALLERY_DATABASE: join(dir, 'gallery.sqlite'), MAX_QUEUE_WAIT_MS: '0', GRPC_PORT: 'off' }, o.logFile);
   const runs: EnrolRun[] = [];
   try {
-    const post = (path: string, body: unknown) => fetch(`${srv.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    for (const [path, body] of [['/v1/faces/galleries', { id: 'bench' }], ['/v1/faces/galleries/bench/subjects', { id: 'p' }]] as const) {
+    const post = (path: string, body: unknown) =>
+      fetch(`${srv.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    for (const [path, body] of [
+      ['/v1/faces/galleries', { id: 'bench' }],
+      ['/v1/faces/galleries/bench/subjects', { id: 'p' }],
+    ] as const) {
       const r = await post(path, body);
       if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
     }
@@ -79,22 +93,43 @@ export async function enrolBench(o: EnrolBenchOptions): Promise<{ runs: EnrolRun
       const rs: Record<Kind, Measured[]> = { embed: [], job: [], enrol: [] };
       for (let round = 0; round < 2; round++) for (const k of KINDS) rs[k].push(await measure(k, c));
       const okRps = Object.fromEntries(KINDS.map((k) => [k, rs[k].reduce((a, r) => a + r.okRps, 0) / rs[k].length])) as Record<Kind, number>;
-      const gallery = (rs.enrol.reduce((a, r) => a + (r.cpu.serverCores * 1000) / r.rps, 0) - rs.job.reduce((a, r) => a + (r.cpu.serverCores * 1000) / r.rps, 0)) / 2;
+      const gallery =
+        (rs.enrol.reduce((a, r) => a + (r.cpu.serverCores * 1000) / r.rps, 0) - rs.job.reduce((a, r) => a + (r.cpu.serverCores * 1000) / r.rps, 0)) / 2;
       runs.push({ c, runs: rs, okRps, ratio: okRps.enrol / okRps.embed, gallery });
     }
     const faces = (await (await fetch(`${srv.url}/v1/faces/galleries/bench`)).json()) as { faces: number };
-    const label: Record<Kind, string> = { embed: 'POST /v1/faces/embed (the ceiling)', job: 'face job as enrolment runs it (KServe)', enrol: 'enrol (POST …/subjects/p/faces)' };
-    const rows: Row[] = runs.flatMap((r) => KINDS.map((k) => {
-      const xs = r.runs[k];
-      const bad = xs.flatMap((x) => Object.entries(x.status).filter(([s]) => !s.startsWith('2')).map(([s, n]) => `${n}x${s}`)).join(' ');
-      return {
-        c: r.c, request: label[k], 'req/s': r.okRps[k].toFixed(1), p50: ms(Math.max(...xs.map((x) => x.ok.p50))), p99: ms(Math.max(...xs.map((x) => x.ok.p99))), errors: bad,
-        'CPU ms/req': ms(xs.reduce((a, x) => a + (x.cpu.serverCores * 1000) / x.rps, 0) / xs.length),
-        'of embed': k === 'embed' ? '' : pct(r.okRps[k] / r.okRps.embed), 'other cores': xs.map((x) => x.cpu.otherCores.toFixed(2)).join(' '),
-      };
-    }));
+    const label: Record<Kind, string> = {
+      embed: 'POST /v1/faces/embed (the ceiling)',
+      job: 'face job as enrolment runs it (KServe)',
+      enrol: 'enrol (POST …/subjects/p/faces)',
+    };
+    const rows: Row[] = runs.flatMap((r) =>
+      KINDS.map((k) => {
+        const xs = r.runs[k];
+        const bad = xs
+          .flatMap((x) =>
+            Object.entries(x.status)
+              .filter(([s]) => !s.startsWith('2'))
+              .map(([s, n]) => `${n}x${s}`),
+          )
+          .join(' ');
+        return {
+          c: r.c,
+          request: label[k],
+          'req/s': r.okRps[k].toFixed(1),
+          p50: ms(Math.max(...xs.map((x) => x.ok.p50))),
+          p99: ms(Math.max(...xs.map((x) => x.ok.p99))),
+          errors: bad,
+          'CPU ms/req': ms(xs.reduce((a, x) => a + (x.cpu.serverCores * 1000) / x.rps, 0) / xs.length),
+          'of embed': k === 'embed' ? '' : pct(r.okRps[k] / r.okRps.embed),
+          'other cores': xs.map((x) => x.cpu.otherCores.toFixed(2)).join(' '),
+        };
+      }),
+    );
     const t = table(rows);
-    log(`\nGallery enrolment vs the embed pipeline — multipart ${o.imageName} (${o.image.length} B), closed loop, SQLite (WAL, synchronous=FULL), MAX_QUEUE_WAIT_MS=0; req/s = mean of 2 alternated runs, p50/p99 the worse; ${faces.faces} faces enrolled by the end`);
+    log(
+      `\nGallery enrolment vs the embed pipeline — multipart ${o.imageName} (${o.image.length} B), closed loop, SQLite (WAL, synchronous=FULL), MAX_QUEUE_WAIT_MS=0; req/s = mean of 2 alternated runs, p50/p99 the worse; ${faces.faces} faces enrolled by the end`,
+    );
     log(t);
     const worst = Math.min(...runs.map((r) => r.ratio));
     const ofJob = Math.min(...runs.map((r) => r.okRps.enrol / r.okRps.job));
@@ -108,10 +143,17 @@ export async function enrolBench(o: EnrolBenchOptions): Promise<{ runs: EnrolRun
 
 if (import.meta.main) {
   const { fixture } = await import('../image/testing/images.ts');
-  const concs = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const concs = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => x > 0);
   const { verdict } = await enrolBench({
-    env: { MODEL_REPOSITORY: join(import.meta.dir, '..', '..', 'models') }, image: fixture('astronaut.jpg'), imageName: 'astronaut.jpg',
-    concs: concs.length ? concs : [8, 64], durationMs: 5000, warmupMs: 1000,
+    env: { MODEL_REPOSITORY: join(import.meta.dir, '..', '..', 'models') },
+    image: fixture('astronaut.jpg'),
+    imageName: 'astronaut.jpg',
+    concs: concs.length ? concs : [8, 64],
+    durationMs: 5000,
+    warmupMs: 1000,
   });
   console.log(verdict);
 }

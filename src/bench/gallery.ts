@@ -13,11 +13,24 @@ import { lcg, unitInto } from './random-vectors.ts';
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
-export interface GalleryBenchRow { faces: number; case: string; p50: number; p99: number; bytesPerFace: number; rssPerFace: number; kernel: string }
+export interface GalleryBenchRow {
+  faces: number;
+  case: string;
+  p50: number;
+  p99: number;
+  bytesPerFace: number;
+  rssPerFace: number;
+  kernel: string;
+}
 
 /** `annFaces`: faces in the ANN measurement (0: none). */
-export async function galleryBench(sizes: number[], o: { dim?: number; queries?: number; annFaces?: number; log?: (s: string) => void } = {}): Promise<GalleryBenchRow[]> {
-  const dim = o.dim ?? 512, queries = o.queries ?? 30, log = o.log ?? ((s: string) => console.log(s));
+export async function galleryBench(
+  sizes: number[],
+  o: { dim?: number; queries?: number; annFaces?: number; log?: (s: string) => void } = {},
+): Promise<GalleryBenchRow[]> {
+  const dim = o.dim ?? 512,
+    queries = o.queries ?? 30,
+    log = o.log ?? ((s: string) => console.log(s));
   const rows: GalleryBenchRow[] = [];
   for (const n of sizes) {
     Bun.gc?.(true);
@@ -32,7 +45,10 @@ export async function galleryBench(sizes: number[], o: { dim?: number; queries?:
     for (let i = 0; i < n; i++) {
       unitInto(v, rnd);
       index.add(i + 1, Math.floor(i / 2) + 1, v);
-      if (i % Math.max(1, Math.floor(n / queries)) === 0 && probes.length < queries) { kept.set(i + 1, v.slice()); probes.push(i + 1); }
+      if (i % Math.max(1, Math.floor(n / queries)) === 0 && probes.length < queries) {
+        kept.set(i + 1, v.slice());
+        probes.push(i + 1);
+      }
     }
     Bun.gc?.(true);
     const rss1 = process.memoryUsage().rss;
@@ -40,9 +56,20 @@ export async function galleryBench(sizes: number[], o: { dim?: number; queries?:
     // Re-rank source: kept vectors exactly; any other candidate is regenerated from its seed order,
     // which the worst case (top-10, no threshold, random data) needs, so keep its cost honest:
     // unknown candidates are answered from a second pass (rare: see counts below).
-    const fetch = async (pks: number[]): Promise<StoredVector[]> => pks.flatMap((pk) => (kept.has(pk) ? [{ pk, subjectPk: Math.floor((pk - 1) / 2) + 1, embedding: kept.get(pk)! }] : []));
+    const fetch = async (pks: number[]): Promise<StoredVector[]> =>
+      pks.flatMap((pk) => (kept.has(pk) ? [{ pk, subjectPk: Math.floor((pk - 1) / 2) + 1, embedding: kept.get(pk)! }] : []));
     const cases: Array<[string, (i: number) => Float32Array, number, number]> = [
-      ['genuine probe, threshold 0.5, k=1', (i) => { const p = kept.get(probes[i])!.slice(); const r = lcg(i + 7); for (let j = 0; j < dim; j++) p[j] += r() * 0.03; return p; }, 1, 0.5],
+      [
+        'genuine probe, threshold 0.5, k=1',
+        (i) => {
+          const p = kept.get(probes[i])!.slice();
+          const r = lcg(i + 7);
+          for (let j = 0; j < dim; j++) p[j] += r() * 0.03;
+          return p;
+        },
+        1,
+        0.5,
+      ],
       ['stranger, threshold 0.5, k=1', (i) => unitInto(new Float32Array(dim), lcg(1e6 + i)), 1, 0.5],
       ['top-10, no threshold', (i) => unitInto(new Float32Array(dim), lcg(2e6 + i)), 10, -1],
     ];
@@ -57,7 +84,15 @@ export async function galleryBench(sizes: number[], o: { dim?: number; queries?:
         times.push(performance.now() - t);
         cands += c.length;
       }
-      const row = { faces: n, case: name, p50: pct(times, 0.5), p99: pct(times, 0.99), bytesPerFace: index.bytes() / n, rssPerFace: (rss1 - rss0) / n, kernel: index.kernel };
+      const row = {
+        faces: n,
+        case: name,
+        p50: pct(times, 0.5),
+        p99: pct(times, 0.99),
+        bytesPerFace: index.bytes() / n,
+        rssPerFace: (rss1 - rss0) / n,
+        kernel: index.kernel,
+      };
       rows.push(row);
       log(`  ${name.padEnd(36)} p50 ${row.p50.toFixed(2)} ms  p99 ${row.p99.toFixed(2)} ms  (${(cands / queries).toFixed(1)} candidates re-ranked per query)`);
     }

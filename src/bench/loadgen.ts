@@ -56,31 +56,59 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 /** A multipart/form-data POST with one file field, as curl -F and wrk's req.lua send it. */
-export function multipartRequest(host: string, port: number, path: string, field: string, file: Uint8Array, filename = 'image.jpg', type = 'image/jpeg'): Uint8Array {
+export function multipartRequest(
+  host: string,
+  port: number,
+  path: string,
+  field: string,
+  file: Uint8Array,
+  filename = 'image.jpg',
+  type = 'image/jpeg',
+): Uint8Array {
   return multipartFilesRequest(host, port, path, [{ field, file, filename, type }]);
 }
 
 /** The same with several file parts (verify: image1 and image2). */
-export function multipartFilesRequest(host: string, port: number, path: string, parts: Array<{ field: string; file: Uint8Array; filename?: string; type?: string }>): Uint8Array {
+export function multipartFilesRequest(
+  host: string,
+  port: number,
+  path: string,
+  parts: Array<{ field: string; file: Uint8Array; filename?: string; type?: string }>,
+): Uint8Array {
   const boundary = '----edgeserveBench7MA4YWxkTrZu0gW';
   const chunks: Uint8Array[] = [];
   for (const p of parts) {
-    chunks.push(enc.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.filename ?? 'image.jpg'}"\r\nContent-Type: ${p.type ?? 'image/jpeg'}\r\n\r\n`), p.file, enc.encode('\r\n'));
+    chunks.push(
+      enc.encode(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.filename ?? 'image.jpg'}"\r\nContent-Type: ${p.type ?? 'image/jpeg'}\r\n\r\n`,
+      ),
+      p.file,
+      enc.encode('\r\n'),
+    );
   }
   chunks.push(enc.encode(`--${boundary}--\r\n`));
   const length = chunks.reduce((n, c) => n + c.length, 0);
-  const headers = enc.encode(`POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${length}\r\nConnection: keep-alive\r\n\r\n`);
+  const headers = enc.encode(
+    `POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${length}\r\nConnection: keep-alive\r\n\r\n`,
+  );
   const out = new Uint8Array(headers.length + length);
   out.set(headers, 0);
   let at = headers.length;
-  for (const c of chunks) { out.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
 
 /** A POST of any body (KServe binary tensors: `Inference-Header-Content-Length` in `headers`). */
 export function postRequest(host: string, port: number, path: string, contentType: string, body: Uint8Array, headers: Record<string, string> = {}): Uint8Array {
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-  const head = enc.encode(`POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n${extra}Connection: keep-alive\r\n\r\n`);
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  const head = enc.encode(
+    `POST ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n${extra}Connection: keep-alive\r\n\r\n`,
+  );
   const out = new Uint8Array(head.length + body.length);
   out.set(head, 0);
   out.set(body, head.length);
@@ -180,14 +208,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         data,
         socket: {
           data: onData,
-          drain: (sk) => { if (sk.data.busy) write(sk); },
+          drain: (sk) => {
+            if (sk.data.busy) write(sk);
+          },
           close: (sk) => {
             sockets.delete(sk);
             if (stopping) return;
             if (sk.data.busy) socketErrors++;
             void open(); // the server closed it (or it failed): keep c connections
           },
-          error: () => { socketErrors++; },
+          error: () => {
+            socketErrors++;
+          },
         },
       });
       sockets.add(s);

@@ -37,7 +37,9 @@ const cpuMs = () => {
 export async function quantModel(root: string, model: string): Promise<QuantModelResult> {
   const dir = join(root, model);
   const recipe = parseRecipe(JSON.parse(readFileSync(join(dir, 'quantize.json'), 'utf8')), join(dir, 'quantize.json'));
-  const pull = pullSibling(root, { cacheDir: resolve(root, '..', '.cache', 'edgeserve'), npmConfig: loadNpmConfig({ cwd: root }), generators: GENERATORS }, [`${model}_int8`]);
+  const pull = pullSibling(root, { cacheDir: resolve(root, '..', '.cache', 'edgeserve'), npmConfig: loadNpmConfig({ cwd: root }), generators: GENERATORS }, [
+    `${model}_int8`,
+  ]);
   const d: Derivation = { model, base: model, recipe, repo: fsRepoAccess(root, dir, pull), ...wasmImages() };
   const wasm = await wasmSessions();
   const native = ortSessions(await import('onnxruntime-node'), 'native');
@@ -47,24 +49,51 @@ export async function quantModel(root: string, model: string): Promise<QuantMode
   const [a, b] = [await native(fp32Bytes), await native(bytes)];
   const gate = await runGate(d, a, b, samples);
   const feeds = samples[0].feeds;
-  const [tn0, tn1] = await timeSessions([{ label: 'FP32', session: a, feeds }, { label: 'INT8', session: b, feeds }], cpuMs);
+  const [tn0, tn1] = await timeSessions(
+    [
+      { label: 'FP32', session: a, feeds },
+      { label: 'INT8', session: b, feeds },
+    ],
+    cpuMs,
+  );
   await Promise.all([a.release(), b.release()]);
   const [wa, wb] = [await wasm(fp32Bytes), await wasm(bytes)];
-  const [tw0, tw1] = await timeSessions([{ label: 'FP32', session: wa, feeds }, { label: 'INT8', session: wb, feeds }], () => performance.now(), { rounds: 5, perRound: 5 });
+  const [tw0, tw1] = await timeSessions(
+    [
+      { label: 'FP32', session: wa, feeds },
+      { label: 'INT8', session: wb, feeds },
+    ],
+    () => performance.now(),
+    { rounds: 5, perRound: 5 },
+  );
   await Promise.all([wa.release(), wb.release()]);
   return {
-    model, bytes: { fp32: fp32Bytes.length, int8: bytes.length }, gate: { pass: gate.pass, summary: gateSummary(gate) },
-    native: { fp32: tn0.medianMs, int8: tn1.medianMs }, wasm: { fp32: tw0.medianMs, int8: tw1.medianMs }, int8Bytes: bytes,
+    model,
+    bytes: { fp32: fp32Bytes.length, int8: bytes.length },
+    gate: { pass: gate.pass, summary: gateSummary(gate) },
+    native: { fp32: tn0.medianMs, int8: tn1.medianMs },
+    wasm: { fp32: tw0.medianMs, int8: tw1.medianMs },
+    int8Bytes: bytes,
   };
 }
 
 export function quantRows(rs: QuantModelResult[]): Row[] {
   const r2 = (x: number) => x.toFixed(2);
   return rs.flatMap((r) => [
-    { model: r.model, precision: 'FP32', size: `${(r.bytes.fp32 / 1024).toFixed(0)} KiB`, 'native ms': r2(r.native.fp32), 'WASM ms': r2(r.wasm.fp32), gate: '' },
     {
-      model: r.model, precision: 'INT8', size: `${(r.bytes.int8 / 1024).toFixed(0)} KiB`,
-      'native ms': `${r2(r.native.int8)} (${r2(r.native.int8 / r.native.fp32)}x)`, 'WASM ms': `${r2(r.wasm.int8)} (${r2(r.wasm.int8 / r.wasm.fp32)}x)`,
+      model: r.model,
+      precision: 'FP32',
+      size: `${(r.bytes.fp32 / 1024).toFixed(0)} KiB`,
+      'native ms': r2(r.native.fp32),
+      'WASM ms': r2(r.wasm.fp32),
+      gate: '',
+    },
+    {
+      model: r.model,
+      precision: 'INT8',
+      size: `${(r.bytes.int8 / 1024).toFixed(0)} KiB`,
+      'native ms': `${r2(r.native.int8)} (${r2(r.native.int8 / r.native.fp32)}x)`,
+      'WASM ms': `${r2(r.wasm.int8)} (${r2(r.wasm.int8 / r.wasm.fp32)}x)`,
       gate: `${r.gate.pass ? 'PASS' : 'FAIL'}: ${r.gate.summary}`,
     },
   ]);

@@ -26,7 +26,13 @@ function writeRepo(dir: string, config: Record<string, unknown>, model: Uint8Arr
 }
 
 /** `raw` is the shipped config.json (parsed JSON, not the zod output: defaults stay implicit). */
-export async function makeBatchRepos(raw: Record<string, unknown>, config: ModelConfig, model: Uint8Array, maxBatch: number, delayUs: number): Promise<BatchRepos> {
+export async function makeBatchRepos(
+  raw: Record<string, unknown>,
+  config: ModelConfig,
+  model: Uint8Array,
+  maxBatch: number,
+  delayUs: number,
+): Promise<BatchRepos> {
   const root = mkdtempSync(join(tmpdir(), 'edgeserve-bench-'));
   const edited = makeBatchDimSymbolic(model);
   // The check is about the graph, not speed: the WASM engine keeps onnxruntime-node (a native
@@ -37,14 +43,18 @@ export async function makeBatchRepos(raw: Record<string, unknown>, config: Model
   if (!verdict.ok) throw new Error(`the detector could not be made batchable: ${verdict.error}`);
   const { source: _source, ...base } = raw; // weights are local here: nothing to pull
   writeRepo(join(root, 'off'), base, model);
-  writeRepo(join(root, 'on'), {
-    ...base,
-    max_batch_size: maxBatch,
-    // Triton's rule: with max_batch_size > 0, dims leave out the batch dim.
-    input: config.input.map((t) => ({ ...t, dims: t.dims.slice(1) })),
-    output: config.output.map((t) => ({ ...t, dims: t.dims.slice(1) })),
-    dynamic_batching: { max_queue_delay_microseconds: delayUs },
-  }, edited);
+  writeRepo(
+    join(root, 'on'),
+    {
+      ...base,
+      max_batch_size: maxBatch,
+      // Triton's rule: with max_batch_size > 0, dims leave out the batch dim.
+      input: config.input.map((t) => ({ ...t, dims: t.dims.slice(1) })),
+      output: config.output.map((t) => ({ ...t, dims: t.dims.slice(1) })),
+      dynamic_batching: { max_queue_delay_microseconds: delayUs },
+    },
+    edited,
+  );
   return {
     off: join(root, 'off'),
     on: join(root, 'on'),

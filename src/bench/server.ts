@@ -52,14 +52,23 @@ export async function startServer(env: Record<string, string>, logFile?: string,
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill('SIGTERM');
     const killed = await Promise.race([proc.exited.then(() => false), Bun.sleep(10_000).then(() => true)]);
-    if (killed) { proc.kill('SIGKILL'); await proc.exited; }
+    if (killed) {
+      proc.kill('SIGKILL');
+      await proc.exited;
+    }
   };
   const deadline = performance.now() + readyTimeoutMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited with code ${proc.exitCode} before it was ready${logFile ? ` (log: ${logFile})` : ''}`);
-    const ok = await fetch(`${url}/v2/health/ready`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/v2/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
-    if (performance.now() > deadline) { await stop(); throw new Error(`server not ready after ${readyTimeoutMs} ms`); }
+    if (performance.now() > deadline) {
+      await stop();
+      throw new Error(`server not ready after ${readyTimeoutMs} ms`);
+    }
     await Bun.sleep(100);
   }
   return { pid: proc.pid, port, url, rssMiB: () => rssMiB(proc.pid), stop };

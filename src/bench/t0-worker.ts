@@ -15,13 +15,19 @@ import { decodeDetections } from '../tasks/faces/geometry.ts';
 import { DEFAULT_DETECT } from '../tasks/faces/service.ts';
 
 export type T0ToWorker =
-  | { type: 'load'; config: ModelConfig; model: Uint8Array; intraOpThreads: number; pipelines: number; maxImagePixels: number; image: Uint8Array; warmup: number }
+  | {
+      type: 'load';
+      config: ModelConfig;
+      model: Uint8Array;
+      intraOpThreads: number;
+      pipelines: number;
+      maxImagePixels: number;
+      image: Uint8Array;
+      warmup: number;
+    }
   | { type: 'go'; durationMs: number };
 
-export type T0FromWorker =
-  | { type: 'ready' }
-  | { type: 'done'; latencies: number[]; faces: number }
-  | { type: 'error'; message: string };
+export type T0FromWorker = { type: 'ready' } | { type: 'done'; latencies: number[]; faces: number } | { type: 'error'; message: string };
 
 const port = parentPort!;
 let instances: ModelInstance[] = [];
@@ -59,13 +65,15 @@ async function go(durationMs: number): Promise<void> {
   const end = performance.now() + durationMs;
   const latencies: number[] = [];
   let faces = 0;
-  await Promise.all(instances.map(async (inst) => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      faces = await once(inst);
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    instances.map(async (inst) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        faces = await once(inst);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   port.postMessage({ type: 'done', latencies, faces } satisfies T0FromWorker);
 }
 

@@ -52,8 +52,14 @@ export async function measureT0(o: T0Options): Promise<T0Result> {
   const workers = Array.from({ length: o.workers }, (_, i) => new Worker(new URL('./t0-worker.ts', import.meta.url), { name: `t0 ${i}` }));
   try {
     const load: T0ToWorker = {
-      type: 'load', config: o.config, model: o.model, image: o.image, intraOpThreads: o.intraOpThreads,
-      pipelines: o.pipelinesPerWorker, maxImagePixels: o.maxImagePixels, warmup: o.warmup ?? 20,
+      type: 'load',
+      config: o.config,
+      model: o.model,
+      image: o.image,
+      intraOpThreads: o.intraOpThreads,
+      pipelines: o.pipelinesPerWorker,
+      maxImagePixels: o.maxImagePixels,
+      warmup: o.warmup ?? 20,
     };
     // Loaded one after another, so warm-ups never overlap (they are not measured anyway).
     for (const w of workers) {

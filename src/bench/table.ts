@@ -11,6 +11,10 @@ export function table(rows: Row[]): string {
   const cell = (r: Row, c: string) => String(r[c] ?? '');
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
   const numeric = cols.map((c) => rows.every((r) => NUMERIC.test(cell(r, c))));
-  const line = (vals: string[]) => vals.map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i]))).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (numeric[i] ? v.padStart(width[i]) : v.padEnd(width[i])))
+      .join('  ')
+      .trimEnd();
   return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r, c))))].join('\n');
 }

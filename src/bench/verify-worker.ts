@@ -31,14 +31,21 @@ let service: FaceService | undefined;
 // CPU time (getrusage: every thread of this process, so the decoder's thread pool counts too,
 // while the bench's main thread and the other variant's worker sit idle), so each stage reads
 // as the CPU it took even on a box other work is using. Only in this benchmark worker.
-const cpuNowMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const cpuNowMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 Object.defineProperty(performance, 'now', { value: cpuNowMs, configurable: true });
 const wallNow = () => Date.now();
 
 async function load(m: Extract<VerifyToWorker, { type: 'load' }>): Promise<void> {
   const tensorizer = nativeTensorizer({ maxPixels: m.maxImagePixels });
   const loader = new LocalLoader({
-    backend: () => nodeBackend(), defaultInstances: 1, intraOpThreads: 1, tensorizer, calibrateBatches: false,
+    backend: () => nodeBackend(),
+    defaultInstances: 1,
+    intraOpThreads: 1,
+    tensorizer,
+    calibrateBatches: false,
     platforms: facePlatforms({ tensorizer: async () => tensorizer, maxPixels: m.maxImagePixels, defaultInstances: 1 }),
   });
   const { dataPlane, load: loadAll } = assembleCore({ repository: new FsRepository(m.models), loader, log: () => {}, maxQueueSize: 64, defaultInstances: 1 });
@@ -64,7 +71,14 @@ async function run(m: Extract<VerifyToWorker, { type: 'run' }>): Promise<void> {
     similarity = e[0].reduce((s, x, j) => s + x * e[1][j], 0);
   }
   const u = process.cpuUsage(u0);
-  port.postMessage({ type: 'done', stagesUs, cpuUs: u.user + u.system, wallUs: (wallNow() - t0) * 1000, verifies: m.verifies, similarity } satisfies VerifyFromWorker);
+  port.postMessage({
+    type: 'done',
+    stagesUs,
+    cpuUs: u.user + u.system,
+    wallUs: (wallNow() - t0) * 1000,
+    verifies: m.verifies,
+    similarity,
+  } satisfies VerifyFromWorker);
 }
 
 port.on('message', (m: VerifyToWorker) => {

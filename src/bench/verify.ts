@@ -36,10 +36,23 @@ export interface VerifyBenchOptions {
   log?: (s: string) => void;
 }
 
-interface Variant { label: string; models: string }
+interface Variant {
+  label: string;
+  models: string;
+}
 
-export interface StageResult { label: string; msPerVerify: Record<string, number>; cpuMsPerVerify: number; wallMsPerVerify: number; similarity: number }
-export interface ServedRun { c: number; label: string; runs: Array<LoadResult & { cpu: CpuUse }> }
+export interface StageResult {
+  label: string;
+  msPerVerify: Record<string, number>;
+  cpuMsPerVerify: number;
+  wallMsPerVerify: number;
+  similarity: number;
+}
+export interface ServedRun {
+  c: number;
+  label: string;
+  runs: Array<LoadResult & { cpu: CpuUse }>;
+}
 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : x < 100 ? 1 : 0) : '-');
 
@@ -128,20 +141,30 @@ export async function verifyBench(o: VerifyBenchOptions): Promise<{ stages: Stag
   const log = o.log ?? ((s: string) => console.log(s));
   const shipped = faceRepository(o.models, true);
   const prelu = faceRepository(o.models, false);
-  const variants: Variant[] = [{ label: 'embedder rewrite_prelu (served)', models: shipped }, { label: 'PRelu as in the file', models: prelu }];
+  const variants: Variant[] = [
+    { label: 'embedder rewrite_prelu (served)', models: shipped },
+    { label: 'PRelu as in the file', models: prelu },
+  ];
   const tables: string[] = [];
   try {
     const stages = await measureStages(o, variants);
     const pair = `${o.images[0].name} + ${o.images[1].name}`;
     let t = table(stageRows(stages));
-    log(`\nVerify — CPU ms per verify by stage (${pair}: two face jobs, one after the other, in-process, 1 intra-op thread; means over ${(o.rounds ?? 4) * (o.verifiesPerRound ?? 20)} verifies per column, alternated rounds; similarity ${stages[0].similarity.toFixed(4)})`);
+    log(
+      `\nVerify — CPU ms per verify by stage (${pair}: two face jobs, one after the other, in-process, 1 intra-op thread; means over ${(o.rounds ?? 4) * (o.verifiesPerRound ?? 20)} verifies per column, alternated rounds; similarity ${stages[0].similarity.toFixed(4)})`,
+    );
     log(t);
     tables.push(t);
 
     const servers = [];
     for (const [i, v] of variants.entries()) {
       // MAX_QUEUE_WAIT_MS=0: queue rather than refuse, as the peer (gunicorn) does.
-      servers.push(await startServer({ ...o.env, MODEL_REPOSITORY: v.models, MAX_QUEUE_WAIT_MS: '0', GRPC_PORT: 'off' }, o.logDir ? join(o.logDir, `server-verify-${i}.log`) : undefined));
+      servers.push(
+        await startServer(
+          { ...o.env, MODEL_REPOSITORY: v.models, MAX_QUEUE_WAIT_MS: '0', GRPC_PORT: 'off' },
+          o.logDir ? join(o.logDir, `server-verify-${i}.log`) : undefined,
+        ),
+      );
     }
     const served: ServedRun[] = [];
     const rows: Row[] = [];
@@ -153,8 +176,15 @@ export async function verifyBench(o: VerifyBenchOptions): Promise<{ stages: Stag
             await waitForQuiet(20_000);
             const cpu = cpuSampler(srv.pid);
             const r = await runLoad({
-              host: '127.0.0.1', port: srv.port, connections: c, durationMs: o.durationMs, warmupMs: o.warmupMs,
-              request: multipartFilesRequest('127.0.0.1', srv.port, '/v1/faces/verify', [{ field: 'image1', file: o.images[0].bytes }, { field: 'image2', file: o.images[1].bytes }]),
+              host: '127.0.0.1',
+              port: srv.port,
+              connections: c,
+              durationMs: o.durationMs,
+              warmupMs: o.warmupMs,
+              request: multipartFilesRequest('127.0.0.1', srv.port, '/v1/faces/verify', [
+                { field: 'image1', file: o.images[0].bytes },
+                { field: 'image2', file: o.images[1].bytes },
+              ]),
             });
             runs[i].push({ ...r, cpu: cpu.stop() });
             await Bun.sleep(1000 + c * 40); // verifies still queued from closed connections drain first
@@ -164,11 +194,20 @@ export async function verifyBench(o: VerifyBenchOptions): Promise<{ stages: Stag
           const rs = runs[i];
           served.push({ c, label: v.label, runs: rs });
           const okRps = rs.reduce((a, r) => a + r.okRps, 0) / rs.length;
-          const bad = rs.flatMap((r) => Object.entries(r.status).filter(([s]) => !s.startsWith('2')).map(([s, n]) => `${n}x${s}`));
+          const bad = rs.flatMap((r) =>
+            Object.entries(r.status)
+              .filter(([s]) => !s.startsWith('2'))
+              .map(([s, n]) => `${n}x${s}`),
+          );
           rows.push({
-            c, embedder: v.label, 'req/s': okRps.toFixed(1), p50: ms(Math.max(...rs.map((r) => r.ok.p50))), p99: ms(Math.max(...rs.map((r) => r.ok.p99))),
+            c,
+            embedder: v.label,
+            'req/s': okRps.toFixed(1),
+            p50: ms(Math.max(...rs.map((r) => r.ok.p50))),
+            p99: ms(Math.max(...rs.map((r) => r.ok.p99))),
             'CPU ms/verify': ms(rs.reduce((a, r) => a + (r.cpu.serverCores * 1000) / r.rps, 0) / rs.length),
-            'other cores': rs.map((r) => r.cpu.otherCores.toFixed(2)).join(' '), errors: bad.join(' ') || '0',
+            'other cores': rs.map((r) => r.cpu.otherCores.toFixed(2)).join(' '),
+            errors: bad.join(' ') || '0',
           });
         }
       }
@@ -176,7 +215,9 @@ export async function verifyBench(o: VerifyBenchOptions): Promise<{ stages: Stag
       await Promise.all(servers.map((s) => s.stop()));
     }
     t = table(rows);
-    log(`\nServed — POST /v1/faces/verify (multipart image1=${o.images[0].name}, image2=${o.images[1].name}), closed loop, MAX_QUEUE_WAIT_MS=0; req/s = mean of 2 alternated runs, p50/p99 = the worse run`);
+    log(
+      `\nServed — POST /v1/faces/verify (multipart image1=${o.images[0].name}, image2=${o.images[1].name}), closed loop, MAX_QUEUE_WAIT_MS=0; req/s = mean of 2 alternated runs, p50/p99 = the worse run`,
+    );
     log(t);
     tables.push(t);
     return { stages, served, tables };

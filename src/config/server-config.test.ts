@@ -29,7 +29,16 @@ test('an empty value is an error naming the variable or flag, never the default'
 });
 
 test('booleans accept only true/false, 1/0, yes/no, on/off; anything else names the flag and the value', () => {
-  for (const [v, b] of [['true', true], ['FALSE', false], ['1', true], ['0', false], ['yes', true], ['No', false], ['on', true], ['off', false]] as const) {
+  for (const [v, b] of [
+    ['true', true],
+    ['FALSE', false],
+    ['1', true],
+    ['0', false],
+    ['yes', true],
+    ['No', false],
+    ['on', true],
+    ['off', false],
+  ] as const) {
     expect(loadServerConfig({}, { pull: v }).pull).toBe(b);
     expect(loadServerConfig({ REUSE_PORT: v }).reusePort).toBe(b);
   }
@@ -40,7 +49,10 @@ test('booleans accept only true/false, 1/0, yes/no, on/off; anything else names 
 
 test('a bad HOST is refused before the bind gives a bare EINVAL; messages quote the value', () => {
   for (const h of ['0.0.0.0', '::', '::1', '127.0.0.1', 'localhost', 'my-host.example']) expect(loadServerConfig({ HOST: h }).host).toBe(h);
-  for (const h of ['999.1.1.1', 'a b', '1.2.3', 'http://x', '[::1]', '-x']) expect(() => loadServerConfig({ HOST: h }), h).toThrow(`HOST: must be an IP address (0.0.0.0, ::, 127.0.0.1, …) or a host name of this machine, got ${JSON.stringify(h)}`);
+  for (const h of ['999.1.1.1', 'a b', '1.2.3', 'http://x', '[::1]', '-x'])
+    expect(() => loadServerConfig({ HOST: h }), h).toThrow(
+      `HOST: must be an IP address (0.0.0.0, ::, 127.0.0.1, …) or a host name of this machine, got ${JSON.stringify(h)}`,
+    );
   expect(() => loadServerConfig({ PORT: 'eighty' })).toThrow('PORT: must be a number, got "eighty"');
   expect(() => loadServerConfig({}, { port: '70000' })).toThrow(/^--port: .*65535.*, got "70000"$/);
 });

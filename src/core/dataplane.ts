@@ -32,12 +32,21 @@ export class DataPlane {
   /** Called after every infer(), successful or not (src/observability attaches here). */
   readonly hooks: { inferred: Array<(o: InferObservation) => void> } = { inferred: [] };
 
-  constructor(readonly registry: ModelRegistry, private readonly info: ServerInfo) {}
+  constructor(
+    readonly registry: ModelRegistry,
+    private readonly info: ServerInfo,
+  ) {}
 
-  isLive(): boolean { return this.live; }
+  isLive(): boolean {
+    return this.live;
+  }
   /** Ready when every model in the repository has a READY version (Triton's strict readiness). */
-  isReady(): boolean { return this.live && this.registry.isReady(); }
-  serverMetadata(): ServerInfo { return this.info; }
+  isReady(): boolean {
+    return this.live && this.registry.isReady();
+  }
+  serverMetadata(): ServerInfo {
+    return this.info;
+  }
 
   modelReady(name: string, version?: string): boolean {
     try {
@@ -54,7 +63,8 @@ export class DataPlane {
     return {
       name,
       versions: [...model.versions.keys()].sort((a, b) => Number(a) - Number(b)),
-      platform: served.config.platform ?? (served.config.backend === undefined || served.config.backend === 'onnxruntime' ? 'onnxruntime_onnx' : served.config.backend),
+      platform:
+        served.config.platform ?? (served.config.backend === undefined || served.config.backend === 'onnxruntime' ? 'onnxruntime_onnx' : served.config.backend),
       inputs: served.inputs,
       outputs: served.outputs,
     };
@@ -67,9 +77,11 @@ export class DataPlane {
   modelStats(name: string, version?: string): Array<{ name: string; version: string; stats: ModelStats }> {
     const list = name ? [this.registry.get(name)].filter((m) => m !== undefined) : this.registry.list();
     if (name && list.length === 0) this.registry.resolve(name); // throws the 404
-    return list.flatMap((m) => [...m.versions.values()]
-      .filter((v) => (version ? v.version === version : true) && v.scheduler)
-      .map((v) => ({ name: m.name, version: v.version, stats: v.scheduler!.stats })));
+    return list.flatMap((m) =>
+      [...m.versions.values()]
+        .filter((v) => (version ? v.version === version : true) && v.scheduler)
+        .map((v) => ({ name: m.name, version: v.version, stats: v.scheduler!.stats })),
+    );
   }
 
   /** Throws now what infer() would: unknown model (404), not ready or queue full (503). Cheap:
@@ -113,11 +125,15 @@ export class DataPlane {
     }
     const outputs = req.outputs?.length ? req.outputs.map((o) => o.name) : served.outputs.map((o) => o.name);
     const timeout = req.parameters?.timeout as number | undefined;
-    const result = await served.scheduler!.enqueue(
-      { inputs: req.inputs, outputs, parameters: req.parameters },
-      batch,
-      { signal: req.signal, timeoutUs: timeout, onTiming: seen && ((t) => { seen.timing = t; }) },
-    );
+    const result = await served.scheduler!.enqueue({ inputs: req.inputs, outputs, parameters: req.parameters }, batch, {
+      signal: req.signal,
+      timeoutUs: timeout,
+      onTiming:
+        seen &&
+        ((t) => {
+          seen.timing = t;
+        }),
+    });
     return {
       model_name: name,
       model_version: served.version,
@@ -135,7 +151,12 @@ export class DataPlane {
    *  (what was serving before keeps serving). */
   async loadModel(name: string): Promise<void> {
     const m = await this.registry.loadByName(name);
-    const reason = m.error ?? [...m.versions.values()].filter((v) => v.state !== 'READY').map((v) => `version ${v.version}: ${v.reason}`).join('; ');
+    const reason =
+      m.error ??
+      [...m.versions.values()]
+        .filter((v) => v.state !== 'READY')
+        .map((v) => `version ${v.version}: ${v.reason}`)
+        .join('; ');
     if (reason) throw invalid(`failed to load '${name}': ${reason}`);
   }
 

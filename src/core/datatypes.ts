@@ -1,16 +1,24 @@
 // KServe v2 tensor datatypes: names, element sizes, the typed arrays that hold them, and the
 // mapping to Triton's ModelConfig `TYPE_*` names. Pure data, no runtime APIs.
 
-export const DATATYPES = [
-  'BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64',
-  'FP16', 'FP32', 'FP64', 'BF16', 'BYTES',
-] as const;
+export const DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BF16', 'BYTES'] as const;
 export type Datatype = (typeof DATATYPES)[number];
 
 /** Bytes per element for fixed-size types; BYTES is variable (each element is length-prefixed). */
 export const ELEMENT_SIZE: Record<Exclude<Datatype, 'BYTES'>, number> = {
-  BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, BF16: 2,
-  UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  BF16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
 };
 
 /**
@@ -19,10 +27,19 @@ export const ELEMENT_SIZE: Record<Exclude<Datatype, 'BYTES'>, number> = {
  * element.
  */
 export interface DataFor {
-  BOOL: Uint8Array; UINT8: Uint8Array; INT8: Int8Array;
-  UINT16: Uint16Array; INT16: Int16Array; FP16: Uint16Array; BF16: Uint16Array;
-  UINT32: Uint32Array; INT32: Int32Array; FP32: Float32Array;
-  UINT64: BigUint64Array; INT64: BigInt64Array; FP64: Float64Array;
+  BOOL: Uint8Array;
+  UINT8: Uint8Array;
+  INT8: Int8Array;
+  UINT16: Uint16Array;
+  INT16: Int16Array;
+  FP16: Uint16Array;
+  BF16: Uint16Array;
+  UINT32: Uint32Array;
+  INT32: Int32Array;
+  FP32: Float32Array;
+  UINT64: BigUint64Array;
+  INT64: BigInt64Array;
+  FP64: Float64Array;
   BYTES: Uint8Array[];
 }
 export type FixedData = DataFor[Exclude<Datatype, 'BYTES'>];
@@ -30,10 +47,19 @@ export type TensorData = DataFor[Datatype];
 
 type TypedArrayCtor = { new (buf: ArrayBufferLike, off: number, len: number): FixedData; new (len: number): FixedData };
 export const TYPED_ARRAY: Record<Exclude<Datatype, 'BYTES'>, TypedArrayCtor> = {
-  BOOL: Uint8Array, UINT8: Uint8Array, INT8: Int8Array,
-  UINT16: Uint16Array, INT16: Int16Array, FP16: Uint16Array, BF16: Uint16Array,
-  UINT32: Uint32Array, INT32: Int32Array, FP32: Float32Array,
-  UINT64: BigUint64Array, INT64: BigInt64Array, FP64: Float64Array,
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  INT8: Int8Array,
+  UINT16: Uint16Array,
+  INT16: Int16Array,
+  FP16: Uint16Array,
+  BF16: Uint16Array,
+  UINT32: Uint32Array,
+  INT32: Int32Array,
+  FP32: Float32Array,
+  UINT64: BigUint64Array,
+  INT64: BigInt64Array,
+  FP64: Float64Array,
 } as unknown as Record<Exclude<Datatype, 'BYTES'>, TypedArrayCtor>;
 
 export function isDatatype(s: string): s is Datatype {

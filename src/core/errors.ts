@@ -2,19 +2,19 @@
 // a future gRPC transport maps them to gRPC codes) in one place.
 
 export type ErrorCode =
-  | 'INVALID_ARGUMENT'     // malformed request, wrong shape/datatype/byte count → 400
-  | 'NOT_FOUND'            // unknown model or version → 404
-  | 'UNAVAILABLE'          // model not ready, queue full, worker died, shutting down → 503
-  | 'PAYLOAD_TOO_LARGE'    // body or image over a configured limit → 413
-  | 'UNSUPPORTED_MEDIA'    // not an image format we decode → 415
-  | 'UNPROCESSABLE'        // well-formed but unusable (corrupt image, no face) → 422
-  | 'CONFLICT'             // clashes with what exists (duplicate id, gallery bound to another model) → 409
-  | 'DEADLINE_EXCEEDED'    // per-request timeout elapsed → 504? Triton answers 400; see http/errors.ts
-  | 'CANCELLED'            // client went away
-  | 'UNAUTHENTICATED'      // no credential, or an unknown/expired/revoked one → 401 (auth/)
-  | 'PERMISSION_DENIED'    // a valid credential without the scope the route needs → 403
-  | 'RESOURCE_EXHAUSTED'   // a per-client rate limit → 429 with Retry-After
-  | 'INTERNAL';            // a bug or an engine failure → 500
+  | 'INVALID_ARGUMENT' // malformed request, wrong shape/datatype/byte count → 400
+  | 'NOT_FOUND' // unknown model or version → 404
+  | 'UNAVAILABLE' // model not ready, queue full, worker died, shutting down → 503
+  | 'PAYLOAD_TOO_LARGE' // body or image over a configured limit → 413
+  | 'UNSUPPORTED_MEDIA' // not an image format we decode → 415
+  | 'UNPROCESSABLE' // well-formed but unusable (corrupt image, no face) → 422
+  | 'CONFLICT' // clashes with what exists (duplicate id, gallery bound to another model) → 409
+  | 'DEADLINE_EXCEEDED' // per-request timeout elapsed → 504? Triton answers 400; see http/errors.ts
+  | 'CANCELLED' // client went away
+  | 'UNAUTHENTICATED' // no credential, or an unknown/expired/revoked one → 401 (auth/)
+  | 'PERMISSION_DENIED' // a valid credential without the scope the route needs → 403
+  | 'RESOURCE_EXHAUSTED' // a per-client rate limit → 429 with Retry-After
+  | 'INTERNAL'; // a bug or an engine failure → 500
 
 export class EdgeError extends Error {
   constructor(

@@ -22,21 +22,40 @@ class CountingLoader implements ModelLoader {
   live = 0;
   executions = 0;
   private readonly inner = new LocalLoader({ backend: () => nodeBackend(), defaultInstances: 1, intraOpThreads: 1 });
-  modelFile(c: ModelConfig) { return this.inner.modelFile(c); }
+  modelFile(c: ModelConfig) {
+    return this.inner.modelFile(c);
+  }
   async load(name: string, version: string, config: ModelConfig, bytes: Uint8Array): Promise<LoadedModel> {
     const loaded = await this.inner.load(name, version, config, bytes);
     this.live += loaded.instances.length;
     return {
       ...loaded,
       instances: loaded.instances.map((i) => ({
-        execute: (items: ExecutionItem[]) => { this.executions++; return i.execute(items); },
-        dispose: async () => { this.live--; await i.dispose(); },
+        execute: (items: ExecutionItem[]) => {
+          this.executions++;
+          return i.execute(items);
+        },
+        dispose: async () => {
+          this.live--;
+          await i.dispose();
+        },
       })),
     };
   }
 }
 
-const SIMPLE = { name: 'simple', max_batch_size: 8, input: [{ name: 'INPUT0', data_type: 'TYPE_INT32', dims: [16] }, { name: 'INPUT1', data_type: 'TYPE_INT32', dims: [16] }], output: [{ name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [16] }, { name: 'OUTPUT1', data_type: 'TYPE_INT32', dims: [16] }] };
+const SIMPLE = {
+  name: 'simple',
+  max_batch_size: 8,
+  input: [
+    { name: 'INPUT0', data_type: 'TYPE_INT32', dims: [16] },
+    { name: 'INPUT1', data_type: 'TYPE_INT32', dims: [16] },
+  ],
+  output: [
+    { name: 'OUTPUT0', data_type: 'TYPE_INT32', dims: [16] },
+    { name: 'OUTPUT1', data_type: 'TYPE_INT32', dims: [16] },
+  ],
+};
 
 let repo: string;
 let registry: ModelRegistry | undefined;
@@ -45,7 +64,12 @@ const logs: string[] = [];
 function setup(mode: ControlMode = 'none', startupModels?: string[]) {
   const loader = new CountingLoader();
   registry = new ModelRegistry(new FsRepository(repo), loader, {
-    defaultInstanceCount: 1, maxQueueSize: 64, log: (l, m) => logs.push(`${l} ${m}`), controlMode: mode, startupModels, pollIntervalMs: 3_600_000,
+    defaultInstanceCount: 1,
+    maxQueueSize: 64,
+    log: (l, m) => logs.push(`${l} ${m}`),
+    controlMode: mode,
+    startupModels,
+    pollIntervalMs: 3_600_000,
   });
   return { loader, registry, dp: new DataPlane(registry, { name: 'edgeserve', version: 'test', extensions: [] }) };
 }
@@ -82,7 +106,10 @@ describe('model lifecycle', () => {
     const client = async () => {
       while (!stop) {
         await dp.infer('simple', undefined, { inputs: inputs() }).then(
-          (r) => { if ((r.outputs[0].data as Int32Array)[3] === 4) ok++; else failures.push('wrong answer'); },
+          (r) => {
+            if ((r.outputs[0].data as Int32Array)[3] === 4) ok++;
+            else failures.push('wrong answer');
+          },
           (e: Error) => failures.push(e.message),
         );
       }
@@ -152,7 +179,11 @@ describe('model lifecycle', () => {
 
   test('version labels resolve wherever a version goes, and change on reload', async () => {
     repo = tempRepository();
-    writeModel('labelled', { ...SIMPLE, name: 'labelled', version_policy: { all: {} }, version_labels: { stable: 1, canary: 2 } }, { 1: buildSimpleModel(), 2: buildSimpleModel() });
+    writeModel(
+      'labelled',
+      { ...SIMPLE, name: 'labelled', version_policy: { all: {} }, version_labels: { stable: 1, canary: 2 } },
+      { 1: buildSimpleModel(), 2: buildSimpleModel() },
+    );
     const { registry, dp } = setup();
     await registry.loadAll();
     expect((await dp.infer('labelled', 'stable', { inputs: inputs() })).model_version).toBe('1');
@@ -168,9 +199,18 @@ describe('model lifecycle', () => {
 
   test('model_warmup runs on every instance before the version serves; a failing sample fails the load', async () => {
     repo = tempRepository();
-    const warm = { name: 'zeros', batch_size: 2, count: 3, inputs: { INPUT0: { data_type: 'TYPE_INT32', dims: [16], zero_data: true }, INPUT1: { data_type: 'TYPE_INT32', dims: [16], random_data: true } } };
+    const warm = {
+      name: 'zeros',
+      batch_size: 2,
+      count: 3,
+      inputs: { INPUT0: { data_type: 'TYPE_INT32', dims: [16], zero_data: true }, INPUT1: { data_type: 'TYPE_INT32', dims: [16], random_data: true } },
+    };
     writeModel('warm', { ...SIMPLE, name: 'warm', model_warmup: [warm] }, { 1: buildSimpleModel() });
-    writeModel('cold', { ...SIMPLE, name: 'cold', model_warmup: [{ ...warm, inputs: { NOPE: { data_type: 'TYPE_INT32', dims: [16], zero_data: true } } }] }, { 1: buildSimpleModel() });
+    writeModel(
+      'cold',
+      { ...SIMPLE, name: 'cold', model_warmup: [{ ...warm, inputs: { NOPE: { data_type: 'TYPE_INT32', dims: [16], zero_data: true } } }] },
+      { 1: buildSimpleModel() },
+    );
     const { loader, registry } = setup();
     await registry.loadAll();
     expect(loader.executions).toBe(3 + 1); // warm: 3 runs; cold: fails on its first
@@ -218,9 +258,19 @@ describe('model lifecycle', () => {
     expect(registry.isReady()).toBe(true);
   });
 
-  test('a second platform is one loader: Triton\'s identity backend', async () => {
+  test("a second platform is one loader: Triton's identity backend", async () => {
     repo = tempRepository();
-    writeModel('echo', { name: 'echo', backend: 'identity', max_batch_size: 4, input: [{ name: 'INPUT0', data_type: 'TYPE_FP32', dims: [3] }], output: [{ name: 'OUTPUT0', data_type: 'TYPE_FP32', dims: [3] }] }, {});
+    writeModel(
+      'echo',
+      {
+        name: 'echo',
+        backend: 'identity',
+        max_batch_size: 4,
+        input: [{ name: 'INPUT0', data_type: 'TYPE_FP32', dims: [3] }],
+        output: [{ name: 'OUTPUT0', data_type: 'TYPE_FP32', dims: [3] }],
+      },
+      {},
+    );
     writeModel('nope', { name: 'nope', backend: 'tensorrt' }, {});
     const { registry, dp } = setup();
     await registry.loadAll();

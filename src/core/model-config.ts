@@ -50,17 +50,22 @@ export type VersionPolicy = z.infer<typeof VersionPolicy>;
 
 /** Triton's ModelWarmup: synthetic or file-backed requests run on every instance of a version
  *  before it reports ready. */
-const WarmupInput = z.strictObject({
-  data_type: tritonType,
-  dims: z.array(z.number().int().min(1)),
-  zero_data: z.literal(true).optional(),
-  random_data: z.literal(true).optional(),
-  /** A file in the model directory's `warmup/` folder: raw little-endian tensor bytes, or for
-   *  TYPE_STRING one element (e.g. an image for a model with `image` preprocessing). */
-  input_data_file: z.string().regex(/^[^/\\]+$/, 'a file name inside the model\'s warmup/ directory').optional(),
-}).refine((i) => [i.zero_data, i.random_data, i.input_data_file].filter((x) => x !== undefined).length === 1, {
-  message: 'give exactly one of zero_data, random_data, input_data_file',
-});
+const WarmupInput = z
+  .strictObject({
+    data_type: tritonType,
+    dims: z.array(z.number().int().min(1)),
+    zero_data: z.literal(true).optional(),
+    random_data: z.literal(true).optional(),
+    /** A file in the model directory's `warmup/` folder: raw little-endian tensor bytes, or for
+     *  TYPE_STRING one element (e.g. an image for a model with `image` preprocessing). */
+    input_data_file: z
+      .string()
+      .regex(/^[^/\\]+$/, "a file name inside the model's warmup/ directory")
+      .optional(),
+  })
+  .refine((i) => [i.zero_data, i.random_data, i.input_data_file].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of zero_data, random_data, input_data_file',
+  });
 export const WarmupSample = z.strictObject({
   name: z.string().min(1),
   batch_size: z.number().int().min(1).default(1),
@@ -80,7 +85,10 @@ export const ModelSource = z.union([
   z.strictObject({ file: z.string().min(1).describe('local path, relative to the model directory'), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
   z.strictObject({ generate: z.enum(['simple']).describe('built by edgeserve itself') }),
   z.strictObject({
-    quantize: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('the FP32 model of this repository to derive an INT8 model from'),
+    quantize: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .describe('the FP32 model of this repository to derive an INT8 model from'),
     recipe: z.string().min(1).describe('quantization recipe (calibration, exclusions, gate), relative to the model directory'),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
   }),
@@ -91,34 +99,36 @@ export type ModelSource = z.infer<typeof ModelSource>;
  * Declarative image preprocessing: how an encoded image (a BYTES input, or a per-model image
  * route) becomes the model's input tensor.
  */
-export const ImagePreprocessing = z.strictObject({
-  /** The model input that receives the image tensor (default: the first input). */
-  input: z.string().optional(),
-  width: z.number().int().positive().max(8192),
-  height: z.number().int().positive().max(8192),
-  resize: z.enum(['stretch', 'letterbox', 'center_crop']).default('stretch'),
-  /** Letterbox fill, in the 0-255 pixel domain, before normalisation. */
-  pad_value: z.number().min(0).max(255).default(0),
-  color: z.enum(['RGB', 'BGR', 'GRAY']).default('RGB'),
-  layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
-  dtype: z.enum(['FP32', 'FP16', 'UINT8', 'INT8']).default('FP32'),
-  /** value = (pixel - mean) / std, per channel (or one number for all), pixel in 0-255 … */
-  mean: z.union([z.number(), z.array(z.number())]).optional(),
-  std: z.union([z.number(), z.array(z.number())]).optional(),
-  /** … or value = pixel * scale + offset. Not both forms at once. */
-  scale: z.number().optional(),
-  offset: z.number().optional(),
-  /**
-   * How much larger than the model input a JPEG shrunk inside the DCT (libjpeg's k/8 sizes)
-   * must stay, per axis, so the final resize still averages pixels: Pillow's `reducing_gap`.
-   * 2 (default) as Pillow's thumbnail() and libvips; 1 decodes to the smallest k/8 size that
-   * still covers the input (a 12 MP photo at 1/8 rather than 1/4: ~1.5x the requests/s on
-   * this box), trading a little antialiasing for speed. Other images are unaffected.
-   */
-  reducing_gap: z.number().min(1).max(8).default(2),
-}).refine((p) => !((p.mean !== undefined || p.std !== undefined) && (p.scale !== undefined || p.offset !== undefined)), {
-  message: 'use either mean/std or scale/offset, not both',
-});
+export const ImagePreprocessing = z
+  .strictObject({
+    /** The model input that receives the image tensor (default: the first input). */
+    input: z.string().optional(),
+    width: z.number().int().positive().max(8192),
+    height: z.number().int().positive().max(8192),
+    resize: z.enum(['stretch', 'letterbox', 'center_crop']).default('stretch'),
+    /** Letterbox fill, in the 0-255 pixel domain, before normalisation. */
+    pad_value: z.number().min(0).max(255).default(0),
+    color: z.enum(['RGB', 'BGR', 'GRAY']).default('RGB'),
+    layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
+    dtype: z.enum(['FP32', 'FP16', 'UINT8', 'INT8']).default('FP32'),
+    /** value = (pixel - mean) / std, per channel (or one number for all), pixel in 0-255 … */
+    mean: z.union([z.number(), z.array(z.number())]).optional(),
+    std: z.union([z.number(), z.array(z.number())]).optional(),
+    /** … or value = pixel * scale + offset. Not both forms at once. */
+    scale: z.number().optional(),
+    offset: z.number().optional(),
+    /**
+     * How much larger than the model input a JPEG shrunk inside the DCT (libjpeg's k/8 sizes)
+     * must stay, per axis, so the final resize still averages pixels: Pillow's `reducing_gap`.
+     * 2 (default) as Pillow's thumbnail() and libvips; 1 decodes to the smallest k/8 size that
+     * still covers the input (a 12 MP photo at 1/8 rather than 1/4: ~1.5x the requests/s on
+     * this box), trading a little antialiasing for speed. Other images are unaffected.
+     */
+    reducing_gap: z.number().min(1).max(8).default(2),
+  })
+  .refine((p) => !((p.mean !== undefined || p.std !== undefined) && (p.scale !== undefined || p.offset !== undefined)), {
+    message: 'use either mean/std or scale/offset, not both',
+  });
 export type ImagePreprocessing = z.infer<typeof ImagePreprocessing>;
 
 export const ModelConfig = z.looseObject({
@@ -136,10 +146,12 @@ export const ModelConfig = z.looseObject({
   parameters: z.record(z.string(), z.strictObject({ string_value: z.string() })).optional(),
   model_warmup: z.array(WarmupSample).optional(),
   /** TF Serving's version labels: a name usable wherever a version goes (`stable` → 3). */
-  version_labels: z.record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'a label starts with a letter or _ (so it never reads as a version number)'),
-    z.coerce.number().int().positive(),
-  ).optional(),
+  version_labels: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'a label starts with a letter or _ (so it never reads as a version number)'),
+      z.coerce.number().int().positive(),
+    )
+    .optional(),
   // edgeserve's own fields
   source: ModelSource.optional(),
   image: ImagePreprocessing.optional(),

@@ -32,7 +32,9 @@ export function resolveIO(
       throw invalid(`${file}: ${kind}[${i}].dims: [${d.dims}] has rank ${shape.length}${batched ? ' with the batch dim' : ''}, the model's is [${m.shape}]`);
     }
     if (batched && m.shape[0] !== -1) {
-      throw invalid(`${file}: max_batch_size: ${config.max_batch_size} but the model's first dim of '${d.name}' is fixed at ${m.shape[0]}; set max_batch_size 0 or make dim 0 symbolic`);
+      throw invalid(
+        `${file}: max_batch_size: ${config.max_batch_size} but the model's first dim of '${d.name}' is fixed at ${m.shape[0]}; set max_batch_size 0 or make dim 0 symbolic`,
+      );
     }
     return { name: d.name, datatype, shape };
   });

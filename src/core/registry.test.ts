@@ -36,7 +36,9 @@ beforeAll(async () => {
   model('all_versions', { name: 'all_versions', version_policy: { all: {} } }, { 1: simple, 2: simple });
   model('specific', { name: 'specific', version_policy: { specific: { versions: [1] } } }, { 1: simple, 2: simple });
   registry = new ModelRegistry(new FsRepository(repo), new LocalLoader({ backend: () => nodeBackend(), defaultInstances: 1, intraOpThreads: 1 }), {
-    defaultInstanceCount: 1, maxQueueSize: 8, log: (l, m) => logs.push(`${l} ${m}`),
+    defaultInstanceCount: 1,
+    maxQueueSize: 8,
+    log: (l, m) => logs.push(`${l} ${m}`),
   });
   await registry.loadAll();
 });
@@ -69,7 +71,10 @@ describe('ModelRegistry', () => {
     const { served } = registry.resolve('no_io');
     expect(served.version).toBe('3');
     expect([...registry.get('no_io')!.versions.keys()]).toEqual(['3']);
-    expect(served.inputs).toEqual([{ name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] }, { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] }]);
+    expect(served.inputs).toEqual([
+      { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
+      { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
+    ]);
     expect(served.outputs.map((o) => o.name)).toEqual(['OUTPUT0', 'OUTPUT1']);
   });
 

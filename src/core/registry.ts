@@ -98,9 +98,7 @@ export class ModelRegistry {
   /** Start-up: lists the repository, then loads what the control mode says should be loaded. */
   async loadAll(): Promise<void> {
     const names = await this.repo.list();
-    const wanted = this.mode === 'explicit'
-      ? (this.opts.startupModels?.includes('*') ? names : (this.opts.startupModels ?? []))
-      : names;
+    const wanted = this.mode === 'explicit' ? (this.opts.startupModels?.includes('*') ? names : (this.opts.startupModels ?? [])) : names;
     for (const n of wanted) {
       if (!names.includes(n)) throw new Error(`--load-model ${n}: no model '${n}' in the model repository (it has ${names.join(', ') || 'none'})`);
       this.expected.add(n);
@@ -134,16 +132,19 @@ export class ModelRegistry {
       const m = this.models.get(name);
       if (!m) return [{ name, state: 'UNAVAILABLE', reason: this.mode === 'explicit' ? 'not loaded' : 'unloaded' }];
       if (m.versions.size === 0) return [m.loading ? { name, state: 'LOADING' } : { name, state: 'UNAVAILABLE', reason: m.error ?? 'no versions' }];
-      return [...m.versions.values()].sort((a, b) => Number(a.version) - Number(b.version)).map((v) => {
-        const reason = v.reason ?? (v.state === 'READY' && m.error ? `the latest reload failed, this version still serves: ${m.error}` : undefined);
-        return { name, version: v.version, state: v.state, ...(reason ? { reason } : {}) };
-      });
+      return [...m.versions.values()]
+        .sort((a, b) => Number(a.version) - Number(b.version))
+        .map((v) => {
+          const reason = v.reason ?? (v.state === 'READY' && m.error ? `the latest reload failed, this version still serves: ${m.error}` : undefined);
+          return { name, version: v.version, state: v.state, ...(reason ? { reason } : {}) };
+        });
     });
   }
 
   /** Triton's load API: (re)loads a model the repository has, load-then-swap. */
   async loadByName(name: string): Promise<ServedModel> {
-    if (this.mode === 'poll') throw invalid(`model '${name}': load is not allowed in poll mode (MODEL_CONTROL_MODE=poll): the repository is watched; change it on disk`);
+    if (this.mode === 'poll')
+      throw invalid(`model '${name}': load is not allowed in poll mode (MODEL_CONTROL_MODE=poll): the repository is watched; change it on disk`);
     const names = await this.repo.list();
     if (!names.includes(name)) throw notFound(`no model '${name}' in the model repository (it has ${names.join(', ') || 'none'})`);
     this.expected.add(name);
@@ -152,7 +153,8 @@ export class ModelRegistry {
 
   /** Triton's unload API: stops new work, lets queued and running requests finish, frees it. */
   async unloadByName(name: string): Promise<void> {
-    if (this.mode === 'poll') throw invalid(`model '${name}': unload is not allowed in poll mode (MODEL_CONTROL_MODE=poll): remove it from the repository instead`);
+    if (this.mode === 'poll')
+      throw invalid(`model '${name}': unload is not allowed in poll mode (MODEL_CONTROL_MODE=poll): remove it from the repository instead`);
     return this.unload(name);
   }
 
@@ -197,7 +199,10 @@ export class ModelRegistry {
     // File-less models (pipelines such as the face job) run on the other models' instances and
     // were loaded last: drain and unload them first, or their queued requests would meet
     // component sessions already disposed at shutdown.
-    const isPipeline = (n: string) => { const c = this.models.get(n)?.config; return !!c && !!this.loader.modelFile && this.modelFile(c) === undefined; };
+    const isPipeline = (n: string) => {
+      const c = this.models.get(n)?.config;
+      return !!c && !!this.loader.modelFile && this.modelFile(c) === undefined;
+    };
     const names = [...this.models.keys()];
     for (const group of [names.filter(isPipeline), names.filter((n) => !isPipeline(n))]) {
       await Promise.all(group.map((n) => this.unload(n).catch(() => {})));
@@ -213,7 +218,9 @@ export class ModelRegistry {
       const number = /^[0-9]+$/.test(version) ? version : model.labels.get(version);
       if (number === undefined) {
         const labels = [...model.labels].map(([l, v]) => `${l} → ${v}`).join(', ');
-        throw notFound(`unknown version or label '${version}' of model '${name}' (versions: ${[...model.versions.keys()].join(', ') || 'none'}${labels ? `; labels: ${labels}` : ''})`);
+        throw notFound(
+          `unknown version or label '${version}' of model '${name}' (versions: ${[...model.versions.keys()].join(', ') || 'none'}${labels ? `; labels: ${labels}` : ''})`,
+        );
       }
       const sv = model.versions.get(number);
       if (!sv) throw notFound(`unknown version '${version}' of model '${name}' (available: ${[...model.versions.keys()].join(', ') || 'none'})`);
@@ -238,7 +245,10 @@ export class ModelRegistry {
     // at the repository now and then while not ready.
     if (!ready && Date.now() - this.lastPrune > 1000) {
       this.lastPrune = Date.now();
-      void this.repo.list().then((names) => this.pruneDeleted(names), () => {});
+      void this.repo.list().then(
+        (names) => this.pruneDeleted(names),
+        () => {},
+      );
     }
     return ready;
   }
@@ -286,7 +296,9 @@ export class ModelRegistry {
       let versions = selectVersions(present, config);
       if (file === undefined && present.length === 0) versions = ['1'];
       if (versions.length === 0) {
-        throw new Error(`${name}: no version directory (e.g. ${name}/1/${file}) matches version_policy${present.length ? ` (present: ${present.join(', ')})` : ''}; run \`edgeserve pull\``);
+        throw new Error(
+          `${name}: no version directory (e.g. ${name}/1/${file}) matches version_policy${present.length ? ` (present: ${present.join(', ')})` : ''}; run \`edgeserve pull\``,
+        );
       }
       const labels = checkLabels(name, config, versions);
       const fingerprint = await this.repo.fingerprint?.(name, file);
@@ -314,9 +326,10 @@ export class ModelRegistry {
       model.error = failed.length ? failed.join('; ') : undefined;
     } catch (e) {
       model.error = (e as Error).message;
-      this.opts.log('error', serving()
-        ? `model '${name}': reload failed, the loaded version(s) keep serving: ${model.error}`
-        : `model '${name}' unavailable: ${model.error}`);
+      this.opts.log(
+        'error',
+        serving() ? `model '${name}': reload failed, the loaded version(s) keep serving: ${model.error}` : `model '${name}' unavailable: ${model.error}`,
+      );
     } finally {
       model.loading = false;
     }
@@ -330,8 +343,14 @@ export class ModelRegistry {
     const pending: ServedVersion = old ?? { version, state: 'LOADING', config, inputs: [], outputs: [], instances: [] };
     if (!old) model.versions.set(version, pending);
     const built = await buildVersion({
-      name: model.name, version, config, file, repo: this.repo, loader: this.loader,
-      maxQueueSize: this.opts.maxQueueSize, maxQueueWaitMs: this.opts.maxQueueWaitMs ?? 0,
+      name: model.name,
+      version,
+      config,
+      file,
+      repo: this.repo,
+      loader: this.loader,
+      maxQueueSize: this.opts.maxQueueSize,
+      maxQueueWaitMs: this.opts.maxQueueWaitMs ?? 0,
       stats: old?.scheduler?.stats,
       onComponents: (runs) => this.recordComponentRuns(runs),
     });
@@ -349,7 +368,10 @@ export class ModelRegistry {
     for (const w of built.warnings) this.opts.log('warn', `model '${model.name}' version ${version}: ${w}`);
     // The swap: from here on new requests resolve to the new version.
     model.versions.set(version, sv);
-    this.opts.log('info', `model '${model.name}' version ${version} ${old?.state === 'READY' ? 'reloaded' : 'ready'} (${sv.instances.length} instance${sv.instances.length > 1 ? 's' : ''})`);
+    this.opts.log(
+      'info',
+      `model '${model.name}' version ${version} ${old?.state === 'READY' ? 'reloaded' : 'ready'} (${sv.instances.length} instance${sv.instances.length > 1 ? 's' : ''})`,
+    );
     for (const h of this.hooks.versionReady) h(model.name, sv);
     if (old) await this.retire(model.name, old);
     return undefined;
@@ -390,7 +412,9 @@ export class ModelRegistry {
     const p = prev.then(fn, fn);
     const tail = p.catch(() => {});
     this.tails.set(name, tail);
-    void tail.then(() => { if (this.tails.get(name) === tail) this.tails.delete(name); });
+    void tail.then(() => {
+      if (this.tails.get(name) === tail) this.tails.delete(name);
+    });
     return p;
   }
 
@@ -410,7 +434,9 @@ export class ModelRegistry {
     const last: string[] = [];
     const first: string[] = [];
     for (const n of names) {
-      const file = await this.readConfig(n).then((c) => this.loader.modelFile!(c)).catch(() => 'model.onnx');
+      const file = await this.readConfig(n)
+        .then((c) => this.loader.modelFile!(c))
+        .catch(() => 'model.onnx');
       (file === undefined ? last : first).push(n);
     }
     return [...first, ...last];

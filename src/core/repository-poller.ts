@@ -15,7 +15,10 @@ export class RepositoryPoller {
   private stopped = false;
   private running: Promise<void> | undefined;
 
-  constructor(private readonly registry: ModelRegistry, private readonly opts: PollerOptions) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly opts: PollerOptions,
+  ) {}
 
   start(): void {
     this.schedule();
@@ -63,7 +66,10 @@ export class RepositoryPoller {
     this.timer = setTimeout(() => {
       this.running = this.poll()
         .catch((e: Error) => this.opts.log('error', `poll: ${e.message}`))
-        .finally(() => { this.running = undefined; this.schedule(); });
+        .finally(() => {
+          this.running = undefined;
+          this.schedule();
+        });
     }, this.opts.intervalMs);
   }
 }

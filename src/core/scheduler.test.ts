@@ -15,17 +15,28 @@ class GatedInstance implements ModelInstance {
   private waiting: Array<() => void> = [];
   execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
     this.batches.push(items);
-    return new Promise((resolve) => this.waiting.push(() => resolve({
-      results: items.map((it) => ({ outputs: it.inputs })),
-      timing: { inputUs: 0, inferUs: 0, outputUs: 0 },
-    })));
+    return new Promise((resolve) =>
+      this.waiting.push(() =>
+        resolve({
+          results: items.map((it) => ({ outputs: it.inputs })),
+          timing: { inputUs: 0, inferUs: 0, outputUs: 0 },
+        }),
+      ),
+    );
   }
-  release(): void { for (const w of this.waiting.splice(0)) w(); }
+  release(): void {
+    for (const w of this.waiting.splice(0)) w();
+  }
   async dispose(): Promise<void> {}
 }
 
 const opts = (o: Partial<SchedulerOptions> = {}): SchedulerOptions => ({
-  maxBatchSize: 0, maxQueueSize: 2, defaultTimeoutUs: 0, allowTimeoutOverride: true, timeoutAction: 'REJECT', ...o,
+  maxBatchSize: 0,
+  maxQueueSize: 2,
+  defaultTimeoutUs: 0,
+  allowTimeoutOverride: true,
+  timeoutAction: 'REJECT',
+  ...o,
 });
 const item = (v: number): ExecutionItem => ({ inputs: [{ name: 'x', datatype: 'INT32', shape: [1], data: Int32Array.of(v) }], outputs: ['x'] });
 
@@ -33,14 +44,17 @@ describe('Scheduler', () => {
   test('queue full → UNAVAILABLE with retryAfter; accepted work still completes', async () => {
     const inst = new GatedInstance();
     const s = new Scheduler([inst], opts());
-    const running = s.enqueue(item(1), 1);          // taken by the instance at once
+    const running = s.enqueue(item(1), 1); // taken by the instance at once
     const q1 = s.enqueue(item(2), 1);
     const q2 = s.enqueue(item(3), 1);
     const err = await s.enqueue(item(4), 1).catch((e) => e);
     expect(err.code).toBe('UNAVAILABLE');
     expect(err.retryAfter).toBe(1);
     expect(err.message).toMatch(/queue full/);
-    for (let i = 0; i < 3; i++) { inst.release(); await Bun.sleep(1); }
+    for (let i = 0; i < 3; i++) {
+      inst.release();
+      await Bun.sleep(1);
+    }
     expect(((await running).outputs[0].data as Int32Array)[0]).toBe(1);
     expect(((await q1).outputs[0].data as Int32Array)[0]).toBe(2);
     expect(((await q2).outputs[0].data as Int32Array)[0]).toBe(3);
@@ -78,9 +92,14 @@ describe('Scheduler', () => {
 
   test('dynamic batching on the real simple model: one execution, results split back exactly', async () => {
     const session = await nodeBackend().createSession(buildSimpleModel(), { intraOpThreads: 1 });
-    const s = new Scheduler([new EngineInstance(session, { batchable: true })], opts({
-      maxBatchSize: 8, maxQueueSize: 64, dynamicBatching: { maxQueueDelayUs: 20_000, preferredBatchSizes: [] },
-    }));
+    const s = new Scheduler(
+      [new EngineInstance(session, { batchable: true })],
+      opts({
+        maxBatchSize: 8,
+        maxQueueSize: 64,
+        dynamicBatching: { maxQueueDelayUs: 20_000, preferredBatchSizes: [] },
+      }),
+    );
     const req = (k: number, n: number): ExecutionItem => ({
       inputs: [
         { name: 'INPUT0', datatype: 'INT32', shape: [n, 16], data: Int32Array.from({ length: 16 * n }, (_, i) => k * 1000 + i) },
@@ -144,7 +163,8 @@ describe('Scheduler', () => {
   test('a request whose expected wait exceeds the budget is refused at once with Retry-After', async () => {
     /** Finishes each execution after `ms`. */
     const slow = (ms: number): ModelInstance => ({
-      execute: (items) => new Promise((r) => setTimeout(() => r({ results: items.map((it) => ({ outputs: it.inputs })), timing: { inputUs: 0, inferUs: 0, outputUs: 0 } }), ms)),
+      execute: (items) =>
+        new Promise((r) => setTimeout(() => r({ results: items.map((it) => ({ outputs: it.inputs })), timing: { inputUs: 0, inferUs: 0, outputUs: 0 } }), ms)),
       async dispose() {},
     });
     const s = new Scheduler([slow(20)], opts({ maxQueueSize: 1000, maxQueueWaitMs: 150 }));
@@ -170,7 +190,8 @@ describe('Scheduler', () => {
 
   test('idle time between bursts never counts as the pace', async () => {
     const slow = (ms: number): ModelInstance => ({
-      execute: (items) => new Promise((r) => setTimeout(() => r({ results: items.map((it) => ({ outputs: it.inputs })), timing: { inputUs: 0, inferUs: 0, outputUs: 0 } }), ms)),
+      execute: (items) =>
+        new Promise((r) => setTimeout(() => r({ results: items.map((it) => ({ outputs: it.inputs })), timing: { inputUs: 0, inferUs: 0, outputUs: 0 } }), ms)),
       async dispose() {},
     });
     const s = new Scheduler([slow(5)], opts({ maxQueueSize: 1000, maxQueueWaitMs: 500 }));

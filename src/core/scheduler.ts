@@ -88,7 +88,11 @@ export class Scheduler {
   private closed = false;
   private drainWaiters: Array<() => void> = [];
 
-  constructor(instances: ModelInstance[], private readonly opts: SchedulerOptions, stats?: ModelStats) {
+  constructor(
+    instances: ModelInstance[],
+    private readonly opts: SchedulerOptions,
+    stats?: ModelStats,
+  ) {
     if (instances.length === 0) throw new Error('a scheduler needs at least one model instance');
     this.idle = [...instances];
     this.stats = stats ?? newStats();
@@ -113,11 +117,18 @@ export class Scheduler {
     }
     this.paceTimes.push(now());
     this.paceCounts.push(completed);
-    if (this.paceTimes.length > PACE_WINDOW) { this.paceTimes.shift(); this.paceCounts.shift(); }
+    if (this.paceTimes.length > PACE_WINDOW) {
+      this.paceTimes.shift();
+      this.paceCounts.shift();
+    }
   }
 
-  get queued(): number { return this.queue.length; }
-  get inFlight(): number { return this.busy; }
+  get queued(): number {
+    return this.queue.length;
+  }
+  get inFlight(): number {
+    return this.busy;
+  }
 
   /**
    * Throws the 503 that enqueue() would give right now (closing, or the queue full). Transports
@@ -132,7 +143,10 @@ export class Scheduler {
     const budget = this.opts.maxQueueWaitMs ?? 0;
     const wait = this.expectedWaitMs;
     if (budget > 0 && wait > budget) {
-      throw unavailable(`overloaded: a request queued now would wait ~${Math.round(wait)} ms (${this.queue.length} ahead), over the ${budget} ms budget (MAX_QUEUE_WAIT_MS)`, Math.max(1, Math.ceil((wait - budget) / 1000)));
+      throw unavailable(
+        `overloaded: a request queued now would wait ~${Math.round(wait)} ms (${this.queue.length} ahead), over the ${budget} ms budget (MAX_QUEUE_WAIT_MS)`,
+        Math.max(1, Math.ceil((wait - budget) / 1000)),
+      );
     }
   }
 
@@ -155,8 +169,15 @@ export class Scheduler {
     const t0 = now();
     return new Promise<ExecutionResult>((resolve, reject) => {
       const p: Pending = {
-        item, batch, enqueuedAt: t0, deadline: timeoutUs > 0 ? t0 + timeoutUs / 1000 : Infinity,
-        resolve, reject, settled: false, cleanup: () => {}, onTiming: o.onTiming,
+        item,
+        batch,
+        enqueuedAt: t0,
+        deadline: timeoutUs > 0 ? t0 + timeoutUs / 1000 : Infinity,
+        resolve,
+        reject,
+        settled: false,
+        cleanup: () => {},
+        onTiming: o.onTiming,
       };
       const timers: Array<() => void> = [];
       if (p.deadline !== Infinity) {
@@ -168,7 +189,9 @@ export class Scheduler {
         o.signal.addEventListener('abort', onAbort, { once: true });
         timers.push(() => o.signal!.removeEventListener('abort', onAbort));
       }
-      p.cleanup = () => { for (const c of timers) c(); };
+      p.cleanup = () => {
+        for (const c of timers) c();
+      };
       this.queue.push(p);
       this.stats.pending++;
       this.pump();
@@ -193,7 +216,11 @@ export class Scheduler {
     if (p.settled) return;
     if (removeFromQueue) {
       const i = this.queue.indexOf(p);
-      if (i >= 0) { this.queue.splice(i, 1); this.stats.pending--; this.checkDrained(); }
+      if (i >= 0) {
+        this.queue.splice(i, 1);
+        this.stats.pending--;
+        this.checkDrained();
+      }
     }
     p.settled = true;
     p.cleanup();
@@ -224,16 +251,25 @@ export class Scheduler {
       if (db.preferredBatchSizes.includes(size)) preferredAt = n;
     }
     n = Math.max(n, 1);
-    const full = size >= max || n === this.queue.length && db.maxQueueDelayUs === 0;
+    const full = size >= max || (n === this.queue.length && db.maxQueueDelayUs === 0);
     const waited = (now() - this.queue[0].enqueuedAt) * 1000;
     if (!full && preferredAt === 0 && waited < db.maxQueueDelayUs && n === this.queue.length) {
       // Not enough work yet: wait for more, at most until the oldest request's delay is up.
       if (!this.batchTimer) {
-        this.batchTimer = setTimeout(() => { this.batchTimer = undefined; this.pump(); }, (db.maxQueueDelayUs - waited) / 1000);
+        this.batchTimer = setTimeout(
+          () => {
+            this.batchTimer = undefined;
+            this.pump();
+          },
+          (db.maxQueueDelayUs - waited) / 1000,
+        );
       }
       return undefined;
     }
-    if (this.batchTimer) { clearTimeout(this.batchTimer); this.batchTimer = undefined; }
+    if (this.batchTimer) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+    }
     // Triton prefers the largest preferred size it can form; otherwise as many as fit.
     const take = preferredAt > 0 && !full && n > preferredAt ? preferredAt : n;
     return this.queue.splice(0, take);

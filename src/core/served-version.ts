@@ -47,9 +47,8 @@ export type Built = { version: ServedVersion; notes: string[]; warnings: string[
 export async function buildVersion(o: BuildOptions): Promise<Built> {
   let instances: ModelInstance[] = [];
   try {
-    const { bytes, source } = o.file === undefined
-      ? { bytes: new Uint8Array(0), source: `${o.name}/config.json` }
-      : await o.repo.readModel(o.name, o.version, o.file);
+    const { bytes, source } =
+      o.file === undefined ? { bytes: new Uint8Array(0), source: `${o.name}/config.json` } : await o.repo.readModel(o.name, o.version, o.file);
     const loaded = await o.loader.load(o.name, o.version, o.config, bytes).catch((e: Error) => {
       throw new Error(`${source}: cannot load: ${e.message}`);
     });
@@ -60,19 +59,30 @@ export async function buildVersion(o: BuildOptions): Promise<Built> {
     const outputs = resolveIO(config, config.output, loaded.outputs, 'output', label);
     const db = config.dynamic_batching;
     const qp = db?.default_queue_policy;
-    const scheduler = new Scheduler(instances, {
-      maxBatchSize: config.max_batch_size,
-      dynamicBatching: db && config.max_batch_size > 0
-        ? { maxQueueDelayUs: db.max_queue_delay_microseconds, preferredBatchSizes: db.preferred_batch_size }
-        : undefined,
-      maxQueueSize: qp?.max_queue_size ? Math.min(qp.max_queue_size, o.maxQueueSize) : o.maxQueueSize,
-      maxQueueWaitMs: o.maxQueueWaitMs,
-      defaultTimeoutUs: qp?.default_timeout_microseconds ?? 0,
-      allowTimeoutOverride: qp?.allow_timeout_override ?? true,
-      timeoutAction: qp?.timeout_action ?? 'REJECT',
-      onComponents: o.onComponents,
-    }, o.stats);
-    await runWarmup(instances, await warmupItems(o.name, config, o.repo, outputs.map((t) => t.name)));
+    const scheduler = new Scheduler(
+      instances,
+      {
+        maxBatchSize: config.max_batch_size,
+        dynamicBatching:
+          db && config.max_batch_size > 0 ? { maxQueueDelayUs: db.max_queue_delay_microseconds, preferredBatchSizes: db.preferred_batch_size } : undefined,
+        maxQueueSize: qp?.max_queue_size ? Math.min(qp.max_queue_size, o.maxQueueSize) : o.maxQueueSize,
+        maxQueueWaitMs: o.maxQueueWaitMs,
+        defaultTimeoutUs: qp?.default_timeout_microseconds ?? 0,
+        allowTimeoutOverride: qp?.allow_timeout_override ?? true,
+        timeoutAction: qp?.timeout_action ?? 'REJECT',
+        onComponents: o.onComponents,
+      },
+      o.stats,
+    );
+    await runWarmup(
+      instances,
+      await warmupItems(
+        o.name,
+        config,
+        o.repo,
+        outputs.map((t) => t.name),
+      ),
+    );
     return {
       version: { version: o.version, state: 'READY', config, inputs, outputs, scheduler, instances },
       notes: [...(loaded.notes ?? []), ...(config.model_warmup?.length ? [`warmed up (${config.model_warmup.map((w) => w.name).join(', ')})`] : [])],

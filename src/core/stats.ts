@@ -32,8 +32,17 @@ const d = (): Duration => ({ count: 0, ns: 0 });
 
 export function newStats(): ModelStats {
   return {
-    success: d(), fail: d(), queue: d(), computeInput: d(), computeInfer: d(), computeOutput: d(),
-    inferenceCount: 0, executionCount: 0, pending: 0, lastInferenceMs: 0, batchSizes: new Map(),
+    success: d(),
+    fail: d(),
+    queue: d(),
+    computeInput: d(),
+    computeInfer: d(),
+    computeOutput: d(),
+    inferenceCount: 0,
+    executionCount: 0,
+    pending: 0,
+    lastInferenceMs: 0,
+    batchSizes: new Map(),
   };
 }
 

@@ -11,7 +11,12 @@ import type { Tensor } from './tensor.ts';
 import { elementCount } from './tensor.ts';
 
 /** Builds the warmup requests of a config (file data read from the repository). */
-export async function warmupItems(name: string, config: ModelConfig, repo: ModelRepository, outputs: string[]): Promise<Array<{ sample: WarmupSample; item: ExecutionItem }>> {
+export async function warmupItems(
+  name: string,
+  config: ModelConfig,
+  repo: ModelRepository,
+  outputs: string[],
+): Promise<Array<{ sample: WarmupSample; item: ExecutionItem }>> {
   const out: Array<{ sample: WarmupSample; item: ExecutionItem }> = [];
   for (const sample of config.model_warmup ?? []) {
     if (config.max_batch_size === 0 && sample.batch_size !== 1) {

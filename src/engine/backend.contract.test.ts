@@ -31,13 +31,19 @@ for (const backend of backends) {
   describe(backend.name, () => {
     test('simple: metadata and exact sums/differences', async () => {
       const s = await backend.createSession(buildSimpleModel(), { intraOpThreads: 1 });
-      expect(s.inputs).toEqual([{ name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] }, { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] }]);
+      expect(s.inputs).toEqual([
+        { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
+      ]);
       const a = Int32Array.from({ length: 32 }, (_, i) => i * 1000);
       const b = Int32Array.from({ length: 32 }, (_, i) => 7 - i);
-      const [o0, o1] = await s.run([
-        { name: 'INPUT0', datatype: 'INT32', shape: [2, 16], data: a },
-        { name: 'INPUT1', datatype: 'INT32', shape: [2, 16], data: b },
-      ], ['OUTPUT0', 'OUTPUT1']);
+      const [o0, o1] = await s.run(
+        [
+          { name: 'INPUT0', datatype: 'INT32', shape: [2, 16], data: a },
+          { name: 'INPUT1', datatype: 'INT32', shape: [2, 16], data: b },
+        ],
+        ['OUTPUT0', 'OUTPUT1'],
+      );
       expect(o0.shape).toEqual([2, 16]);
       expect([...(o0.data as Int32Array)]).toEqual([...a].map((x, i) => x + b[i]));
       expect([...(o1.data as Int32Array)]).toEqual([...a].map((x, i) => x - b[i]));
@@ -47,7 +53,10 @@ for (const backend of backends) {
 
     test('face_detect and face_embed on a real photo', async () => {
       const det = await backend.createSession(model('face_detect'), { intraOpThreads: 1 });
-      expect(det.outputs.map((o) => [o.name, o.shape])).toEqual([['scores', [1, 4420, 2]], ['boxes', [1, 4420, 4]]]);
+      expect(det.outputs.map((o) => [o.name, o.shape])).toEqual([
+        ['scores', [1, 4420, 2]],
+        ['boxes', [1, 4420, 4]],
+      ]);
       const d = await det.run([await photoTensor('astronaut.jpg', 320, 240)], ['scores', 'boxes']);
       const emb = await backend.createSession(model('face_embed'), { intraOpThreads: 1 });
       const e = await emb.run([await photoTensor('astronaut.jpg', 112, 112)], ['output']);

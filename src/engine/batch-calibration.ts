@@ -67,7 +67,7 @@ function syntheticFeeds(session: EngineSession, batch: number): Tensor[] | undef
     // 0, a value every index-like input accepts.
     if (data instanceof Float32Array || data instanceof Float64Array) {
       let x = 12345;
-      for (let i = 0; i < n; i++) data[i] = ((x = (x * 1103515245 + 12345) >>> 0) / 2 ** 31) - 1;
+      for (let i = 0; i < n; i++) data[i] = (x = (x * 1103515245 + 12345) >>> 0) / 2 ** 31 - 1;
     }
     feeds.push({ name: m.name, datatype: m.datatype, shape, data } as Tensor);
   }
@@ -94,7 +94,8 @@ export async function calibrateBatch(session: EngineSession, maxBatch: number): 
       if (ms > MAX_RUN_MS / 2) break; // the next size, about twice as large, would exceed it
     }
     for (let r = 0; r < ROUNDS; r++) {
-      for (const b of sizes) { // interleaved, so drift and other tenants hit every size alike
+      for (const b of sizes) {
+        // interleaved, so drift and other tenants hit every size alike
         const t = performance.now();
         await session.run(feeds.get(b)!, outputs);
         const ms = performance.now() - t;

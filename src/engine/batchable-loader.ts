@@ -29,6 +29,10 @@ export class BatchableLoader implements ModelLoader {
     // Unbatched: the file's own fixed shapes apply, so inputs/outputs are read from it.
     const unbatched: ModelConfig = { ...config, max_batch_size: 0, dynamic_batching: undefined, input: [], output: [] };
     const loaded = await this.inner.load(name, version, unbatched, bytes);
-    return { ...loaded, config: unbatched, warnings: [`cannot be batched (${verdict.error ?? 'outputs differ'}); serving it unbatched`, ...(loaded.warnings ?? [])] };
+    return {
+      ...loaded,
+      config: unbatched,
+      warnings: [`cannot be batched (${verdict.error ?? 'outputs differ'}); serving it unbatched`, ...(loaded.warnings ?? [])],
+    };
   }
 }

@@ -20,7 +20,10 @@ export interface EngineInstanceOptions {
 const now = () => performance.now();
 
 export class EngineInstance implements ModelInstance {
-  constructor(private readonly session: EngineSession, private readonly opts: EngineInstanceOptions) {}
+  constructor(
+    private readonly session: EngineSession,
+    private readonly opts: EngineInstanceOptions,
+  ) {}
 
   /** What one engine call takes at most, so a layer above can prepare the next call's items
    *  while this one runs. */
@@ -41,11 +44,20 @@ export class EngineInstance implements ModelInstance {
   }
 
   /** One engine call for the group, its outputs split back per item along dim 0. */
-  private async runBatched(items: ExecutionItem[], group: number[], feeds: Tensor[][], results: ExecutionBatchResult['results'], timing: ExecutionTiming): Promise<void> {
+  private async runBatched(
+    items: ExecutionItem[],
+    group: number[],
+    feeds: Tensor[][],
+    results: ExecutionBatchResult['results'],
+    timing: ExecutionTiming,
+  ): Promise<void> {
     const names = [...new Set(group.flatMap((i) => items[i].outputs))];
     const s = now();
     try {
-      const outs = await this.session.run(feeds[0].map((_, k) => concat(feeds.map((f) => f[k]))), names);
+      const outs = await this.session.run(
+        feeds[0].map((_, k) => concat(feeds.map((f) => f[k]))),
+        names,
+      );
       const e = now();
       timing.inferUs += (e - s) * 1000;
       let offset = 0;
@@ -106,16 +118,17 @@ export function concatData(parts: FixedData[]): FixedData {
   const total = parts.reduce((s, p) => s + p.length, 0);
   const out = new (parts[0].constructor as new (n: number) => FixedData)(total);
   let o = 0;
-  for (const p of parts) { (out as Uint8Array).set(p as Uint8Array, o); o += p.length; }
+  for (const p of parts) {
+    (out as Uint8Array).set(p as Uint8Array, o);
+    o += p.length;
+  }
   return out;
 }
 
 function concat(ts: Tensor[]): Tensor {
   const t = ts[0];
   const shape = [ts.reduce((s, x) => s + x.shape[0], 0), ...t.shape.slice(1)];
-  const data: TensorData = t.datatype === 'BYTES'
-    ? ts.flatMap((x) => x.data as Uint8Array[])
-    : concatData(ts.map((x) => x.data as FixedData));
+  const data: TensorData = t.datatype === 'BYTES' ? ts.flatMap((x) => x.data as Uint8Array[]) : concatData(ts.map((x) => x.data as FixedData));
   return { name: t.name, datatype: t.datatype, shape, data };
 }
 

@@ -18,9 +18,14 @@ export class IdentityLoader implements ModelLoader {
     if (input.length === 0 || input.length !== output.length) {
       throw new Error(`the identity backend needs as many outputs as inputs, declared in config.json (got ${input.length} inputs, ${output.length} outputs)`);
     }
-    const meta = (t: TensorConfig): TensorMetadata => ({ name: t.name, datatype: fromTritonType(t.data_type)!, shape: config.max_batch_size > 0 ? [-1, ...t.dims] : t.dims });
+    const meta = (t: TensorConfig): TensorMetadata => ({
+      name: t.name,
+      datatype: fromTritonType(t.data_type)!,
+      shape: config.max_batch_size > 0 ? [-1, ...t.dims] : t.dims,
+    });
     output.forEach((o, i) => {
-      if (o.data_type !== input[i].data_type) throw new Error(`output ${o.name}: data_type ${o.data_type} differs from input ${input[i].name}'s ${input[i].data_type}`);
+      if (o.data_type !== input[i].data_type)
+        throw new Error(`output ${o.name}: data_type ${o.data_type} differs from input ${input[i].name}'s ${input[i].data_type}`);
     });
     const pairs = output.map((o, i) => [input[i].name, o.name] as const);
     const n = instanceCount(config, this.defaultInstances);

@@ -15,7 +15,11 @@ import { chunks, concatData, errorOf } from './engine-instance.ts';
 
 /** Turns one encoded image into the model's input layout (without the batch dim). */
 export interface ImageTensorizer {
-  toTensor(bytes: Uint8Array, spec: ImagePreprocessing, crop?: [number, number, number, number]): Promise<{
+  toTensor(
+    bytes: Uint8Array,
+    spec: ImagePreprocessing,
+    crop?: [number, number, number, number],
+  ): Promise<{
     data: FixedData;
     shape: number[];
     /** Size of the image after EXIF orientation, before any resize. */
@@ -27,10 +31,15 @@ export interface ImageTensorizer {
 }
 
 /** An instance a layer above may feed in calls of at most this many items. */
-interface Chunked { readonly maxItemsPerCall?: number }
+interface Chunked {
+  readonly maxItemsPerCall?: number;
+}
 
 export class ImageInputLoader implements ModelLoader {
-  constructor(private readonly inner: ModelLoader, private readonly tensorizer: ImageTensorizer | undefined) {}
+  constructor(
+    private readonly inner: ModelLoader,
+    private readonly tensorizer: ImageTensorizer | undefined,
+  ) {}
 
   async load(name: string, version: string, config: ModelConfig, bytes: Uint8Array): Promise<LoadedModel> {
     const img = config.image;
@@ -61,13 +70,20 @@ interface Prepared {
 const now = () => performance.now();
 
 export class ImageInputInstance implements ModelInstance {
-  constructor(private readonly inner: ModelInstance & Chunked, private readonly image: ImageInput) {}
+  constructor(
+    private readonly inner: ModelInstance & Chunked,
+    private readonly image: ImageInput,
+  ) {}
 
   async execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
     const results: ExecutionBatchResult['results'] = new Array(items.length);
     const timing: ExecutionTiming = { inputUs: 0, inferUs: 0, outputUs: 0 };
     const limit = this.inner.maxItemsPerCall ?? Number.POSITIVE_INFINITY;
-    const groups = chunks(items.map((_, i) => i), (i) => items[i].inputs[0]?.shape[0] ?? 1, limit);
+    const groups = chunks(
+      items.map((_, i) => i),
+      (i) => items[i].inputs[0]?.shape[0] ?? 1,
+      limit,
+    );
     const prepareGroup = async (g: number[]) => {
       const s = now();
       const p = await Promise.all(g.map((i) => this.prepare(items[i]).catch((e: unknown) => ({ error: errorOf(e) }))));
@@ -104,16 +120,19 @@ export class ImageInputInstance implements ModelInstance {
   private async prepare(item: ExecutionItem): Promise<Prepared> {
     const { spec, input, tensorizer } = this.image;
     let parameters: Parameters | undefined;
-    const inputs = await Promise.all(item.inputs.map(async (t): Promise<Tensor> => {
-      if (t.name !== input || t.datatype !== 'BYTES') return t;
-      const crop = parseCrop(t);
-      const images = await Promise.all((t.data as Uint8Array[]).map((b) => tensorizer.toTensor(b, spec, crop)));
-      parameters = images.length === 1
-        ? { image_width: images[0].width, image_height: images[0].height }
-        : { image_sizes: JSON.stringify(images.map((m) => [m.width, m.height])) };
-      const data = images.length === 1 ? images[0].data : concatData(images.map((m) => m.data));
-      return { name: t.name, datatype: spec.dtype, shape: [images.length, ...images[0].shape], data };
-    }));
+    const inputs = await Promise.all(
+      item.inputs.map(async (t): Promise<Tensor> => {
+        if (t.name !== input || t.datatype !== 'BYTES') return t;
+        const crop = parseCrop(t);
+        const images = await Promise.all((t.data as Uint8Array[]).map((b) => tensorizer.toTensor(b, spec, crop)));
+        parameters =
+          images.length === 1
+            ? { image_width: images[0].width, image_height: images[0].height }
+            : { image_sizes: JSON.stringify(images.map((m) => [m.width, m.height])) };
+        const data = images.length === 1 ? images[0].data : concatData(images.map((m) => m.data));
+        return { name: t.name, datatype: spec.dtype, shape: [images.length, ...images[0].shape], data };
+      }),
+    );
     return { item: { ...item, inputs }, parameters };
   }
 }
@@ -122,7 +141,9 @@ export class ImageInputInstance implements ModelInstance {
 function parseCrop(t: Tensor): [number, number, number, number] | undefined {
   const c = t.parameters?.crop;
   if (c === undefined) return undefined;
-  const v = String(c).split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+  const v = String(c)
+    .split(',')
+    .map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
   if (v.length !== 4 || v.some((x) => !Number.isFinite(x)) || v[2] <= v[0] || v[3] <= v[1]) {
     throw invalid(`input '${t.name}': parameter crop must be "x1,y1,x2,y2" with x2 > x1 and y2 > y1, got '${c}'`);
   }

@@ -43,7 +43,9 @@ export class LocalLoader implements ModelLoader {
   private readonly chain: ModelLoader;
 
   constructor(opts: LocalLoaderOptions) {
-    const onnx = new BatchableLoader(new RewriteLoader(new OnnxLoader(opts), (config) => opts.backend(config).name), (config) => verifyOpener(opts.backend(config)));
+    const onnx = new BatchableLoader(new RewriteLoader(new OnnxLoader(opts), (config) => opts.backend(config).name), (config) =>
+      verifyOpener(opts.backend(config)),
+    );
     const byPlatform: Record<string, ModelLoader> = {
       onnxruntime_onnx: onnx,
       identity: new IdentityLoader(opts.defaultInstances),
@@ -71,13 +73,29 @@ export class LocalLoader implements ModelLoader {
 
   /** Lists the version in this thread's directory until one of its instances is disposed. */
   private listed(name: string, version: string, config: ModelConfig, loaded: LoadedModel): LoadedModel {
-    const remove = this.directory.add({ name, version, config: loaded.config ?? config, instances: loaded.instances, inputs: loaded.inputs, outputs: loaded.outputs });
+    const remove = this.directory.add({
+      name,
+      version,
+      config: loaded.config ?? config,
+      instances: loaded.instances,
+      inputs: loaded.inputs,
+      outputs: loaded.outputs,
+    });
     return {
       ...loaded,
       instances: loaded.instances.map((i) => ({
         execute: (items) => i.execute(items),
-        dispose: () => { remove(); return i.dispose(); },
-        ...('maxItemsPerCall' in i ? { get maxItemsPerCall() { return (i as { maxItemsPerCall?: number }).maxItemsPerCall; } } : {}),
+        dispose: () => {
+          remove();
+          return i.dispose();
+        },
+        ...('maxItemsPerCall' in i
+          ? {
+              get maxItemsPerCall() {
+                return (i as { maxItemsPerCall?: number }).maxItemsPerCall;
+              },
+            }
+          : {}),
       })),
     };
   }
@@ -90,7 +108,10 @@ function verifyOpener(backend: Backend): OpenSession {
     return {
       async run(feeds) {
         const tensors = Object.entries(feeds).map(([name, t]) => ({ name, datatype: t.datatype, shape: t.dims, data: t.data }) as Tensor);
-        const outs = await s.run(tensors, s.outputs.map((o) => o.name));
+        const outs = await s.run(
+          tensors,
+          s.outputs.map((o) => o.name),
+        );
         return Object.fromEntries(outs.map((o) => [o.name, { datatype: o.datatype, data: o.data, dims: o.shape } as VerifyTensor]));
       },
       release: () => s.release(),

@@ -45,8 +45,12 @@ export class OnnxLoader implements ModelLoader {
       const cal = await calibrateBatch(first, config.max_batch_size);
       if (cal) {
         batchChunk = cal.chunk;
-        const times = Object.entries(cal.perItemMs).map(([b, t]) => `${b}: ${t.toFixed(2)}`).join(', ');
-        notes.push(`per-item inference ms by batch size {${times}}: batches run ${cal.chunk > 1 ? `in engine calls of up to ${cal.chunk}` : 'one item per engine call'}`);
+        const times = Object.entries(cal.perItemMs)
+          .map(([b, t]) => `${b}: ${t.toFixed(2)}`)
+          .join(', ');
+        notes.push(
+          `per-item inference ms by batch size {${times}}: batches run ${cal.chunk > 1 ? `in engine calls of up to ${cal.chunk}` : 'one item per engine call'}`,
+        );
       }
     }
     return {

@@ -13,13 +13,21 @@ type OrtModule = Pick<typeof ortTypes, 'Tensor'>;
 type OrtType = ortTypes.Tensor.Type;
 
 const TO_ORT: Partial<Record<Datatype, OrtType>> = {
-  BOOL: 'bool', UINT8: 'uint8', INT8: 'int8', UINT16: 'uint16', INT16: 'int16', FP16: 'float16',
-  UINT32: 'uint32', INT32: 'int32', FP32: 'float32', UINT64: 'uint64', INT64: 'int64',
-  FP64: 'float64', BYTES: 'string',
+  BOOL: 'bool',
+  UINT8: 'uint8',
+  INT8: 'int8',
+  UINT16: 'uint16',
+  INT16: 'int16',
+  FP16: 'float16',
+  UINT32: 'uint32',
+  INT32: 'int32',
+  FP32: 'float32',
+  UINT64: 'uint64',
+  INT64: 'int64',
+  FP64: 'float64',
+  BYTES: 'string',
 };
-const FROM_ORT: Record<string, Datatype> = Object.fromEntries(
-  Object.entries(TO_ORT).map(([k, v]) => [v, k as Datatype]),
-);
+const FROM_ORT: Record<string, Datatype> = Object.fromEntries(Object.entries(TO_ORT).map(([k, v]) => [v, k as Datatype]));
 
 export function datatypeFromOrt(t: string): Datatype {
   const d = FROM_ORT[t];
@@ -34,7 +42,11 @@ function toOrtTensor(ort: OrtModule, t: Tensor): ortTypes.Tensor {
   const type = TO_ORT[t.datatype];
   if (!type) throw invalid(`input '${t.name}': datatype ${t.datatype} is not supported by onnxruntime`);
   if (t.datatype === 'BYTES') {
-    return new ort.Tensor('string', (t.data as Uint8Array[]).map((b) => utf8.decode(b)), t.shape);
+    return new ort.Tensor(
+      'string',
+      (t.data as Uint8Array[]).map((b) => utf8.decode(b)),
+      t.shape,
+    );
   }
   return new ort.Tensor(type, t.data as never, t.shape);
 }

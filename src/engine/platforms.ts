@@ -30,7 +30,9 @@ export function platformOf(config: Pick<ModelConfig, 'platform' | 'backend'>): P
   if (want === undefined) return PLATFORMS[0];
   const p = PLATFORMS.find((x) => x.name === want || x.backends.includes(want));
   if (!p) {
-    throw new Error(`${config.platform !== undefined ? 'platform' : 'backend'}: unknown '${want}' (known: ${PLATFORMS.map((x) => `${x.name} / ${x.backends.join(', ')}`).join('; ')})`);
+    throw new Error(
+      `${config.platform !== undefined ? 'platform' : 'backend'}: unknown '${want}' (known: ${PLATFORMS.map((x) => `${x.name} / ${x.backends.join(', ')}`).join('; ')})`,
+    );
   }
   if (config.platform !== undefined && config.backend !== undefined && !p.backends.includes(config.backend) && config.backend !== p.name) {
     throw new Error(`platform '${config.platform}' and backend '${config.backend}' disagree`);

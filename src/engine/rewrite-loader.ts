@@ -12,13 +12,19 @@ import { rewritePrelu } from '../onnx/rewrite/prelu.ts';
 import type { EngineName } from './backend.ts';
 
 export class RewriteLoader implements ModelLoader {
-  constructor(private readonly inner: ModelLoader, private readonly engineOf: (config: ModelConfig) => EngineName) {}
+  constructor(
+    private readonly inner: ModelLoader,
+    private readonly engineOf: (config: ModelConfig) => EngineName,
+  ) {}
 
   async load(name: string, version: string, config: ModelConfig, bytes: Uint8Array): Promise<LoadedModel> {
     if (!config.rewrite_prelu) return this.inner.load(name, version, config, bytes);
     if (this.engineOf(config) !== 'onnxruntime-node') {
       const loaded = await this.inner.load(name, version, config, bytes);
-      return { ...loaded, notes: [`rewrite_prelu ${config.rewrite_prelu}: not applied on ${this.engineOf(config)} (PRelu is not slower there)`, ...(loaded.notes ?? [])] };
+      return {
+        ...loaded,
+        notes: [`rewrite_prelu ${config.rewrite_prelu}: not applied on ${this.engineOf(config)} (PRelu is not slower there)`, ...(loaded.notes ?? [])],
+      };
     }
     const r = rewritePrelu(bytes, config.rewrite_prelu);
     const loaded = await this.inner.load(name, version, config, r.bytes);

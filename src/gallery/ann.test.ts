@@ -17,7 +17,10 @@ test('annTopK: exact scores, the best face per subject, at or above the threshol
     { pk: 4, subjectPk: 30, embedding: v(0, 1, 0) },
   ];
   const hits = annTopK(rows, q, 5, 0.5);
-  expect(hits.map((h) => [h.subjectPk, h.facePk])).toEqual([[10, 3], [20, 2]]);
+  expect(hits.map((h) => [h.subjectPk, h.facePk])).toEqual([
+    [10, 3],
+    [20, 2],
+  ]);
   expect(hits[0].similarity).toBe(exactScore(rows[2].embedding, unit(q)));
   expect(annTopK(rows, q, 1, -1).map((h) => h.subjectPk)).toEqual([10]);
   expect(annTopK(rows, q, 5, 0.999)).toEqual([]);
@@ -28,9 +31,12 @@ test('checkSearchChoice: ann refused where the store has no vector index, or for
   const store = (why: string | null) => ({ annUnavailable: async () => why }) as unknown as GalleryStore;
   const g = { id: 'g', dim: 512 } as GalleryRow;
   await expect(checkSearchChoice(store('the gallery database is SQLite x'), g, {})).resolves.toBeUndefined();
-  await expect(checkSearchChoice(store('the gallery database is SQLite x'), g, { search: 'ann' }))
-    .rejects.toThrow("search: 'ann' needs PostgreSQL with the pgvector extension, and the gallery database is SQLite x: use search=exact (the default)");
+  await expect(checkSearchChoice(store('the gallery database is SQLite x'), g, { search: 'ann' })).rejects.toThrow(
+    "search: 'ann' needs PostgreSQL with the pgvector extension, and the gallery database is SQLite x: use search=exact (the default)",
+  );
   await expect(checkSearchChoice(store(null), g, { search: 'ann', efSearch: 80 })).resolves.toBeUndefined();
   await expect(checkSearchChoice(store(null), { ...g, dim: 128 }, { search: 'ann' })).rejects.toThrow("gallery 'g' holds 128-dimensional ones");
-  await expect(checkSearchChoice(store(null), g, { search: 'exact', efSearch: 80 })).rejects.toThrow('ef_search: applies to search=ann only, got ef_search=80 with search=exact');
+  await expect(checkSearchChoice(store(null), g, { search: 'exact', efSearch: 80 })).rejects.toThrow(
+    'ef_search: applies to search=ann only, got ef_search=80 with search=exact',
+  );
 });

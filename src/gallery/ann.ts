@@ -30,7 +30,8 @@ export async function checkSearchChoice(store: GalleryStore, g: GalleryRow, c: S
   }
   const why = await store.annUnavailable();
   if (why) throw invalid(`search: 'ann' needs PostgreSQL with the pgvector extension, and ${why}: use search=exact (the default)`);
-  if (g.dim !== null && g.dim !== VECTOR_DIM) throw invalid(`search: 'ann' indexes ${VECTOR_DIM}-dimensional embeddings; gallery '${g.id}' holds ${g.dim}-dimensional ones: use search=exact`);
+  if (g.dim !== null && g.dim !== VECTOR_DIM)
+    throw invalid(`search: 'ann' indexes ${VECTOR_DIM}-dimensional embeddings; gallery '${g.id}' holds ${g.dim}-dimensional ones: use search=exact`);
 }
 
 /** The top `k` subjects (best face each) at or above `minScore` among the index's candidates, by exact score. */

@@ -64,7 +64,11 @@ class WasmArena implements CodeArena {
   private out!: Int32Array;
   capacity = 0;
 
-  constructor(m: WebAssembly.Module, readonly dim: number, initial: number) {
+  constructor(
+    m: WebAssembly.Module,
+    readonly dim: number,
+    initial: number,
+  ) {
     this.memory = new WebAssembly.Memory({ initial: this.pagesFor(initial), maximum: MAX_PAGES });
     const ex = new WebAssembly.Instance(m, { env: { memory: this.memory } }).exports as { qdots: WasmArena['qdots'] };
     this.qdots = ex.qdots;
@@ -86,7 +90,8 @@ class WasmArena implements CodeArena {
   ensure(n: number): void {
     if (n <= this.capacity) return;
     const want = Math.min(MAX_PAGES, this.pagesFor(grown(this.capacity, n)));
-    if (this.pagesFor(n) > MAX_PAGES) throw new RangeError(`a gallery index holds at most ${Math.floor((MAX_PAGES * PAGE - CODES_AT) / this.dim)} faces of ${this.dim} dimensions`);
+    if (this.pagesFor(n) > MAX_PAGES)
+      throw new RangeError(`a gallery index holds at most ${Math.floor((MAX_PAGES * PAGE - CODES_AT) / this.dim)} faces of ${this.dim} dimensions`);
     this.memory.grow(want - this.memory.buffer.byteLength / PAGE);
     this.views();
   }
@@ -122,7 +127,10 @@ class JsArena implements CodeArena {
   private readonly out = new Int32Array(BLOCK);
   capacity: number;
 
-  constructor(readonly dim: number, initial: number) {
+  constructor(
+    readonly dim: number,
+    initial: number,
+  ) {
     this.capacity = initial;
     this.codes = new Int8Array(initial * dim);
   }

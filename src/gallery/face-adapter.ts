@@ -19,7 +19,10 @@ const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 export class FaceServiceAnalyzer implements FaceAnalyzer {
   private readonly faces: FaceService;
 
-  constructor(dp: DataPlane, private readonly models: FaceModels = { face: 'face' }) {
+  constructor(
+    dp: DataPlane,
+    private readonly models: FaceModels = { face: 'face' },
+  ) {
     this.faces = new FaceService(dp, models);
   }
 
@@ -32,7 +35,13 @@ export class FaceServiceAnalyzer implements FaceAnalyzer {
     const pose = o.enrol === true && (gate.max_yaw !== undefined || gate.max_pitch !== undefined || gate.max_roll !== undefined);
     const eyes = o.enrol === true && gate.min_eye_open !== undefined;
     const a = await this.faces.analyze(image, {
-      box: o.box, analyze: o.all && !o.box ? 'all' : 'chosen', embed: true, liveness: o.liveness, pose, eyes, signal: o.signal,
+      box: o.box,
+      analyze: o.all && !o.box ? 'all' : 'chosen',
+      embed: true,
+      liveness: o.liveness,
+      pose,
+      eyes,
+      signal: o.signal,
     });
     const faces: AnalyzedFace[] = a.faces.map((f) => ({ box: f.box.map(r1) as AnalyzedFace['box'], score: Math.round(f.score * 1e4) / 1e4 }));
     a.analyzed.forEach((fi, k) => {

@@ -31,7 +31,10 @@ export class GalleryIndexes {
   private readonly entries = new Map<number, Entry>();
   private clock = 0;
 
-  constructor(private readonly store: GalleryStore, private readonly o: IndexCacheOptions) {}
+  constructor(
+    private readonly store: GalleryStore,
+    private readonly o: IndexCacheOptions,
+  ) {}
 
   /** The gallery's index, reflecting at least `g.seq`; undefined while no model is bound (no faces). */
   async current(g: GalleryRow): Promise<MemoryIndex | undefined> {
@@ -67,8 +70,12 @@ export class GalleryIndexes {
   }
 
   stats(): { galleries: number; faces: number; bytes: number } {
-    let faces = 0, bytes = 0;
-    for (const e of this.entries.values()) { faces += e.index.size; bytes += e.index.bytes(); }
+    let faces = 0,
+      bytes = 0;
+    for (const e of this.entries.values()) {
+      faces += e.index.size;
+      bytes += e.index.bytes();
+    }
     return { galleries: this.entries.size, faces, bytes };
   }
 
@@ -87,7 +94,7 @@ export class GalleryIndexes {
     // Faces are read after the seq they reflect; changes after it are then applied on top, and
     // both add and delete are idempotent, so a write racing the scan is neither lost nor doubled.
     fresh.seq = g.seq;
-    for (let after = 0; ;) {
+    for (let after = 0; ; ) {
       const batch = await this.store.scanVectors(g.pk, after, LOAD_BATCH);
       for (const v of batch) fresh.add(v.pk, v.subjectPk, v.embedding);
       if (batch.length < LOAD_BATCH) break;
@@ -136,6 +143,7 @@ function apply(index: MemoryIndex, c: Change): void {
   else index.removeSubject(c.subjectPk);
 }
 
-const tooBig = (g: GalleryRow, need: number, max: number) => unavailable(
-  `gallery '${g.id}' needs ~${Math.ceil(need / 2 ** 20)} MiB of index memory, more than GALLERY_INDEX_MB allows (${Math.floor(max / 2 ** 20)} MiB): raise it`,
-);
+const tooBig = (g: GalleryRow, need: number, max: number) =>
+  unavailable(
+    `gallery '${g.id}' needs ~${Math.ceil(need / 2 ** 20)} MiB of index memory, more than GALLERY_INDEX_MB allows (${Math.floor(max / 2 ** 20)} MiB): raise it`,
+  );

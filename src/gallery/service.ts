@@ -69,8 +69,10 @@ export class GalleryService {
   // ---- galleries
 
   async createGallery(tenant: Tenant, g: { id: string; description?: string; keep_thumbnails?: boolean }) {
-    if (g.keep_thumbnails && !this.o.thumbnails) throw invalid('keep_thumbnails: true is not available on this runtime (no image encoder to crop thumbnails with)');
-    if (g.description !== undefined && g.description.length > LIMITS.description) throw invalid(`description: at most ${LIMITS.description} characters, got ${g.description.length}`);
+    if (g.keep_thumbnails && !this.o.thumbnails)
+      throw invalid('keep_thumbnails: true is not available on this runtime (no image encoder to crop thumbnails with)');
+    if (g.description !== undefined && g.description.length > LIMITS.description)
+      throw invalid(`description: at most ${LIMITS.description} characters, got ${g.description.length}`);
     const row = await this.store.createGallery({ tenant, id: g.id, description: g.description ?? null, keepThumbnails: g.keep_thumbnails ?? false });
     return galleryJson(row, { subjects: 0, faces: 0 });
   }
@@ -102,10 +104,12 @@ export class GalleryService {
 
   async createSubject(tenant: Tenant, galleryId: string, s: { id: string; display_name?: string; metadata?: Record<string, unknown> }) {
     const g = await this.gallery(tenant, galleryId);
-    if (s.display_name !== undefined && s.display_name.length > LIMITS.displayName) throw invalid(`display_name: at most ${LIMITS.displayName} characters, got ${s.display_name.length}`);
+    if (s.display_name !== undefined && s.display_name.length > LIMITS.displayName)
+      throw invalid(`display_name: at most ${LIMITS.displayName} characters, got ${s.display_name.length}`);
     if (s.metadata !== undefined) {
       const bytes = new TextEncoder().encode(JSON.stringify(s.metadata)).byteLength;
-      if (bytes > LIMITS.metadataBytes) throw new EdgeError('PAYLOAD_TOO_LARGE', `metadata: ${bytes} bytes of JSON, more than the limit of ${LIMITS.metadataBytes}`);
+      if (bytes > LIMITS.metadataBytes)
+        throw new EdgeError('PAYLOAD_TOO_LARGE', `metadata: ${bytes} bytes of JSON, more than the limit of ${LIMITS.metadataBytes}`);
     }
     const row = await this.store.createSubject(g.pk, { id: s.id, displayName: s.display_name ?? null, metadata: s.metadata ?? null });
     return subjectJson(row, 0);
@@ -136,7 +140,13 @@ export class GalleryService {
   // ---- faces
 
   /** Enrols the chosen face of `image` under the subject. `created` is false for a replay. */
-  async enrol(tenant: Tenant, galleryId: string, subjectId: string, image: Uint8Array, o: { faceId?: string; idempotencyKey?: string; box?: Box; signal?: AbortSignal } = {}) {
+  async enrol(
+    tenant: Tenant,
+    galleryId: string,
+    subjectId: string,
+    image: Uint8Array,
+    o: { faceId?: string; idempotencyKey?: string; box?: Box; signal?: AbortSignal } = {},
+  ) {
     let g = await this.gallery(tenant, galleryId);
     const s = await this.subject(g, subjectId);
     const requestHash = await digest([subjectId, o.faceId ?? '', o.box?.join(',') ?? ''], image);
@@ -150,9 +160,17 @@ export class GalleryService {
     if (g.keepThumbnails && this.o.thumbnails) thumbnail = await this.o.thumbnails(image, face.box);
     try {
       const row = await this.store.addFace(g.pk, s.pk, {
-        id: o.faceId ?? crypto.randomUUID(), embedding: Float32Array.from(unit(face.embedding!)), box: face.box, score: face.score,
-        landmarks: face.landmarks ?? null, quality: face.quality ?? null, liveness: face.liveness ?? null, model: a.model,
-        thumbnail, idempotencyKey: o.idempotencyKey ?? null, requestHash,
+        id: o.faceId ?? crypto.randomUUID(),
+        embedding: Float32Array.from(unit(face.embedding!)),
+        box: face.box,
+        score: face.score,
+        landmarks: face.landmarks ?? null,
+        quality: face.quality ?? null,
+        liveness: face.liveness ?? null,
+        model: a.model,
+        thumbnail,
+        idempotencyKey: o.idempotencyKey ?? null,
+        requestHash,
       });
       return { face: { ...faceJson(row, subjectId), candidates: a.faces.length }, created: true };
     } catch (e) {
@@ -194,7 +212,12 @@ export class GalleryService {
   // ---- recognition
 
   /** 1:N: the subjects each face (or only the chosen one) may be, best first, at or above the threshold. */
-  async identify(tenant: Tenant, galleryId: string, image: Uint8Array, o: { k?: number; threshold?: number; all?: boolean; box?: Box; signal?: AbortSignal } & SearchChoice = {}) {
+  async identify(
+    tenant: Tenant,
+    galleryId: string,
+    image: Uint8Array,
+    o: { k?: number; threshold?: number; all?: boolean; box?: Box; signal?: AbortSignal } & SearchChoice = {},
+  ) {
     const g = await this.gallery(tenant, galleryId);
     await checkSearchChoice(this.store, g, o);
     const threshold = o.threshold ?? this.defaultThreshold;
@@ -210,7 +233,9 @@ export class GalleryService {
       threshold,
       image: a.image,
       faces: faces.map(({ f, i }, n) => ({
-        box: f.box, score: f.score, chosen: i === a.chosen,
+        box: f.box,
+        score: f.score,
+        chosen: i === a.chosen,
         ...(f.liveness !== undefined ? { liveness: f.liveness } : {}),
         subject: results[n][0] ?? null,
         unknown: results[n].length === 0,
@@ -230,20 +255,33 @@ export class GalleryService {
     const stored = await this.store.subjectVectors(g.pk, s.pk);
     if (!stored.length) throw new EdgeError('UNPROCESSABLE', `subject '${subjectId}' has no enrolled faces to verify against`);
     const y = unit(face.embedding!);
-    let best = -Infinity, faceId = '';
+    let best = -Infinity,
+      faceId = '';
     for (const v of stored) {
       const sim = exactScore(v.embedding, y);
-      if (sim > best) { best = sim; faceId = v.id; }
+      if (sim > best) {
+        best = sim;
+        faceId = v.id;
+      }
     }
     return {
-      gallery: g.id, subject: subjectId, similarity: round(best, 6), match: best >= threshold, threshold,
-      best_face: faceId, face: { box: face.box, score: face.score, ...(face.liveness !== undefined ? { liveness: face.liveness } : {}) },
+      gallery: g.id,
+      subject: subjectId,
+      similarity: round(best, 6),
+      match: best >= threshold,
+      threshold,
+      best_face: faceId,
+      face: { box: face.box, score: face.score, ...(face.liveness !== undefined ? { liveness: face.liveness } : {}) },
       model: g.model ?? a.model,
     };
   }
 
   /** Search by a vector made elsewhere: the caller names the model that made it. */
-  async search(tenant: Tenant, galleryId: string, q: { embedding: number[]; model: ModelRef; k?: number; threshold?: number; search?: SearchChoice['search']; ef_search?: number }) {
+  async search(
+    tenant: Tenant,
+    galleryId: string,
+    q: { embedding: number[]; model: ModelRef; k?: number; threshold?: number; search?: SearchChoice['search']; ef_search?: number },
+  ) {
     const g = await this.gallery(tenant, galleryId);
     const choice: SearchChoice = { search: q.search, efSearch: q.ef_search };
     await checkSearchChoice(this.store, g, choice);
@@ -262,7 +300,11 @@ export class GalleryService {
   private async searchOne(g: GalleryRow, embedding: Float32Array, k: number, threshold: number, choice: SearchChoice = {}) {
     if (choice.search === 'ann') {
       if (!g.dim) return [];
-      const rows = await this.store.annFaces(g.pk, Float32Array.from(unit(embedding)), { k, limit: annLimit(k), efSearch: choice.efSearch ?? DEFAULT_EF_SEARCH });
+      const rows = await this.store.annFaces(g.pk, Float32Array.from(unit(embedding)), {
+        k,
+        limit: annLimit(k),
+        efSearch: choice.efSearch ?? DEFAULT_EF_SEARCH,
+      });
       return this.named(g, annTopK(rows, embedding, k, threshold));
     }
     const index = await this.indexes.current(g);
@@ -308,14 +350,16 @@ export class GalleryService {
     if (o.idempotencyKey) {
       const f = await this.store.findFace(g.pk, { idempotencyKey: o.idempotencyKey });
       if (f) {
-        if (f.requestHash !== hash || f.subjectPk !== s.pk) throw new EdgeError('UNPROCESSABLE', `Idempotency-Key '${o.idempotencyKey}' was already used for a different enrolment in this gallery`);
+        if (f.requestHash !== hash || f.subjectPk !== s.pk)
+          throw new EdgeError('UNPROCESSABLE', `Idempotency-Key '${o.idempotencyKey}' was already used for a different enrolment in this gallery`);
         return f;
       }
     }
     if (o.faceId) {
       const f = await this.store.findFace(g.pk, { id: o.faceId });
       if (f) {
-        if (f.requestHash !== hash || f.subjectPk !== s.pk || (o.idempotencyKey && f.idempotencyKey !== o.idempotencyKey)) throw conflict(`face '${o.faceId}' already exists in gallery '${g.id}'`);
+        if (f.requestHash !== hash || f.subjectPk !== s.pk || (o.idempotencyKey && f.idempotencyKey !== o.idempotencyKey))
+          throw conflict(`face '${o.faceId}' already exists in gallery '${g.id}'`);
         return f;
       }
     }
@@ -329,9 +373,10 @@ function chosenFace(a: Analysis, label: string): AnalyzedFace {
   return f;
 }
 
-const modelConflict = (g: GalleryRow, m: ModelRef) => conflict(
-  `gallery '${g.id}' holds embeddings of ${modelLabel(g.model!)}; this request's are from ${modelLabel(m)}: embeddings of different models are never compared (enrol again into a new gallery)`,
-);
+const modelConflict = (g: GalleryRow, m: ModelRef) =>
+  conflict(
+    `gallery '${g.id}' holds embeddings of ${modelLabel(g.model!)}; this request's are from ${modelLabel(m)}: embeddings of different models are never compared (enrol again into a new gallery)`,
+  );
 
 async function digest(fields: string[], image: Uint8Array): Promise<string> {
   const head = new TextEncoder().encode(`${fields.join('\u0000')}\u0000`);
@@ -343,7 +388,10 @@ async function digest(fields: string[], image: Uint8Array): Promise<string> {
 }
 
 function encodeCursor(key: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(key))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...new TextEncoder().encode(key)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 function decodeCursor(c: string | undefined): string | undefined {
@@ -358,8 +406,15 @@ function decodeCursor(c: string | undefined): string | undefined {
 
 function galleryJson(g: GalleryRow, counts: { subjects: number; faces: number }) {
   return {
-    id: g.id, tenant: g.tenant, description: g.description, model: g.model, dimensions: g.dim,
-    keep_thumbnails: g.keepThumbnails, subjects: counts.subjects, faces: counts.faces, created_at: g.createdAt,
+    id: g.id,
+    tenant: g.tenant,
+    description: g.description,
+    model: g.model,
+    dimensions: g.dim,
+    keep_thumbnails: g.keepThumbnails,
+    subjects: counts.subjects,
+    faces: counts.faces,
+    created_at: g.createdAt,
   };
 }
 
@@ -369,7 +424,15 @@ function subjectJson(s: SubjectRow, faces: number) {
 
 function faceJson(f: FaceRow, subjectId: string) {
   return {
-    id: f.id, subject: subjectId, box: f.box, score: f.score, landmarks: f.landmarks, quality: f.quality, liveness: f.liveness,
-    model: f.model, has_thumbnail: f.hasThumbnail, created_at: f.createdAt,
+    id: f.id,
+    subject: subjectId,
+    box: f.box,
+    score: f.score,
+    landmarks: f.landmarks,
+    quality: f.quality,
+    liveness: f.liveness,
+    model: f.model,
+    has_thumbnail: f.hasThumbnail,
+    created_at: f.createdAt,
   };
 }

@@ -30,17 +30,25 @@ export function createThumbnailer(decoder: ImageDecoder, encode: JpegEncoder, o:
     const size = orientedSize(probeImage(image));
     const k = Math.min(1, THUMBNAIL.size / side0);
     const img = await decoder.decode(image, { maxPixels: o.maxPixels, targetWidth: Math.ceil(size.width * k), targetHeight: Math.ceil(size.height * k) });
-    const W = img.originalWidth, H = img.originalHeight;
+    const W = img.originalWidth,
+      H = img.originalHeight;
     // A square around the box's centre, inside the photo (shrunk where the photo is smaller).
     const side = Math.max(1, Math.min(side0, W, H));
-    const cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2;
+    const cx = (box[0] + box[2]) / 2,
+      cy = (box[1] + box[3]) / 2;
     const x0 = Math.min(Math.max(0, cx - side / 2), W - side);
     const y0 = Math.min(Math.max(0, cy - side / 2), H - side);
-    const sx = img.width / W, sy = img.height / H;
+    const sx = img.width / W,
+      sy = img.height / H;
     const n = Math.max(1, Math.min(THUMBNAIL.size, Math.round(side * Math.min(sx, sy))));
     const out = new Float32Array(n * n * 3);
     resample(img, { count: n, start: x0 * sx, ratio: (side * sx) / n }, { count: n, start: y0 * sy, ratio: (side * sy) / n }, false, {
-      out, base: [0, 1, 2], mul: [1, 1, 1], add: [0, 0, 0], rowStride: n * 3, pixStride: 3,
+      out,
+      base: [0, 1, 2],
+      mul: [1, 1, 1],
+      add: [0, 0, 0],
+      rowStride: n * 3,
+      pixStride: 3,
     });
     const rgba = new Uint8Array(n * n * 4);
     for (let i = 0, j = 0; i < out.length; i += 3, j += 4) {

@@ -17,7 +17,7 @@ test('scan-wasm.ts embeds exactly what scan.wat assembles to (npm run gen:wasm)'
 });
 
 let seed = 3;
-const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+const rnd = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
 const vec = (dim: number) => Float32Array.from(unit(Array.from({ length: dim }, rnd)));
 
 test('the WASM SIMD and JS kernels compute the same exact integer dot products', () => {
@@ -38,7 +38,8 @@ test('the WASM SIMD and JS kernels compute the same exact integer dot products',
 
 test('search equals brute force: crowded data, thresholds, removals, both kernels', async () => {
   for (const kernel of ['wasm-simd', 'js'] as const) {
-    const dim = 512, index = new MemoryIndex(dim, { kernel });
+    const dim = 512,
+      index = new MemoryIndex(dim, { kernel });
     const store = new Map<number, { subjectPk: number; e: Float32Array }>();
     const centres = Array.from({ length: 20 }, () => vec(dim));
     for (let pk = 1; pk <= 3000; pk++) {
@@ -49,15 +50,27 @@ test('search equals brute force: crowded data, thresholds, removals, both kernel
       store.set(pk, { subjectPk, e });
       index.add(pk, subjectPk, e);
     }
-    for (let pk = 1; pk <= 3000; pk += 7) { index.removeFace(pk); store.delete(pk); }
+    for (let pk = 1; pk <= 3000; pk += 7) {
+      index.removeFace(pk);
+      store.delete(pk);
+    }
     index.removeSubject(5);
     for (const [pk, v] of store) if (v.subjectPk === 5) store.delete(pk);
     expect(index.size).toBe(store.size);
-    const fetch = async (pks: number[]) => pks.flatMap((pk) => { const v = store.get(pk); return v ? [{ pk, subjectPk: v.subjectPk, embedding: v.e }] : []; });
+    const fetch = async (pks: number[]) =>
+      pks.flatMap((pk) => {
+        const v = store.get(pk);
+        return v ? [{ pk, subjectPk: v.subjectPk, embedding: v.e }] : [];
+      });
     for (let t = 0; t < 6; t++) {
       const q = t < 3 ? centres[t].map((x) => x + rnd() * 0.02) : vec(dim);
       const y = unit(q);
-      for (const [k, min] of [[1, -1], [10, -1], [5, 0.5], [3, 0.999]] as const) {
+      for (const [k, min] of [
+        [1, -1],
+        [10, -1],
+        [5, 0.5],
+        [3, 0.999],
+      ] as const) {
         const best = new Map<number, number>();
         for (const v of store.values()) {
           const s = exactScore(v.e, y);

@@ -36,7 +36,10 @@ export class MemoryIndex {
   /** Reused by add(): enrolling a million faces allocates nothing per face. */
   private readonly scratch: Float64Array;
 
-  constructor(readonly dim: number, o: { initial?: number; kernel?: 'wasm-simd' | 'js' } = {}) {
+  constructor(
+    readonly dim: number,
+    o: { initial?: number; kernel?: 'wasm-simd' | 'js' } = {},
+  ) {
     const initial = o.initial ?? 0;
     this.arena = createCodeArena(dim, initial, o.kernel);
     this.scratch = new Float64Array(dim);
@@ -46,10 +49,16 @@ export class MemoryIndex {
     this.resids = new Float32Array(initial);
   }
 
-  get size(): number { return this.n; }
-  get kernel(): CodeArena['kind'] { return this.arena.kind; }
+  get size(): number {
+    return this.n;
+  }
+  get kernel(): CodeArena['kind'] {
+    return this.arena.kind;
+  }
 
-  has(facePk: number): boolean { return this.slotOf.has(facePk); }
+  has(facePk: number): boolean {
+    return this.slotOf.has(facePk);
+  }
 
   /** Adds a face (unit-length embedding); a face already present is left as it is. */
   add(facePk: number, subjectPk: number, embedding: ArrayLike<number>): void {
@@ -135,7 +144,11 @@ export class MemoryIndex {
   }
 
   private growMeta(cap: number): void {
-    const grow = <T extends Float64Array | Float32Array>(a: T, make: (n: number) => T): T => { const b = make(cap); b.set(a); return b; };
+    const grow = <T extends Float64Array | Float32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a);
+      return b;
+    };
     this.facePks = grow(this.facePks, (c) => new Float64Array(c));
     this.subjectPks = grow(this.subjectPks, (c) => new Float64Array(c));
     this.scales = grow(this.scales, (c) => new Float32Array(c));
@@ -190,8 +203,11 @@ export const RERANK_BATCH = 64;
  * could enter the top k. A candidate the store no longer has (deleted meanwhile) drops out.
  */
 export async function exactTopK(
-  candidates: Candidate[], fetch: (facePks: number[]) => Promise<StoredVector[]>,
-  query: ArrayLike<number>, k: number, minScore: number,
+  candidates: Candidate[],
+  fetch: (facePks: number[]) => Promise<StoredVector[]>,
+  query: ArrayLike<number>,
+  k: number,
+  minScore: number,
 ): Promise<Hit[]> {
   const y = unit(query);
   const best = new Map<number, Hit>();

@@ -41,12 +41,16 @@ export const PEER_ADDRESS = createContextKey<string | undefined>(undefined, { de
  * value REST gets in its Authorization header. The check throws an EdgeError (UNAUTHENTICATED,
  * PERMISSION_DENIED, RESOURCE_EXHAUSTED: mapped as everywhere else) or a ConnectError to refuse.
  */
-export function authorizationInterceptor(check: (authorization: string | null, call: CallInfo) => void | { id: string } | Promise<void | { id: string }>): Interceptor {
+export function authorizationInterceptor(
+  check: (authorization: string | null, call: CallInfo) => void | { id: string } | Promise<void | { id: string }>,
+): Interceptor {
   return (next) => async (req) => {
     try {
       const caller = await check(req.header.get('authorization'), {
-        service: req.service.typeName, method: req.method.name,
-        peer: req.contextValues.get(PEER_ADDRESS), header: (n) => req.header.get(n) ?? undefined,
+        service: req.service.typeName,
+        method: req.method.name,
+        peer: req.contextValues.get(PEER_ADDRESS),
+        header: (n) => req.header.get(n) ?? undefined,
       });
       // Who called, for the telemetry slot's request log (a key id: safe to log).
       const holder = req.contextValues.get(CALLER);

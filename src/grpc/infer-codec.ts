@@ -40,10 +40,10 @@ export function decodeInferRequest(m: ModelInferRequest): DecodedInfer {
 export function encodeInferResponse(r: InferResponse, requested: RequestedOutput[] | undefined): ModelInferResponse {
   const ordered: Tensor[] = requested?.length
     ? requested.map((o) => {
-      const t = r.outputs.find((x) => x.name === o.name);
-      if (!t) throw invalid(`output '${o.name}' was requested but the model produced only ${r.outputs.map((x) => `'${x.name}'`).join(', ')}`);
-      return t;
-    })
+        const t = r.outputs.find((x) => x.name === o.name);
+        if (!t) throw invalid(`output '${o.name}' was requested but the model produced only ${r.outputs.map((x) => `'${x.name}'`).join(', ')}`);
+        return t;
+      })
     : r.outputs;
   const encoded = ordered.map(encodeOutput);
   return create(ModelInferResponseSchema, {

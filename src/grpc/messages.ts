@@ -9,9 +9,16 @@ import type { ModelMetadata, TensorMetadata } from '../core/inference.ts';
 import type { ModelConfig } from '../core/model-config.ts';
 import type { Duration, ModelStats } from '../core/stats.ts';
 import {
-  type ModelMetadataResponse, ModelMetadataResponseSchema, type ModelMetadataResponse_TensorMetadata,
-  ModelMetadataResponse_TensorMetadataSchema, type ModelStatistics, ModelStatisticsSchema,
-  type RepositoryIndexResponse, RepositoryIndexResponseSchema, type StatisticDuration, StatisticDurationSchema,
+  type ModelMetadataResponse,
+  ModelMetadataResponseSchema,
+  type ModelMetadataResponse_TensorMetadata,
+  ModelMetadataResponse_TensorMetadataSchema,
+  type ModelStatistics,
+  ModelStatisticsSchema,
+  type RepositoryIndexResponse,
+  RepositoryIndexResponseSchema,
+  type StatisticDuration,
+  StatisticDurationSchema,
 } from './gen/grpc_service_pb.ts';
 import { type ModelConfig as ModelConfigMessage, ModelConfigSchema } from './gen/model_config_pb.ts';
 
@@ -20,8 +27,11 @@ const tensorMeta = (t: TensorMetadata): ModelMetadataResponse_TensorMetadata =>
 
 export function modelMetadataMessage(m: ModelMetadata): ModelMetadataResponse {
   return create(ModelMetadataResponseSchema, {
-    name: m.name, versions: m.versions, platform: m.platform,
-    inputs: m.inputs.map(tensorMeta), outputs: m.outputs.map(tensorMeta),
+    name: m.name,
+    versions: m.versions,
+    platform: m.platform,
+    inputs: m.inputs.map(tensorMeta),
+    outputs: m.outputs.map(tensorMeta),
   });
 }
 
@@ -42,21 +52,32 @@ const dur = (d: Duration): StatisticDuration => create(StatisticDurationSchema, 
 /** The same numbers as GET /v2/models/{m}/stats (batch_stats carry execution counts per size). */
 export function modelStatisticsMessage(name: string, version: string, s: ModelStats): ModelStatistics {
   return create(ModelStatisticsSchema, {
-    name, version,
+    name,
+    version,
     lastInference: BigInt(Math.round(s.lastInferenceMs)),
     inferenceCount: BigInt(s.inferenceCount),
     executionCount: BigInt(s.executionCount),
     inferenceStats: {
-      success: dur(s.success), fail: dur(s.fail), queue: dur(s.queue),
-      computeInput: dur(s.computeInput), computeInfer: dur(s.computeInfer), computeOutput: dur(s.computeOutput),
+      success: dur(s.success),
+      fail: dur(s.fail),
+      queue: dur(s.queue),
+      computeInput: dur(s.computeInput),
+      computeInfer: dur(s.computeInfer),
+      computeOutput: dur(s.computeOutput),
     },
-    batchStats: [...s.batchSizes].sort(([a], [b]) => a - b).map(([size, d]) => ({
-      batchSize: BigInt(size), computeInfer: dur(d),
-    })),
+    batchStats: [...s.batchSizes]
+      .sort(([a], [b]) => a - b)
+      .map(([size, d]) => ({
+        batchSize: BigInt(size),
+        computeInfer: dur(d),
+      })),
   });
 }
 
-export function repositoryIndexMessage(entries: Array<{ name: string; version?: string; state: string; reason?: string }>, readyOnly: boolean): RepositoryIndexResponse {
+export function repositoryIndexMessage(
+  entries: Array<{ name: string; version?: string; state: string; reason?: string }>,
+  readyOnly: boolean,
+): RepositoryIndexResponse {
   return create(RepositoryIndexResponseSchema, {
     models: entries
       .filter((e) => !readyOnly || e.state === 'READY')

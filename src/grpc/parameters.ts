@@ -14,12 +14,16 @@ export function fromInferParameters(map: { [key: string]: InferParameter }, wher
   for (const key of keys) {
     const choice = map[key].parameterChoice;
     switch (choice.case) {
-      case 'boolParam': case 'stringParam': case 'doubleParam':
+      case 'boolParam':
+      case 'stringParam':
+      case 'doubleParam':
         out[key] = choice.value;
         break;
-      case 'int64Param': case 'uint64Param': {
+      case 'int64Param':
+      case 'uint64Param': {
         const n = Number(choice.value);
-        if (!Number.isSafeInteger(n)) throw invalid(`${where} parameter '${key}': ${choice.value} is beyond the integers this server represents exactly (±2^53)`);
+        if (!Number.isSafeInteger(n))
+          throw invalid(`${where} parameter '${key}': ${choice.value} is beyond the integers this server represents exactly (±2^53)`);
         out[key] = n;
         break;
       }
@@ -33,10 +37,14 @@ export function fromInferParameters(map: { [key: string]: InferParameter }, wher
 export function toInferParameters(p: Parameters | undefined): { [key: string]: InferParameter } {
   const out: { [key: string]: InferParameter } = {};
   for (const [key, v] of Object.entries(p ?? {})) {
-    const parameterChoice = typeof v === 'string' ? { case: 'stringParam' as const, value: v }
-      : typeof v === 'boolean' ? { case: 'boolParam' as const, value: v }
-      : Number.isSafeInteger(v) ? { case: 'int64Param' as const, value: BigInt(v) }
-      : { case: 'doubleParam' as const, value: v };
+    const parameterChoice =
+      typeof v === 'string'
+        ? { case: 'stringParam' as const, value: v }
+        : typeof v === 'boolean'
+          ? { case: 'boolParam' as const, value: v }
+          : Number.isSafeInteger(v)
+            ? { case: 'int64Param' as const, value: BigInt(v) }
+            : { case: 'doubleParam' as const, value: v };
     out[key] = create(InferParameterSchema, { parameterChoice });
   }
   return out;

@@ -33,5 +33,7 @@ export function grpcRouterOptions(o: GrpcRouterOptions): ConnectRouterOptions {
 }
 
 export function grpcRoutes(dp: DataPlane, o: InferenceServiceOptions = {}): (router: ConnectRouter) => void {
-  return (router) => { router.service(GRPCInferenceService, createInferenceService(dp, o)); };
+  return (router) => {
+    router.service(GRPCInferenceService, createInferenceService(dp, o));
+  };
 }

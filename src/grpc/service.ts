@@ -9,7 +9,11 @@ import { create } from '@bufbuild/protobuf';
 import type { DataPlane } from '../core/dataplane.ts';
 import { invalid } from '../core/errors.ts';
 import {
-  GRPCInferenceService, InferParameterSchema, type ModelInferRequest, type ModelInferResponse, ModelStreamInferResponseSchema,
+  GRPCInferenceService,
+  InferParameterSchema,
+  type ModelInferRequest,
+  type ModelInferResponse,
+  ModelStreamInferResponseSchema,
   type ModelRepositoryParameter,
 } from './gen/grpc_service_pb.ts';
 import { toConnectError } from './errors.ts';
@@ -49,7 +53,10 @@ function checkRepositoryParameters(params: { [k: string]: ModelRepositoryParamet
   for (const [k, v] of Object.entries(params)) {
     const want = allowed[k];
     if (!want) {
-      const why = k === 'config' || k.startsWith('file:') ? 'loading with an override config or files is not supported; put the model in the repository' : 'unknown parameter';
+      const why =
+        k === 'config' || k.startsWith('file:')
+          ? 'loading with an override config or files is not supported; put the model in the repository'
+          : 'unknown parameter';
       throw invalid(`${what} parameter '${k}': ${why}`);
     }
     if (v.parameterChoice.case !== want) throw invalid(`${what} parameter '${k}' must be a bool_param, got ${v.parameterChoice.case ?? 'no value'}`);
@@ -63,13 +70,15 @@ export function createInferenceService(dp: DataPlane, o: InferenceServiceOptions
     if (ctx?.signal.aborted && ctx.signal.reason instanceof ConnectError) throw ctx.signal.reason;
     throw toConnectError(e, report);
   };
-  const guard = <A extends unknown[], R>(fn: (...a: A) => R | Promise<R>) => async (...a: A): Promise<R> => {
-    try {
-      return await fn(...a);
-    } catch (e) {
-      return fail(e, a.at(-1) as HandlerContext);
-    }
-  };
+  const guard =
+    <A extends unknown[], R>(fn: (...a: A) => R | Promise<R>) =>
+    async (...a: A): Promise<R> => {
+      try {
+        return await fn(...a);
+      } catch (e) {
+        return fail(e, a.at(-1) as HandlerContext);
+      }
+    };
 
   const infer = async (req: ModelInferRequest, ctx: HandlerContext): Promise<ModelInferResponse> => {
     // Unknown model, not ready or queue full: refused before any tensor is decoded.
@@ -109,23 +118,30 @@ export function createInferenceService(dp: DataPlane, o: InferenceServiceOptions
       return {};
     }),
     ...(o.logging ? { logSettings: guard((r) => logSettingsMessage(o.logging!.update(logSettingsRequest(r)))) } : {}),
-    ...(o.trace ? {
-      traceSetting: guard((r) => {
-        const model = r.modelName || undefined;
-        if (model !== undefined && !dp.registry.get(model)) dp.registry.resolve(model); // NOT_FOUND
-        return traceSettingsMessage(o.trace!.update(traceSettingsRequest(r), model));
-      }),
-    } : {}),
+    ...(o.trace
+      ? {
+          traceSetting: guard((r) => {
+            const model = r.modelName || undefined;
+            if (model !== undefined && !dp.registry.get(model)) dp.registry.resolve(model); // NOT_FOUND
+            return traceSettingsMessage(o.trace!.update(traceSettingsRequest(r), model));
+          }),
+        }
+      : {}),
     modelInfer: guard(infer),
-    modelStreamInfer: (requests, ctx) => pipelineStream(requests, async (req) => {
-      try {
-        const resp = await infer(req, ctx);
-        return create(ModelStreamInferResponseSchema, { inferResponse: finalFlag(req, resp) });
-      } catch (e) {
-        // Never thrown: one failed request must not end the others' stream.
-        return streamError(toConnectError(e, report).rawMessage, req);
-      }
-    }, o.maxStreamInFlight ?? 64),
+    modelStreamInfer: (requests, ctx) =>
+      pipelineStream(
+        requests,
+        async (req) => {
+          try {
+            const resp = await infer(req, ctx);
+            return create(ModelStreamInferResponseSchema, { inferResponse: finalFlag(req, resp) });
+          } catch (e) {
+            // Never thrown: one failed request must not end the others' stream.
+            return streamError(toConnectError(e, report).rawMessage, req);
+          }
+        },
+        o.maxStreamInFlight ?? 64,
+      ),
   };
 }
 
@@ -135,6 +151,7 @@ export function createInferenceService(dp: DataPlane, o: InferenceServiceOptions
  */
 function finalFlag(req: ModelInferRequest, resp: ModelInferResponse): ModelInferResponse {
   const p = req.parameters.triton_enable_empty_final_response?.parameterChoice;
-  if (p?.case === 'boolParam' && p.value) resp.parameters.triton_final_response = create(InferParameterSchema, { parameterChoice: { case: 'boolParam', value: true } });
+  if (p?.case === 'boolParam' && p.value)
+    resp.parameters.triton_final_response = create(InferParameterSchema, { parameterChoice: { case: 'boolParam', value: true } });
   return resp;
 }

@@ -7,8 +7,14 @@ import { create } from '@bufbuild/protobuf';
 import type { LogSettings } from '../observability/logger.ts';
 import type { TraceSettings } from '../observability/tracing.ts';
 import {
-  type LogSettingsRequest, type LogSettingsResponse, LogSettingsResponseSchema, LogSettingsResponse_SettingValueSchema,
-  type TraceSettingRequest, type TraceSettingResponse, TraceSettingResponseSchema, TraceSettingResponse_SettingValueSchema,
+  type LogSettingsRequest,
+  type LogSettingsResponse,
+  LogSettingsResponseSchema,
+  LogSettingsResponse_SettingValueSchema,
+  type TraceSettingRequest,
+  type TraceSettingResponse,
+  TraceSettingResponseSchema,
+  TraceSettingResponse_SettingValueSchema,
 } from './gen/grpc_service_pb.ts';
 
 export function logSettingsRequest(r: LogSettingsRequest): Record<string, unknown> {
@@ -19,16 +25,21 @@ export function logSettingsMessage(s: Readonly<LogSettings>): LogSettingsRespons
   const settings: LogSettingsResponse['settings'] = {};
   for (const [k, v] of Object.entries(s)) {
     settings[k] = create(LogSettingsResponse_SettingValueSchema, {
-      parameterChoice: typeof v === 'boolean' ? { case: 'boolParam', value: v }
-        : typeof v === 'number' ? { case: 'uint32Param', value: v }
-        : { case: 'stringParam', value: String(v) },
+      parameterChoice:
+        typeof v === 'boolean'
+          ? { case: 'boolParam', value: v }
+          : typeof v === 'number'
+            ? { case: 'uint32Param', value: v }
+            : { case: 'stringParam', value: String(v) },
     });
   }
   return create(LogSettingsResponseSchema, { settings });
 }
 
 export function traceSettingsRequest(r: TraceSettingRequest): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(r.settings).map(([k, v]) => [k, v.value.length === 0 ? null : k === 'trace_level' ? v.value : v.value.length === 1 ? v.value[0] : v.value]));
+  return Object.fromEntries(
+    Object.entries(r.settings).map(([k, v]) => [k, v.value.length === 0 ? null : k === 'trace_level' ? v.value : v.value.length === 1 ? v.value[0] : v.value]),
+  );
 }
 
 export function traceSettingsMessage(s: TraceSettings): TraceSettingResponse {

@@ -12,7 +12,9 @@ import type { Tensor } from '../core/tensor.ts';
 import { checkElementCount, elementCount } from '../core/tensor.ts';
 import { binaryToTensorData, tensorBytes } from '../protocol/binary-data.ts';
 import {
-  type InferTensorContents, type ModelInferRequest_InferInputTensor, type ModelInferResponse_InferOutputTensor,
+  type InferTensorContents,
+  type ModelInferRequest_InferInputTensor,
+  type ModelInferResponse_InferOutputTensor,
   ModelInferResponse_InferOutputTensorSchema,
 } from './gen/grpc_service_pb.ts';
 import { fromInferParameters, toInferParameters } from './parameters.ts';
@@ -21,16 +23,36 @@ type ContentsField = Exclude<keyof InferTensorContents, '$typeName' | '$unknown'
 
 /** The typed-contents field of each datatype (proto names in messages); FP16/BF16 have none. */
 const FIELD: Record<Datatype, ContentsField | undefined> = {
-  BOOL: 'boolContents', INT8: 'intContents', INT16: 'intContents', INT32: 'intContents', INT64: 'int64Contents',
-  UINT8: 'uintContents', UINT16: 'uintContents', UINT32: 'uintContents', UINT64: 'uint64Contents',
-  FP32: 'fp32Contents', FP64: 'fp64Contents', BYTES: 'bytesContents', FP16: undefined, BF16: undefined,
+  BOOL: 'boolContents',
+  INT8: 'intContents',
+  INT16: 'intContents',
+  INT32: 'intContents',
+  INT64: 'int64Contents',
+  UINT8: 'uintContents',
+  UINT16: 'uintContents',
+  UINT32: 'uintContents',
+  UINT64: 'uint64Contents',
+  FP32: 'fp32Contents',
+  FP64: 'fp64Contents',
+  BYTES: 'bytesContents',
+  FP16: undefined,
+  BF16: undefined,
 };
 const PROTO_NAME: Record<ContentsField, string> = {
-  boolContents: 'bool_contents', intContents: 'int_contents', int64Contents: 'int64_contents', uintContents: 'uint_contents',
-  uint64Contents: 'uint64_contents', fp32Contents: 'fp32_contents', fp64Contents: 'fp64_contents', bytesContents: 'bytes_contents',
+  boolContents: 'bool_contents',
+  intContents: 'int_contents',
+  int64Contents: 'int64_contents',
+  uintContents: 'uint_contents',
+  uint64Contents: 'uint64_contents',
+  fp32Contents: 'fp32_contents',
+  fp64Contents: 'fp64_contents',
+  bytesContents: 'bytes_contents',
 };
 const RANGE: Partial<Record<Datatype, [number, number]>> = {
-  INT8: [-128, 127], INT16: [-32768, 32767], UINT8: [0, 255], UINT16: [0, 65535],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
 };
 
 /** The request's inputs as tensors; `raw` is ModelInferRequest.raw_input_contents. */
@@ -102,19 +124,32 @@ function typed(name: string, dt: Datatype, v: unknown[]): TensorData {
     }
   }
   switch (dt) {
-    case 'BOOL': return Uint8Array.from(v as boolean[], (b) => (b ? 1 : 0));
-    case 'INT8': return Int8Array.from(v as number[]);
-    case 'INT16': return Int16Array.from(v as number[]);
-    case 'INT32': return Int32Array.from(v as number[]);
-    case 'INT64': return BigInt64Array.from(v as bigint[]);
-    case 'UINT8': return Uint8Array.from(v as number[]);
-    case 'UINT16': return Uint16Array.from(v as number[]);
-    case 'UINT32': return Uint32Array.from(v as number[]);
-    case 'UINT64': return BigUint64Array.from(v as bigint[]);
-    case 'FP32': return Float32Array.from(v as number[]);
-    case 'FP64': return Float64Array.from(v as number[]);
-    case 'BYTES': return v as Uint8Array[];
-    default: throw invalid(`input '${name}': ${dt} has no typed contents field; send it in raw_input_contents`);
+    case 'BOOL':
+      return Uint8Array.from(v as boolean[], (b) => (b ? 1 : 0));
+    case 'INT8':
+      return Int8Array.from(v as number[]);
+    case 'INT16':
+      return Int16Array.from(v as number[]);
+    case 'INT32':
+      return Int32Array.from(v as number[]);
+    case 'INT64':
+      return BigInt64Array.from(v as bigint[]);
+    case 'UINT8':
+      return Uint8Array.from(v as number[]);
+    case 'UINT16':
+      return Uint16Array.from(v as number[]);
+    case 'UINT32':
+      return Uint32Array.from(v as number[]);
+    case 'UINT64':
+      return BigUint64Array.from(v as bigint[]);
+    case 'FP32':
+      return Float32Array.from(v as number[]);
+    case 'FP64':
+      return Float64Array.from(v as number[]);
+    case 'BYTES':
+      return v as Uint8Array[];
+    default:
+      throw invalid(`input '${name}': ${dt} has no typed contents field; send it in raw_input_contents`);
   }
 }
 

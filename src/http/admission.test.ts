@@ -33,8 +33,13 @@ beforeAll(async () => {
     },
   };
   const parts = assemble({
-    repository: new FsRepository(repo), loader, docs: fsDocsAssets, log: () => {},
-    maxBodyBytes: 1 << 20, maxQueueSize: 1, defaultInstances: 1,
+    repository: new FsRepository(repo),
+    loader,
+    docs: fsDocsAssets,
+    log: () => {},
+    maxBodyBytes: 1 << 20,
+    maxQueueSize: 1,
+    defaultInstances: 1,
   });
   await parts.load();
   app = parts.app;
@@ -47,7 +52,8 @@ const body = JSON.stringify({
     { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: Array(16).fill(1) },
   ],
 });
-const infer = (b: BodyInit) => app.request('/v2/models/simple/infer', { method: 'POST', body: b, headers: { 'Content-Type': 'application/json' }, duplex: 'half' } as RequestInit);
+const infer = (b: BodyInit) =>
+  app.request('/v2/models/simple/infer', { method: 'POST', body: b, headers: { 'Content-Type': 'application/json' }, duplex: 'half' } as RequestInit);
 
 test('queue full → 503 + Retry-After without reading the body; accepted requests complete', async () => {
   const running = infer(body); // taken by the only instance, held by the gate
@@ -55,13 +61,21 @@ test('queue full → 503 + Retry-After without reading the body; accepted reques
   const queued = infer(body); // waits in the queue (max_queue_size 1)
   await Bun.sleep(20);
   let pulled = 0;
-  const endless = new ReadableStream<Uint8Array>({ pull: async () => { pulled++; await new Promise(() => {}); } });
+  const endless = new ReadableStream<Uint8Array>({
+    pull: async () => {
+      pulled++;
+      await new Promise(() => {});
+    },
+  });
   const refused = await Promise.race([infer(endless), Bun.sleep(2000).then(() => undefined)]);
   expect(refused?.status).toBe(503);
   expect(refused?.headers.get('Retry-After')).toBe('1');
   expect((await refused!.json()).error).toMatch(/queue full/);
   expect(pulled).toBeLessThanOrEqual(1); // at most the stream's own first pull, never consumed
-  while (held.length) { held.shift()!(); await Bun.sleep(5); }
+  while (held.length) {
+    held.shift()!();
+    await Bun.sleep(5);
+  }
   for (const r of [await running, await queued]) {
     expect(r.status).toBe(200);
     expect((await r.json()).outputs[0].data).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));

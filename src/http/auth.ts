@@ -48,8 +48,12 @@ export function authMiddleware(auth: Authorizer): MiddlewareHandler {
  */
 export function inProcessAuthorizer(): Authorizer {
   return new Authorizer({
-    mode: 'auto', keys: new KeyTable(), trust: { proxies: new AddressSet([]), header: 'x-forwarded-for' },
-    limits: {}, authFailures: { perSecond: 1, burst: 20 }, defaultPeer: '127.0.0.1',
+    mode: 'auto',
+    keys: new KeyTable(),
+    trust: { proxies: new AddressSet([]), header: 'x-forwarded-for' },
+    limits: {},
+    authFailures: { perSecond: 1, burst: 20 },
+    defaultPeer: '127.0.0.1',
   });
 }
 
@@ -97,7 +101,11 @@ function requirement(need: Need, mode: AuthMode): Array<Record<string, string[]>
   return need === 'metadata' && mode !== 'required' ? [{}, ...req] : req;
 }
 
-interface Operation { security?: unknown; description?: string; responses?: Record<string, unknown> }
+interface Operation {
+  security?: unknown;
+  description?: string;
+  responses?: Record<string, unknown>;
+}
 interface OpenApiDoc {
   paths?: Record<string, Record<string, Operation | unknown>>;
   components?: Record<string, unknown>;
@@ -109,10 +117,17 @@ const errorBody = (description: string) => ({ description, content: { 'applicati
 function authResponses(need: Need, mode: AuthMode): Record<string, unknown> {
   if (need === 'health' || need === 'public') return {};
   const out: Record<string, unknown> = {
-    401: errorBody(need === 'metadata' && mode !== 'required' ? 'A key was sent and is unknown, expired or revoked (WWW-Authenticate says why)' : 'No key, or an unknown, expired or revoked one (WWW-Authenticate says why)'),
+    401: errorBody(
+      need === 'metadata' && mode !== 'required'
+        ? 'A key was sent and is unknown, expired or revoked (WWW-Authenticate says why)'
+        : 'No key, or an unknown, expired or revoked one (WWW-Authenticate says why)',
+    ),
     429: errorBody('Rate limited, per key or per address (Retry-After)'),
   };
-  if (need !== 'metadata') out[403] = errorBody(`The key lacks scope \`${need}\`${need === 'admin' || need === 'faces:write' ? '; with no keys configured, the client is not on loopback' : ''}`);
+  if (need !== 'metadata')
+    out[403] = errorBody(
+      `The key lacks scope \`${need}\`${need === 'admin' || need === 'faces:write' ? '; with no keys configured, the client is not on loopback' : ''}`,
+    );
   return out;
 }
 
@@ -131,9 +146,14 @@ export function withSecurity<T>(doc: T, mode: AuthMode): T {
       const o = op as Operation;
       o.security = requirement(need, mode);
       o.responses = { ...authResponses(need, mode), ...o.responses };
-      const note = need === 'health' || need === 'public' ? 'Open.'
-        : need === 'metadata' ? (mode === 'required' ? 'Needs an API key (AUTH=required).' : 'Open; an API key, if sent, must be valid.')
-        : `Needs scope \`${need}\` (or \`admin\`).`;
+      const note =
+        need === 'health' || need === 'public'
+          ? 'Open.'
+          : need === 'metadata'
+            ? mode === 'required'
+              ? 'Needs an API key (AUTH=required).'
+              : 'Open; an API key, if sent, must be valid.'
+            : `Needs scope \`${need}\` (or \`admin\`).`;
       o.description = o.description ? `${o.description}\n\n${note}` : note;
     }
   }

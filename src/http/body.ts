@@ -72,7 +72,10 @@ export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array
     if (chunks.length === 1) return chunks[0]!;
     const joined = new Uint8Array(total);
     let o = 0;
-    for (const ch of chunks) { joined.set(ch, o); o += ch.byteLength; }
+    for (const ch of chunks) {
+      joined.set(ch, o);
+      o += ch.byteLength;
+    }
     return joined;
   } catch (e) {
     await reader.cancel().catch(() => {});
@@ -88,11 +91,16 @@ class BodyClock {
   private idle: ReturnType<typeof setTimeout> | undefined;
   private readonly overall: ReturnType<typeof setTimeout>;
   private fail!: (e: HTTPException) => void;
-  private readonly expired = new Promise<never>((_, reject) => { this.fail = reject; });
+  private readonly expired = new Promise<never>((_, reject) => {
+    this.fail = reject;
+  });
 
   constructor(private readonly limits: BodyRead) {
     this.expired.catch(() => {}); // observed through race(); never an unhandled rejection
-    this.overall = setTimeout(() => this.fail(timeout(`the request body took longer than ${limits.totalMs / 1000} s to arrive (BODY_TIMEOUT_S)`)), limits.totalMs);
+    this.overall = setTimeout(
+      () => this.fail(timeout(`the request body took longer than ${limits.totalMs / 1000} s to arrive (BODY_TIMEOUT_S)`)),
+      limits.totalMs,
+    );
     this.touch();
   }
 

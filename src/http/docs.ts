@@ -22,21 +22,32 @@ export const DOC_TAGS = [
 
 /** `annotate`: adds the security schemes and per-route requirements (http/auth.ts). */
 export function mountDocs(app: OpenAPIHono, assets: DocsAssets, info: { title: string; version: string }, annotate: <T>(doc: T) => T = (d) => d): void {
-  app.get('/openapi.json', (c) => c.json(annotate(app.getOpenAPI31Document({
-    openapi: '3.1.0',
-    info: {
-      title: info.title,
-      version: info.version,
-      description: 'Face routes (detect, embed, verify), then KServe v2 / Open Inference Protocol with Triton extensions. Options of the face routes are query parameters, or fields of a multipart/JSON body, each in one place only.',
-    },
-    // Swagger UI lists tags in this order: the face routes first, the plumbing after.
-    tags: DOC_TAGS,
-  }))));
+  app.get('/openapi.json', (c) =>
+    c.json(
+      annotate(
+        app.getOpenAPI31Document({
+          openapi: '3.1.0',
+          info: {
+            title: info.title,
+            version: info.version,
+            description:
+              'Face routes (detect, embed, verify), then KServe v2 / Open Inference Protocol with Triton extensions. Options of the face routes are query parameters, or fields of a multipart/JSON body, each in one place only.',
+          },
+          // Swagger UI lists tags in this order: the face routes first, the plumbing after.
+          tags: DOC_TAGS,
+        }),
+      ),
+    ),
+  );
   // The UI asks for `${baseUrl}/swagger-ui-dist/…`; both files are cached after the first load.
   app.get('/docs', swaggerUI({ url: '/openapi.json', baseUrl: '/docs/assets', title: 'edgeserve API' }));
   let cached: Promise<{ css: string; js: string }> | undefined;
   // A failed load is not cached: the next request tries again.
-  const get = () => (cached ??= assets.load().catch((e: unknown) => { cached = undefined; throw e; }));
+  const get = () =>
+    (cached ??= assets.load().catch((e: unknown) => {
+      cached = undefined;
+      throw e;
+    }));
   app.get('/docs/assets/swagger-ui-dist/swagger-ui.css', async (c) => {
     c.header('Cache-Control', 'public, max-age=86400');
     return c.body((await get()).css, 200, { 'Content-Type': 'text/css; charset=utf-8' });

@@ -7,14 +7,18 @@ import { decodeBase64 } from './image-input.ts';
 
 const u8 = Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array };
 const native = u8.fromBase64;
-afterEach(() => { u8.fromBase64 = native; });
+afterEach(() => {
+  u8.fromBase64 = native;
+});
 
 const bytes = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37 + 11) & 255);
 const b64 = Buffer.from(bytes).toString('base64');
 
 for (const mode of ['fromBase64', 'atob'] as const) {
   describe(`with ${mode}`, () => {
-    const use = () => { if (mode === 'atob') u8.fromBase64 = undefined; };
+    const use = () => {
+      if (mode === 'atob') u8.fromBase64 = undefined;
+    };
     test('padded, unpadded, wrapped and data: URL forms decode to the same bytes', () => {
       use();
       for (const s of [b64, b64.replace(/=+$/, ''), b64.replace(/(.{76})/g, '$1\r\n'), `data:image/png;base64,${b64}`]) {

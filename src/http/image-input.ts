@@ -20,7 +20,10 @@ export async function readImages(c: Context, fields: string[], maxBytes: number)
   const contentType = c.req.header('content-type') ?? '';
   const type = contentType.split(';')[0].trim().toLowerCase();
   const body = await readBody(c, maxBytes);
-  if (body.byteLength === 0) throw invalid(`empty request body: send the image as multipart field${fields.length > 1 ? 's' : ''} ${fields.map((f) => `'${f}'`).join(', ')}, ${fields.length > 1 ? '' : 'a raw image/* body, '}or JSON {${fields.map((f) => `"${f}": "<base64>"`).join(', ')}}`);
+  if (body.byteLength === 0)
+    throw invalid(
+      `empty request body: send the image as multipart field${fields.length > 1 ? 's' : ''} ${fields.map((f) => `'${f}'`).join(', ')}, ${fields.length > 1 ? '' : 'a raw image/* body, '}or JSON {${fields.map((f) => `"${f}": "<base64>"`).join(', ')}}`,
+    );
   if (type === 'multipart/form-data') return fromMultipart(contentType, body, fields);
   if (type === 'application/json') return fromJson(body, fields);
   if (type.startsWith('image/') || type === 'application/octet-stream' || type === '') {
@@ -41,7 +44,9 @@ function fromMultipart(contentType: string, body: Uint8Array, fields: string[]):
       if (p.data.byteLength === 0) throw invalid(`multipart field '${p.name}' is empty`);
       images[p.name] = p.data;
     } else if (p.filename !== undefined) {
-      throw invalid(`unexpected multipart file field '${p.name}' (filename '${p.filename}'): this route takes the image${fields.length > 1 ? 's' : ''} ${fields.map((f) => `'${f}'`).join(', ')}`);
+      throw invalid(
+        `unexpected multipart file field '${p.name}' (filename '${p.filename}'): this route takes the image${fields.length > 1 ? 's' : ''} ${fields.map((f) => `'${f}'`).join(', ')}`,
+      );
     } else {
       collect(options, 'form field', [[p.name, text.decode(p.data)]]);
     }

@@ -45,9 +45,17 @@ describe('health and metadata', () => {
   test('model metadata with the batch dim as -1', async () => {
     const j = await (await app.request('/v2/models/simple')).json();
     expect(j).toEqual({
-      name: 'simple', versions: ['1'], platform: 'onnxruntime_onnx',
-      inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] }, { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] }],
-      outputs: [{ name: 'OUTPUT0', datatype: 'INT32', shape: [-1, 16] }, { name: 'OUTPUT1', datatype: 'INT32', shape: [-1, 16] }],
+      name: 'simple',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
+      ],
+      outputs: [
+        { name: 'OUTPUT0', datatype: 'INT32', shape: [-1, 16] },
+        { name: 'OUTPUT1', datatype: 'INT32', shape: [-1, 16] },
+      ],
     });
     expect((await app.request('/v2/models/simple/versions/1')).status).toBe(200);
     expect((await app.request('/v2/models/simple/ready')).status).toBe(200);
@@ -76,10 +84,13 @@ describe('infer', () => {
     app.request(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
   test('JSON: sums and differences, id echoed', async () => {
-    const r = await post({ id: 'req-1', inputs: [
-      { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
-      { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
-    ] });
+    const r = await post({
+      id: 'req-1',
+      inputs: [
+        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+      ],
+    });
     expect(r.status).toBe(200);
     const j = await r.json();
     expect(j.id).toBe('req-1');
@@ -93,10 +104,13 @@ describe('infer', () => {
   });
 
   test('outputs filter and nested data', async () => {
-    const r = await post({ inputs: [
-      { name: 'INPUT0', shape: [2, 16], datatype: 'INT32', data: [a, a] },
-      { name: 'INPUT1', shape: [2, 16], datatype: 'INT32', data: [b, b] },
-    ], outputs: [{ name: 'OUTPUT1' }] });
+    const r = await post({
+      inputs: [
+        { name: 'INPUT0', shape: [2, 16], datatype: 'INT32', data: [a, a] },
+        { name: 'INPUT1', shape: [2, 16], datatype: 'INT32', data: [b, b] },
+      ],
+      outputs: [{ name: 'OUTPUT1' }],
+    });
     const j = await r.json();
     expect(j.outputs.map((o: { name: string }) => o.name)).toEqual(['OUTPUT1']);
     expect(j.outputs[0].shape).toEqual([2, 16]);
@@ -108,14 +122,21 @@ describe('infer', () => {
         { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
         { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
       ],
-      outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }, { name: 'OUTPUT1', parameters: { binary_data: true } }],
+      outputs: [
+        { name: 'OUTPUT0', parameters: { binary_data: true } },
+        { name: 'OUTPUT1', parameters: { binary_data: true } },
+      ],
     });
     const hb = new TextEncoder().encode(header);
     const body = new Uint8Array(hb.length + 128);
     body.set(hb);
     body.set(new Uint8Array(Int32Array.from(a).buffer), hb.length);
     body.set(new Uint8Array(Int32Array.from(b).buffer), hb.length + 64);
-    const r = await app.request('/v2/models/simple/infer', { method: 'POST', body, headers: { 'Inference-Header-Content-Length': String(hb.length), 'content-type': 'application/octet-stream' } });
+    const r = await app.request('/v2/models/simple/infer', {
+      method: 'POST',
+      body,
+      headers: { 'Inference-Header-Content-Length': String(hb.length), 'content-type': 'application/octet-stream' },
+    });
     expect(r.status).toBe(200);
     const len = Number(r.headers.get('inference-header-content-length'));
     const buf = new Uint8Array(await r.arrayBuffer());
@@ -128,10 +149,12 @@ describe('infer', () => {
   });
 
   test('wrong shape → 400 naming the tensor, expected and got', async () => {
-    const r = await post({ inputs: [
-      { name: 'INPUT0', shape: [1, 8], datatype: 'INT32', data: a.slice(0, 8) },
-      { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
-    ] });
+    const r = await post({
+      inputs: [
+        { name: 'INPUT0', shape: [1, 8], datatype: 'INT32', data: a.slice(0, 8) },
+        { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+      ],
+    });
     expect(r.status).toBe(400);
     const e = (await r.json()).error;
     expect(e).toContain("'INPUT0'");
@@ -141,10 +164,26 @@ describe('infer', () => {
 
   test('wrong datatype, missing input, unknown output, batch too big → 400', async () => {
     const cases = [
-      { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }] },
+      {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: a },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+        ],
+      },
       { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a }] },
-      { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b }], outputs: [{ name: 'NOPE' }] },
-      { inputs: [{ name: 'INPUT0', shape: [9, 16], datatype: 'INT32', data: Array(144).fill(0) }, { name: 'INPUT1', shape: [9, 16], datatype: 'INT32', data: Array(144).fill(0) }] },
+      {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+        ],
+        outputs: [{ name: 'NOPE' }],
+      },
+      {
+        inputs: [
+          { name: 'INPUT0', shape: [9, 16], datatype: 'INT32', data: Array(144).fill(0) },
+          { name: 'INPUT1', shape: [9, 16], datatype: 'INT32', data: Array(144).fill(0) },
+        ],
+      },
     ];
     const want = [/expected datatype INT32, got FP32/, /missing input 'INPUT1'/, /unknown output 'NOPE'/, /max_batch_size 8/];
     for (const [i, c] of cases.entries()) {
@@ -155,10 +194,14 @@ describe('infer', () => {
   });
 
   test('byte-count mismatch in the binary section → 400', async () => {
-    const hb = new TextEncoder().encode(JSON.stringify({ inputs: [
-      { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 60 } },
-      { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
-    ] }));
+    const hb = new TextEncoder().encode(
+      JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 60 } },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+        ],
+      }),
+    );
     const body = new Uint8Array(hb.length + 60);
     body.set(hb);
     const r = await app.request('/v2/models/simple/infer', { method: 'POST', body, headers: { 'Inference-Header-Content-Length': String(hb.length) } });
@@ -224,8 +267,9 @@ describe('repository and statistics extensions', () => {
   });
 });
 
-describe('repository request bodies are read strictly, never ignored (Triton\'s JSON)', () => {
-  const post = (path: string, body?: string) => app.request(path, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }) });
+describe("repository request bodies are read strictly, never ignored (Triton's JSON)", () => {
+  const post = (path: string, body?: string) =>
+    app.request(path, { method: 'POST', ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }) });
   test('index {"ready": true} lists only ready versions; a bad or unknown field → 400', async () => {
     const all = await (await post('/v2/repository/index', '{}')).json();
     const ready = await (await post('/v2/repository/index', '{"ready": true}')).json();
@@ -240,13 +284,25 @@ describe('repository request bodies are read strictly, never ignored (Triton\'s 
     await bad('/v2/repository/index', '{"ready": 1}', 'ready: expected true or false, got 1 (JSON field)');
     await bad('/v2/repository/index', '{"redy": true}', "unknown option 'redy' (JSON field, got true): this route takes ready");
     await bad('/v2/repository/index?ready=', undefined, "ready: expected true or false, got ''");
-    await bad('/v2/repository/index', '{"ready": true, "ready": false}', 'ready: given 2 times (JSON field true, JSON field false): give each option once, in the query or in the body');
+    await bad(
+      '/v2/repository/index',
+      '{"ready": true, "ready": false}',
+      'ready: given 2 times (JSON field true, JSON field false): give each option once, in the query or in the body',
+    );
     await bad('/v2/repository/index', '[true]', 'request body must be a JSON object, got [true]');
     // Triton's config override and model files are not supported: refused, not ignored.
-    await bad('/v2/repository/models/simple/load', '{"parameters": {"config": "{}"}}', 'parameters: expected no parameters: config overrides and model files in the request (Triton\'s "config", "file:…") are not supported; edit models/<name>/ instead, got {"config":"{}"} (JSON field)');
-    await bad('/v2/repository/models/simple/unload', '{"parameters": {"unload_dependents": "yes"}}', "parameters.unload_dependents: expected a boolean, got 'yes' (JSON field)");
+    await bad(
+      '/v2/repository/models/simple/load',
+      '{"parameters": {"config": "{}"}}',
+      'parameters: expected no parameters: config overrides and model files in the request (Triton\'s "config", "file:…") are not supported; edit models/<name>/ instead, got {"config":"{}"} (JSON field)',
+    );
+    await bad(
+      '/v2/repository/models/simple/unload',
+      '{"parameters": {"unload_dependents": "yes"}}',
+      "parameters.unload_dependents: expected a boolean, got 'yes' (JSON field)",
+    );
   });
-  test('what Triton\'s clients send is accepted', async () => {
+  test("what Triton's clients send is accepted", async () => {
     expect((await post('/v2/repository/models/simple/unload', '{"parameters": {"unload_dependents": false}}')).status).toBe(200);
     expect((await post('/v2/repository/models/simple/load', '{}')).status).toBe(200);
     expect((await post('/v2/repository/models/simple/load', '{"parameters": {}}')).status).toBe(200);
@@ -256,7 +312,11 @@ describe('repository request bodies are read strictly, never ignored (Triton\'s 
 
 describe('headers and path parameters: the value received is quoted', () => {
   test('an empty or repeated Inference-Header-Content-Length → 400 quoting it', async () => {
-    for (const [value, got] of [['', "''"], ['12, 12', "'12, 12'"], ['-1', "'-1'"]]) {
+    for (const [value, got] of [
+      ['', "''"],
+      ['12, 12', "'12, 12'"],
+      ['-1', "'-1'"],
+    ]) {
       const r = await app.request('/v2/models/simple/infer', { method: 'POST', body: '{}', headers: { 'Inference-Header-Content-Length': value } });
       expect(r.status).toBe(400);
       expect((await r.json()).error).toBe(`header inference-header-content-length: must be a non-negative integer, got ${got}`);
@@ -273,10 +333,16 @@ describe('headers and path parameters: the value received is quoted', () => {
 
 describe('compressed requests', () => {
   test('gzip body (as Triton clients may send) is inflated; a gzip bomb gets 413', async () => {
-    const body = Bun.gzipSync(new TextEncoder().encode(JSON.stringify({ inputs: [
-      { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
-      { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
-    ] })));
+    const body = Bun.gzipSync(
+      new TextEncoder().encode(
+        JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: a },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: b },
+          ],
+        }),
+      ),
+    );
     const r = await app.request('/v2/models/simple/infer', { method: 'POST', body, headers: { 'Content-Encoding': 'gzip' } });
     expect(r.status).toBe(200);
     const bomb = Bun.gzipSync(new Uint8Array(64 * 1024 * 1024));

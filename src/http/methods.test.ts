@@ -51,7 +51,11 @@ describe('wrong method → 405 with Allow', () => {
 
 describe('trailing slash', () => {
   test('GET and HEAD → 308 to the path without it, query kept', async () => {
-    for (const [path, to] of [['/docs/', '/docs'], ['/v2/models/simple/?x=1', '/v2/models/simple?x=1'], ['/v2/health/ready/', '/v2/health/ready']]) {
+    for (const [path, to] of [
+      ['/docs/', '/docs'],
+      ['/v2/models/simple/?x=1', '/v2/models/simple?x=1'],
+      ['/v2/health/ready/', '/v2/health/ready'],
+    ]) {
       for (const method of ['GET', 'HEAD']) {
         const r = await app.request(path, { method, redirect: 'manual' });
         expect({ path, method, status: r.status, location: r.headers.get('location') }).toEqual({ path, method, status: 308, location: to });

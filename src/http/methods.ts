@@ -34,12 +34,15 @@ function compiled(app: AnyApp): Compiled[] {
 /** Hono's `/a/:name/b`, `/a/:name{[0-9]+}`, `/a/*` as an anchored regular expression. */
 function pathPattern(path: string): RegExp {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  const src = trimmed.split('/').map((seg) => {
-    if (seg === '*') return '.*';
-    const m = /^:[^{}]+(?:\{(.+)\})?\??$/.exec(seg);
-    if (m) return m[1] ? `(?:${m[1]})` : '[^/]+';
-    return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }).join('/');
+  const src = trimmed
+    .split('/')
+    .map((seg) => {
+      if (seg === '*') return '.*';
+      const m = /^:[^{}]+(?:\{(.+)\})?\??$/.exec(seg);
+      if (m) return m[1] ? `(?:${m[1]})` : '[^/]+';
+      return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
   return new RegExp(`^${src || '/'}$`);
 }
 

@@ -11,7 +11,7 @@ const cat = (...xs: Array<string | Uint8Array>) => {
   const parts = xs.map((x) => (typeof x === 'string' ? enc(x) : x));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) (out.set(p, o), (o += p.length));
+  for (const p of parts) out.set(p, o), (o += p.length);
   return out;
 };
 /** Bytes that contain CR, LF and dashes everywhere, as JPEG data does. */
@@ -55,7 +55,7 @@ describe('what fetch and browsers send', () => {
     expect(parts[2].filename).toBe('');
   });
 
-  test('agrees with the runtime\'s own Request.formData() on the same body', async () => {
+  test("agrees with the runtime's own Request.formData() on the same body", async () => {
     const form = new FormData();
     for (let i = 0; i < 5; i++) form.append(`f${i}`, new Blob([noisy(1000 * i + 1)]), `f${i}.bin`);
     form.append('ünïcode name', 'välue ✓');
@@ -74,11 +74,21 @@ describe('what fetch and browsers send', () => {
 describe('framing variants', () => {
   const type = 'multipart/form-data; boundary="b-1 2"';
   test('quoted boundary, preamble, epilogue, transport padding, LF-only headers, no headers at all', () => {
-    const body = cat('preamble\r\n', '--b-1 2  \r\n', 'Content-Disposition: form-data; name="a"\n\n', 'AAA',
-      '\r\n--b-1 2\r\n', 'content-disposition: FORM-DATA; name=b; filename=x.bin\r\n\r\n', '\r\n',
-      '\r\n--b-1 2--\r\nepilogue');
+    const body = cat(
+      'preamble\r\n',
+      '--b-1 2  \r\n',
+      'Content-Disposition: form-data; name="a"\n\n',
+      'AAA',
+      '\r\n--b-1 2\r\n',
+      'content-disposition: FORM-DATA; name=b; filename=x.bin\r\n\r\n',
+      '\r\n',
+      '\r\n--b-1 2--\r\nepilogue',
+    );
     const parts = parseMultipart(body, type);
-    expect(parts.map((p) => [p.name, new TextDecoder().decode(p.data), p.filename])).toEqual([['a', 'AAA', undefined], ['b', '\r\n', 'x.bin']]);
+    expect(parts.map((p) => [p.name, new TextDecoder().decode(p.data), p.filename])).toEqual([
+      ['a', 'AAA', undefined],
+      ['b', '\r\n', 'x.bin'],
+    ]);
   });
   test('a body that starts with CRLF before the first delimiter, and an empty part', () => {
     const body = cat('\r\n--b-1 2\r\n', 'Content-Disposition: form-data; name="e"\r\n\r\n', '\r\n--b-1 2--');
@@ -123,7 +133,7 @@ test('mutated and truncated bodies give parts or an INVALID_ARGUMENT error, noth
   form.append('max_faces', '3');
   const { body, type } = await encoded(form);
   let seed = 12345;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) >>> 0) % n;
   for (let i = 0; i < 3000; i++) {
     const b = body.slice(0, i % 3 === 0 ? rnd(body.length + 1) : body.length);
     for (let k = rnd(6); k > 0; k--) if (b.length) b[rnd(b.length)] = [13, 10, 45, 34, 59, rnd(256)][rnd(6)];

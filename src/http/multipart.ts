@@ -21,7 +21,9 @@ export interface FormPart {
 
 export const MAX_PARTS = 256;
 
-const CR = 13, LF = 10, DASH = 45;
+const CR = 13,
+  LF = 10,
+  DASH = 45;
 
 /** The boundary parameter of a multipart Content-Type header (quoted or not). */
 export function multipartBoundary(contentType: string): string {
@@ -56,7 +58,8 @@ export function parseMultipart(body: Uint8Array, contentType: string): FormPart[
     if (next < 0) throw invalid(`malformed multipart body: part ${parts.length + 1} is not closed by '--${boundary}'`);
     const headers = parseHeaders(text.decode(body.subarray(pos, headEnd.start)));
     const disposition = headers.get('content-disposition');
-    if (!disposition || !/^\s*form-data\b/i.test(disposition)) throw invalid(`malformed multipart body: part ${parts.length + 1} has no 'Content-Disposition: form-data' header`);
+    if (!disposition || !/^\s*form-data\b/i.test(disposition))
+      throw invalid(`malformed multipart body: part ${parts.length + 1} has no 'Content-Disposition: form-data' header`);
     const name = param(disposition, 'name');
     if (name === undefined) throw invalid(`malformed multipart body: part ${parts.length + 1} has no name`);
     const filename = param(disposition, 'filename');

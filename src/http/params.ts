@@ -63,7 +63,13 @@ export function parseOptions<S extends z.ZodObject>(schema: S, received: Receive
   if (unknown.length) {
     const [k] = unknown;
     const r = received[k][0];
-    const others = unknown.length > 1 ? ` (and ${unknown.slice(1, 4).map((u) => `'${u}'`).join(', ')}${unknown.length > 4 ? ', …' : ''})` : '';
+    const others =
+      unknown.length > 1
+        ? ` (and ${unknown
+            .slice(1, 4)
+            .map((u) => `'${u}'`)
+            .join(', ')}${unknown.length > 4 ? ', …' : ''})`
+        : '';
     const takes = names.length ? `this route takes ${names.join(', ')}` : 'this route takes no options';
     throw invalid(`unknown option '${k}' (${r.where}, got ${quote(r.value)})${others}: ${takes}`);
   }
@@ -72,7 +78,12 @@ export function parseOptions<S extends z.ZodObject>(schema: S, received: Receive
     const field = shape[name];
     const got = received[name] ?? [];
     if (got.length > 1) {
-      throw invalid(`${name}: given ${got.length} times (${got.slice(0, 4).map((r) => `${r.where} ${quote(r.value)}`).join(', ')}${got.length > 4 ? ', …' : ''}): give each option once, in the query or in the body`);
+      throw invalid(
+        `${name}: given ${got.length} times (${got
+          .slice(0, 4)
+          .map((r) => `${r.where} ${quote(r.value)}`)
+          .join(', ')}${got.length > 4 ? ', …' : ''}): give each option once, in the query or in the body`,
+      );
     }
     const r = got[0];
     const raw = r?.value;
@@ -197,7 +208,8 @@ function coerce(kind: string, v: unknown): unknown {
 
 function unwrap(s: z.ZodType): z.ZodType {
   let t = s as z.ZodType & { _zod: { def: { innerType?: z.ZodType } } };
-  while (t._zod.def.innerType && ['default', 'optional', 'prefault', 'nullable', 'readonly', 'catch'].includes(t._zod.def.type)) t = t._zod.def.innerType as typeof t;
+  while (t._zod.def.innerType && ['default', 'optional', 'prefault', 'nullable', 'readonly', 'catch'].includes(t._zod.def.type))
+    t = t._zod.def.innerType as typeof t;
   return t;
 }
 
@@ -225,7 +237,8 @@ function expectation(base: z.ZodType): string | undefined {
 function issueText(issue: z.core.$ZodIssue): string {
   const m = issue.message;
   if (/^expected /.test(m)) return m;
-  if (issue.code === 'invalid_type') return `expected ${issue.expected === 'int' ? 'an integer' : /^[aeiou]/.test(issue.expected) ? `an ${issue.expected}` : `a ${issue.expected}`}`;
+  if (issue.code === 'invalid_type')
+    return `expected ${issue.expected === 'int' ? 'an integer' : /^[aeiou]/.test(issue.expected) ? `an ${issue.expected}` : `a ${issue.expected}`}`;
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
   return m.charAt(0).toLowerCase() + m.slice(1);
 }

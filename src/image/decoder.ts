@@ -47,7 +47,10 @@ export interface ImageDecoder {
  * the saving is small, and a full decode keeps ordinary photos identical across decoders. Every DCT-scaling decoder uses
  * this one rule, so they all return the same pixels.
  */
-export function jpegDctSize(info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>, opts: DecodeOptions | undefined): { width: number; height: number } | undefined {
+export function jpegDctSize(
+  info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>,
+  opts: DecodeOptions | undefined,
+): { width: number; height: number } | undefined {
   const upright = orientedSize(info);
   const k = Math.ceil(decodeScale(upright.width, upright.height, opts, opts?.reducingGap) * 8 - 1e-9);
   if (k > 4) return undefined;

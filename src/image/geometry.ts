@@ -80,7 +80,9 @@ export function checkCrop(crop: Box, originalWidth: number, originalHeight: numb
   }
   const shown = ((Math.min(x2, originalWidth) - Math.max(x1, 0)) * (Math.min(y2, originalHeight) - Math.max(y1, 0))) / ((x2 - x1) * (y2 - y1));
   if (!(shown >= MIN_CROP_OVERLAP)) {
-    throw invalid(`${what} [${crop}] lies almost entirely outside the ${originalWidth}x${originalHeight} image: the image fills ${percent(shown)} of it, at least ${percent(MIN_CROP_OVERLAP)} must be image (coordinates are original-image pixels)`);
+    throw invalid(
+      `${what} [${crop}] lies almost entirely outside the ${originalWidth}x${originalHeight} image: the image fills ${percent(shown)} of it, at least ${percent(MIN_CROP_OVERLAP)} must be image (coordinates are original-image pixels)`,
+    );
   }
 }
 
@@ -89,8 +91,12 @@ export function checkCrop(crop: Box, originalWidth: number, originalHeight: numb
  * originalWidth x originalHeight image to inputWidth x inputHeight with `mode`.
  */
 export function computeTransform(
-  mode: ResizeMode, inputWidth: number, inputHeight: number,
-  originalWidth: number, originalHeight: number, crop?: Box,
+  mode: ResizeMode,
+  inputWidth: number,
+  inputHeight: number,
+  originalWidth: number,
+  originalHeight: number,
+  crop?: Box,
 ): ImageTransform {
   const [x1, y1, x2, y2] = crop ?? [0, 0, originalWidth, originalHeight];
   if (crop) checkCrop(crop, originalWidth, originalHeight);
@@ -113,8 +119,11 @@ export function computeTransform(
     // Cover: scale so the input is filled, then cut the overflow equally from both sides.
     const s = Math.max(inputWidth / rw, inputHeight / rh);
     return {
-      ...base, scaleX: 1 / s, scaleY: 1 / s,
-      offsetX: x1 + (rw - inputWidth / s) / 2, offsetY: y1 + (rh - inputHeight / s) / 2,
+      ...base,
+      scaleX: 1 / s,
+      scaleY: 1 / s,
+      offsetX: x1 + (rw - inputWidth / s) / 2,
+      offsetY: y1 + (rh - inputHeight / s) / 2,
       content: [0, 0, inputWidth, inputHeight],
     };
   }

@@ -14,14 +14,22 @@ export interface Pixels {
 /** Stored pixel index = base + x * stepX + y * stepY for upright pixel (x, y). */
 function walk(o: Orientation, w: number, h: number): [base: number, stepX: number, stepY: number] {
   switch (o) {
-    case 1: return [0, 1, w];
-    case 2: return [w - 1, -1, w]; // mirrored horizontally
-    case 3: return [(h - 1) * w + w - 1, -1, -w]; // rotated 180°
-    case 4: return [(h - 1) * w, 1, -w]; // mirrored vertically
-    case 5: return [0, w, 1]; // transposed
-    case 6: return [(h - 1) * w, -w, 1]; // stored rotated 90° counter-clockwise: turn clockwise
-    case 7: return [(h - 1) * w + w - 1, -w, -1]; // transversed
-    case 8: return [w - 1, w, -1]; // stored rotated 90° clockwise: turn counter-clockwise
+    case 1:
+      return [0, 1, w];
+    case 2:
+      return [w - 1, -1, w]; // mirrored horizontally
+    case 3:
+      return [(h - 1) * w + w - 1, -1, -w]; // rotated 180°
+    case 4:
+      return [(h - 1) * w, 1, -w]; // mirrored vertically
+    case 5:
+      return [0, w, 1]; // transposed
+    case 6:
+      return [(h - 1) * w, -w, 1]; // stored rotated 90° counter-clockwise: turn clockwise
+    case 7:
+      return [(h - 1) * w + w - 1, -w, -1]; // transversed
+    case 8:
+      return [w - 1, w, -1]; // stored rotated 90° clockwise: turn counter-clockwise
   }
 }
 

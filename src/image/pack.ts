@@ -61,7 +61,9 @@ export function tensorLayout(spec: ImagePreprocessing, math: ChannelMath, conten
   // Source channel k (R, G, B) lands in output channel outOf[k].
   const outOf = spec.color === 'BGR' ? [2, 1, 0] : spec.color === 'RGB' ? [0, 1, 2] : [0];
   const sink: Sink = {
-    out, rowStride, pixStride,
+    out,
+    rowStride,
+    pixStride,
     base: outOf.map((c) => (nchw ? c * W * H : c) + cy * rowStride + cx * pixStride),
     mul: outOf.map((c) => math.mul[c]),
     add: outOf.map((c) => math.add[c]),
@@ -71,8 +73,9 @@ export function tensorLayout(spec: ImagePreprocessing, math: ChannelMath, conten
 
 // Float16Array (where the runtime has it: Bun, Deno, recent V8) converts in bulk ~4x faster
 // than toHalfBits per element; both round to nearest even.
-const Float16: { new (src: ArrayLike<number>): { buffer: ArrayBufferLike } } | undefined =
-  (globalThis as unknown as { Float16Array?: { new (src: ArrayLike<number>): { buffer: ArrayBufferLike } } }).Float16Array;
+const Float16: { new (src: ArrayLike<number>): { buffer: ArrayBufferLike } } | undefined = (
+  globalThis as unknown as { Float16Array?: { new (src: ArrayLike<number>): { buffer: ArrayBufferLike } } }
+).Float16Array;
 
 export function convert(f: Float32Array, dtype: TensorDtype): PackedData {
   switch (dtype) {

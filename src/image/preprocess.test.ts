@@ -12,7 +12,12 @@ import { rawImage, type RawImage } from './raw-image.ts';
 import { gradient } from './testing/images.ts';
 
 const spec = (s: Record<string, unknown>) => ImagePreprocessing.parse(s);
-const solid = (w: number, h: number, rgba: number[]) => rawImage(w, h, new Uint8Array(w * h * 4).map((_, i) => rgba[i % 4]));
+const solid = (w: number, h: number, rgba: number[]) =>
+  rawImage(
+    w,
+    h,
+    new Uint8Array(w * h * 4).map((_, i) => rgba[i % 4]),
+  );
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number) => {
   expect(a.length).toBe(b.length);
   let worst = 0;
@@ -60,7 +65,12 @@ describe('geometry', () => {
       }
       throw new Error(`crop ${crop} was accepted`);
     };
-    for (const crop of [[0, 0, 1e7, 1e7], [0, 0, 1e12, 1e12], [0, 0, 512, 1e9], [-1e308, 0, 1e308, 5]] as const) {
+    for (const crop of [
+      [0, 0, 1e7, 1e7],
+      [0, 0, 1e12, 1e12],
+      [0, 0, 512, 1e9],
+      [-1e308, 0, 1e308, 5],
+    ] as const) {
       const e = bad([...crop]);
       expect(e.code).toBe('INVALID_ARGUMENT');
       expect(e.message).toContain(`crop [${crop}] lies almost entirely outside the 512x512 image`);
@@ -90,7 +100,9 @@ describe('geometry', () => {
       [['0', '0', '1', '1'], 'not a string'],
     ];
     for (const [v, why] of cases) {
-      expect(() => parseBox(v, "input 'image': parameter crop")).toThrow(`input 'image': parameter crop must be "x1,y1,x2,y2" (four numbers, x2 > x1, y2 > y1): ${why}`);
+      expect(() => parseBox(v, "input 'image': parameter crop")).toThrow(
+        `input 'image': parameter crop must be "x1,y1,x2,y2" (four numbers, x2 > x1, y2 > y1): ${why}`,
+      );
     }
   });
 });
@@ -103,7 +115,11 @@ describe('resampling', () => {
     expect(Array.from(r.data)).toEqual(Array.from(img.data).filter((_, i) => i % 4 !== 3));
   });
   test('halving averages 2x2 blocks', () => {
-    const img = rawImage(4, 2, new Uint8Array([10, 0, 0, 255, 30, 0, 0, 255, 0, 0, 0, 255, 100, 0, 0, 255, 50, 0, 0, 255, 70, 0, 0, 255, 200, 0, 0, 255, 100, 0, 0, 255]));
+    const img = rawImage(
+      4,
+      2,
+      new Uint8Array([10, 0, 0, 255, 30, 0, 0, 255, 0, 0, 0, 255, 100, 0, 0, 255, 50, 0, 0, 255, 70, 0, 0, 255, 200, 0, 0, 255, 100, 0, 0, 255]),
+    );
     const r = preprocess(img, spec({ width: 2, height: 1 }));
     expect(Array.from(r.data.subarray(0, 2))).toEqual([40, 100]);
   });
@@ -117,9 +133,10 @@ describe('resampling', () => {
   test('a crop at scale 1 copies the pixels', () => {
     const img = rawImage(64, 48, gradient(64, 48), true);
     const r = preprocess(img, spec({ width: 10, height: 8, layout: 'NHWC', dtype: 'UINT8' }), { crop: [20, 30, 30, 38] });
-    for (let y = 0; y < 8; y++) for (let x = 0; x < 10; x++) {
-      for (let c = 0; c < 3; c++) expect(r.data[(y * 10 + x) * 3 + c]).toBe(img.data[((30 + y) * 64 + 20 + x) * 4 + c]);
-    }
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 10; x++) {
+        for (let c = 0; c < 3; c++) expect(r.data[(y * 10 + x) * 3 + c]).toBe(img.data[((30 + y) * 64 + 20 + x) * 4 + c]);
+      }
   });
   test('a decoder-downscaled image gives what the full image gives', () => {
     const full = rawImage(400, 300, gradient(400, 300), true);
@@ -136,9 +153,9 @@ describe('resampling', () => {
   test('alpha is composited over white', () => {
     const img = rawImage(2, 1, new Uint8Array([0, 0, 0, 0, 100, 200, 50, 128]));
     const r = preprocess(img, spec({ width: 2, height: 1, layout: 'NHWC' }), {});
-    close(r.data, [255, 255, 255, 100 * 128 / 255 + 127, 200 * 128 / 255 + 127, 50 * 128 / 255 + 127], 1e-3);
+    close(r.data, [255, 255, 255, (100 * 128) / 255 + 127, (200 * 128) / 255 + 127, (50 * 128) / 255 + 127], 1e-3);
     const g = preprocess(img, spec({ width: 2, height: 1, color: 'GRAY' }));
-    close(g.data, [255, (0.299 * 100 + 0.587 * 200 + 0.114 * 50) * 128 / 255 + 127], 1e-3);
+    close(g.data, [255, ((0.299 * 100 + 0.587 * 200 + 0.114 * 50) * 128) / 255 + 127], 1e-3);
   });
 });
 
@@ -182,9 +199,11 @@ describe('channels, normalisation, layouts, dtypes', () => {
     const a = preprocess(g, spec({ width: 23, height: 17, mean: [10, 20, 30], std: 3 }));
     const b = preprocess(g, spec({ width: 23, height: 17, mean: [10, 20, 30], std: 3, layout: 'NHWC' }));
     expect(b.shape).toEqual([17, 23, 3]);
-    for (let c = 0; c < 3; c++) for (let y = 0; y < 17; y++) for (let x = 0; x < 23; x++) {
-      expect(b.data[(y * 23 + x) * 3 + c]).toBe(a.data[c * 17 * 23 + y * 23 + x]);
-    }
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < 17; y++)
+        for (let x = 0; x < 23; x++) {
+          expect(b.data[(y * 23 + x) * 3 + c]).toBe(a.data[c * 17 * 23 + y * 23 + x]);
+        }
   });
   test('UINT8 and INT8 round and saturate; FP16 holds the FP32 values', () => {
     const u = preprocess(img, spec({ width: 1, height: 1, dtype: 'UINT8', scale: 2 }));
@@ -195,7 +214,11 @@ describe('channels, normalisation, layouts, dtypes', () => {
     const h = preprocess(img, spec({ width: 2, height: 2, dtype: 'FP16', mean: 127, std: 128 }));
     expect(h.data).toBeInstanceOf(Uint16Array);
     expect(h.datatype).toBe('FP16');
-    close(Array.from(h.data, fromHalfBits), [-27 / 128, 23 / 128, 73 / 128].flatMap((v) => [v, v, v, v]), 1e-3);
+    close(
+      Array.from(h.data, fromHalfBits),
+      [-27 / 128, 23 / 128, 73 / 128].flatMap((v) => [v, v, v, v]),
+      1e-3,
+    );
   });
   test('mean with the wrong number of values → INVALID_ARGUMENT', () => {
     expect(() => preprocess(img, spec({ width: 1, height: 1, mean: [1, 2] }))).toThrow(/mean has 2 values; RGB needs 1 or 3/);

@@ -60,9 +60,10 @@ export function probeImage(bytes: Uint8Array): ImageInfo {
   if (format === 'webp') return { format, ...probeWebp(bytes) };
   const other = OTHER_FORMATS.find(([, test]) => test(bytes))?.[0];
   const head = Array.from(bytes.subarray(0, 8), (x) => x.toString(16).padStart(2, '0')).join(' ');
-  throw new EdgeError('UNSUPPORTED_MEDIA', other
-    ? `${other} images are not supported: ${SUPPORTED}`
-    : `not a JPEG, PNG or WebP image (first bytes: ${head}): ${SUPPORTED}`);
+  throw new EdgeError(
+    'UNSUPPORTED_MEDIA',
+    other ? `${other} images are not supported: ${SUPPORTED}` : `not a JPEG, PNG or WebP image (first bytes: ${head}): ${SUPPORTED}`,
+  );
 }
 
 /** probeImage plus the policy checks every decode needs: pixel limit, truncation, animation. */
@@ -70,8 +71,7 @@ export function checkImage(bytes: Uint8Array, limits: ImageLimits = { maxPixels:
   const info = probeImage(bytes);
   const pixels = info.width * info.height;
   if (pixels > limits.maxPixels) {
-    throw new EdgeError('PAYLOAD_TOO_LARGE',
-      `image is ${info.width}x${info.height} (${mp(pixels)} MP); the limit is ${mp(limits.maxPixels)} MP`);
+    throw new EdgeError('PAYLOAD_TOO_LARGE', `image is ${info.width}x${info.height} (${mp(pixels)} MP); the limit is ${mp(limits.maxPixels)} MP`);
   }
   if (info.truncated) {
     throw new EdgeError('UNPROCESSABLE', `truncated ${info.format.toUpperCase()}: the data (${bytes.length} bytes) ends before the image does`);

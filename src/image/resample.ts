@@ -218,7 +218,9 @@ type RowKernel = (d: Uint32Array, offs: Int32Array, ws: Float64Array, n: number,
 
 const rowsRgb: RowKernel = (d, offs, ws, n, t, o, span) => {
   for (let x = 0; x < span; x++, o += 3) {
-    let r = 0, g = 0, b = 0;
+    let r = 0,
+      g = 0,
+      b = 0;
     for (let k = 0; k < n; k++) {
       const p = d[offs[k] + x];
       const w = ws[k];
@@ -234,7 +236,9 @@ const rowsRgb: RowKernel = (d, offs, ws, n, t, o, span) => {
 
 const rowsRgbAlpha: RowKernel = (d, offs, ws, n, t, o, span) => {
   for (let x = 0; x < span; x++, o += 3) {
-    let r = 0, g = 0, b = 0;
+    let r = 0,
+      g = 0,
+      b = 0;
     for (let k = 0; k < n; k++) {
       const p = d[offs[k] + x];
       const w = ws[k];
@@ -282,19 +286,31 @@ function as32(b: Uint8Array): Uint32Array {
 
 function horizontal3(tmp: Float32Array, off: Int32Array, xt: Taps, cw: number, ch: number, span: number, sink: Sink): void {
   // Plain locals with explicit int/double coercions: destructuring here measured 2x slower.
-  const wt = xt.w, first = xt.first, two = xt.uniform && xt.k === 2;
-  const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
-  const b0 = sink.base[0] | 0, b1 = sink.base[1] | 0, b2 = sink.base[2] | 0;
-  const m0 = +sink.mul[0], m1 = +sink.mul[1], m2 = +sink.mul[2];
-  const a0 = +sink.add[0], a1 = +sink.add[1], a2 = +sink.add[2];
+  const wt = xt.w,
+    first = xt.first,
+    two = xt.uniform && xt.k === 2;
+  const out = sink.out,
+    rowStride = sink.rowStride | 0,
+    pixStride = sink.pixStride | 0;
+  const b0 = sink.base[0] | 0,
+    b1 = sink.base[1] | 0,
+    b2 = sink.base[2] | 0;
+  const m0 = +sink.mul[0],
+    m1 = +sink.mul[1],
+    m2 = +sink.mul[2];
+  const a0 = +sink.add[0],
+    a1 = +sink.add[1],
+    a2 = +sink.add[2];
   for (let j = 0; j < ch; j++) {
     const row = j * span * 3;
     let p = j * rowStride;
     if (two) {
       // Bilinear, unrolled: the same operations in the same order (bit-identical), ~2x faster.
       for (let i = 0, k = 0; i < cw; i++, k += 2, p += pixStride) {
-        const s = row + off[k], u = row + off[k + 1];
-        const w = +wt[k], v = +wt[k + 1];
+        const s = row + off[k],
+          u = row + off[k + 1];
+        const w = +wt[k],
+          v = +wt[k + 1];
         out[b0 + p] = (w * tmp[s] + v * tmp[u]) * m0 + a0;
         out[b1 + p] = (w * tmp[s + 1] + v * tmp[u + 1]) * m1 + a1;
         out[b2 + p] = (w * tmp[s + 2] + v * tmp[u + 2]) * m2 + a2;
@@ -302,7 +318,9 @@ function horizontal3(tmp: Float32Array, off: Int32Array, xt: Taps, cw: number, c
       continue;
     }
     for (let i = 0; i < cw; i++, p += pixStride) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let k = first[i], e = first[i + 1]; k < e; k++) {
         const s = row + off[k];
         const w = wt[k];
@@ -318,9 +336,14 @@ function horizontal3(tmp: Float32Array, off: Int32Array, xt: Taps, cw: number, c
 }
 
 function horizontal1(tmp: Float32Array, off: Int32Array, xt: Taps, cw: number, ch: number, span: number, sink: Sink): void {
-  const wt = xt.w, first = xt.first;
-  const out = sink.out, rowStride = sink.rowStride | 0, pixStride = sink.pixStride | 0;
-  const b0 = sink.base[0] | 0, m0 = +sink.mul[0], a0 = +sink.add[0];
+  const wt = xt.w,
+    first = xt.first;
+  const out = sink.out,
+    rowStride = sink.rowStride | 0,
+    pixStride = sink.pixStride | 0;
+  const b0 = sink.base[0] | 0,
+    m0 = +sink.mul[0],
+    a0 = +sink.add[0];
   for (let j = 0; j < ch; j++) {
     const row = j * span;
     let p = b0 + j * rowStride;

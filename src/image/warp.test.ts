@@ -20,11 +20,19 @@ function pixels(w: number, h: number, seed: number): Uint8Array {
 
 function sink(n: number): Sink {
   // NCHW planes, normalised as the embedder's input is.
-  return { out: new Float32Array(3 * n * n), base: [0, n * n, 2 * n * n], mul: [1 / 128, 1 / 128, 1 / 128], add: [-127.5 / 128, -127.5 / 128, -127.5 / 128], rowStride: n, pixStride: 1 };
+  return {
+    out: new Float32Array(3 * n * n),
+    base: [0, n * n, 2 * n * n],
+    mul: [1 / 128, 1 / 128, 1 / 128],
+    add: [-127.5 / 128, -127.5 / 128, -127.5 / 128],
+    rowStride: n,
+    pixStride: 1,
+  };
 }
 
 const rot = (deg: number, scale: number, tx: number, ty: number): Affine => {
-  const c = Math.cos((deg * Math.PI) / 180) * scale, s = Math.sin((deg * Math.PI) / 180) * scale;
+  const c = Math.cos((deg * Math.PI) / 180) * scale,
+    s = Math.sin((deg * Math.PI) / 180) * scale;
   return [c, -s, tx, s, c, ty];
 };
 
@@ -39,7 +47,8 @@ describe('warpAffine: the opaque fast path computes what the general loop does',
       const data = pixels(97, 83, 7);
       const opaque = rawImage(97, 83, data, true);
       const general = rawImage(97, 83, data.slice(), false);
-      const a = sink(112), b = sink(112);
+      const a = sink(112),
+        b = sink(112);
       warpAffine(opaque, m, 112, 112, false, a, opts);
       warpAffine(general, m, 112, 112, false, b, opts);
       expect(Buffer.from(a.out.buffer).equals(Buffer.from(b.out.buffer))).toBe(true);
@@ -50,7 +59,8 @@ describe('warpAffine: the opaque fast path computes what the general loop does',
   test('an image decoded at half its original size', () => {
     const data = pixels(60, 50, 11);
     const mk = (opaqueFlag: boolean) => ({ ...rawImage(60, 50, data.slice(), opaqueFlag), originalWidth: 120, originalHeight: 100 });
-    const a = sink(64), b = sink(64);
+    const a = sink(64),
+      b = sink(64);
     warpAffine(mk(true), rot(9, 1.5, 3, 4), 64, 64, false, a);
     warpAffine(mk(false), rot(9, 1.5, 3, 4), 64, 64, false, b);
     expect(Buffer.from(a.out.buffer).equals(Buffer.from(b.out.buffer))).toBe(true);

@@ -27,7 +27,10 @@ export function invertAffine(m: Affine): Affine {
   const [a, b, c, d, e, f] = m;
   const det = a * e - b * d;
   if (!Number.isFinite(det) || Math.abs(det) < 1e-12) throw new RangeError('affine transform is not invertible');
-  const ia = e / det, ib = -b / det, id = -d / det, ie = a / det;
+  const ia = e / det,
+    ib = -b / det,
+    id = -d / det,
+    ie = a / det;
   return [ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f)];
 }
 
@@ -57,13 +60,28 @@ export function affineFrom3(src: readonly Point[], dst: readonly Point[]): Affin
 export function similarityFrom(src: readonly Point[], dst: readonly Point[]): Affine {
   const n = src.length;
   if (n < 2 || dst.length !== n) throw new RangeError('similarityFrom needs at least 2 point pairs of equal count');
-  let sx = 0, sy = 0, dx = 0, dy = 0;
-  for (let i = 0; i < n; i++) { sx += src[i][0]; sy += src[i][1]; dx += dst[i][0]; dy += dst[i][1]; }
-  sx /= n; sy /= n; dx /= n; dy /= n;
-  let p = 0, q = 0, norm = 0;
+  let sx = 0,
+    sy = 0,
+    dx = 0,
+    dy = 0;
   for (let i = 0; i < n; i++) {
-    const x = src[i][0] - sx, y = src[i][1] - sy;
-    const u = dst[i][0] - dx, v = dst[i][1] - dy;
+    sx += src[i][0];
+    sy += src[i][1];
+    dx += dst[i][0];
+    dy += dst[i][1];
+  }
+  sx /= n;
+  sy /= n;
+  dx /= n;
+  dy /= n;
+  let p = 0,
+    q = 0,
+    norm = 0;
+  for (let i = 0; i < n; i++) {
+    const x = src[i][0] - sx,
+      y = src[i][1] - sy;
+    const u = dst[i][0] - dx,
+      v = dst[i][1] - dy;
     p += x * u + y * v;
     q += x * v - y * u;
     norm += x * x + y * y;
@@ -97,29 +115,35 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
   const fx = img.width / img.originalWidth;
   const fy = img.height / img.originalHeight;
   // Pixel centres: original centre u+0.5 ↦ decoded centre (u+0.5)·f - 0.5.
-  const m: Affine = [
-    toSrc[0] * fx, toSrc[1] * fx, (toSrc[2] + 0.5) * fx - 0.5,
-    toSrc[3] * fy, toSrc[4] * fy, (toSrc[5] + 0.5) * fy - 0.5,
-  ];
+  const m: Affine = [toSrc[0] * fx, toSrc[1] * fx, (toSrc[2] + 0.5) * fx - 0.5, toSrc[3] * fy, toSrc[4] * fy, (toSrc[5] + 0.5) * fy - 0.5];
   // `within`'s first and last pixel centres, in decoded pixels.
   const w = opts.within;
   const lim = w && [(w[0] + 0.5) * fx - 0.5, (w[1] + 0.5) * fy - 0.5, (w[2] - 0.5) * fx - 0.5, (w[3] - 0.5) * fy - 0.5];
   const round = opts.round === true;
-  const W = img.width, H = img.height, d = img.data;
+  const W = img.width,
+    H = img.height,
+    d = img.data;
   const opaque = img.opaque === true;
   const bg = ALPHA_BACKGROUND;
   const { out, rowStride, pixStride, base, mul, add } = sink;
-  if (opaque && !gray) return warpOpaqueRgb(d, W, H, m, lim, round, width, height, sink);
+  if (opaque && !gray) {
+    warpOpaqueRgb(d, W, H, m, lim, round, width, height, sink);
+    return;
+  }
   const px = new Float64Array(3);
   const tap = (x: number, y: number, w: number) => {
     if (w === 0 || x < 0 || y < 0 || x >= W || y >= H) return;
     const o = (y * W + x) * 4;
     if (opaque) {
-      px[0] += w * d[o]; px[1] += w * d[o + 1]; px[2] += w * d[o + 2];
+      px[0] += w * d[o];
+      px[1] += w * d[o + 1];
+      px[2] += w * d[o + 2];
     } else {
       const a = d[o + 3] / 255;
       const b = (1 - a) * bg;
-      px[0] += w * (d[o] * a + b); px[1] += w * (d[o + 1] * a + b); px[2] += w * (d[o + 2] * a + b);
+      px[0] += w * (d[o] * a + b);
+      px[1] += w * (d[o + 1] * a + b);
+      px[2] += w * (d[o + 2] * a + b);
     }
   };
   for (let j = 0; j < height; j++) {
@@ -130,16 +154,24 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
         sx = sx < lim[0] ? lim[0] : sx > lim[2] ? lim[2] : sx;
         sy = sy < lim[1] ? lim[1] : sy > lim[3] ? lim[3] : sy;
       }
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const ax = sx - x0, ay = sy - y0;
-      px[0] = 0; px[1] = 0; px[2] = 0;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const ax = sx - x0,
+        ay = sy - y0;
+      px[0] = 0;
+      px[1] = 0;
+      px[2] = 0;
       if (x0 >= -1 && y0 >= -1 && x0 < W && y0 < H) {
         tap(x0, y0, (1 - ax) * (1 - ay));
         tap(x0 + 1, y0, ax * (1 - ay));
         tap(x0, y0 + 1, (1 - ax) * ay);
         tap(x0 + 1, y0 + 1, ax * ay);
       }
-      if (round) { px[0] = Math.round(px[0]); px[1] = Math.round(px[1]); px[2] = Math.round(px[2]); }
+      if (round) {
+        px[0] = Math.round(px[0]);
+        px[1] = Math.round(px[1]);
+        px[2] = Math.round(px[2]);
+      }
       const p = j * rowStride + i * pixStride;
       if (gray) {
         const v = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
@@ -159,9 +191,21 @@ export function warpAffine(img: RawImage, toSrc: Affine, width: number, height: 
  * array per tap. Same taps, weights and order of additions as the general loop, so the same
  * values to the last bit (warp.test.ts compares them).
  */
-function warpOpaqueRgb(d: Uint8Array | Uint8ClampedArray, W: number, H: number, m: Affine, lim: number[] | undefined, round: boolean, width: number, height: number, sink: Sink): void {
+function warpOpaqueRgb(
+  d: Uint8Array | Uint8ClampedArray,
+  W: number,
+  H: number,
+  m: Affine,
+  lim: number[] | undefined,
+  round: boolean,
+  width: number,
+  height: number,
+  sink: Sink,
+): void {
   const { out, rowStride, pixStride, base, mul, add } = sink;
-  const [b0, b1, b2] = base, [m0, m1, m2] = mul, [a0, a1, a2] = add;
+  const [b0, b1, b2] = base,
+    [m0, m1, m2] = mul,
+    [a0, a1, a2] = add;
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
       let sx = m[0] * i + m[1] * j + m[2];
@@ -170,22 +214,54 @@ function warpOpaqueRgb(d: Uint8Array | Uint8ClampedArray, W: number, H: number, 
         sx = sx < lim[0] ? lim[0] : sx > lim[2] ? lim[2] : sx;
         sy = sy < lim[1] ? lim[1] : sy > lim[3] ? lim[3] : sy;
       }
-      const x0 = Math.floor(sx), y0 = Math.floor(sy);
-      const ax = sx - x0, ay = sy - y0;
-      let r = 0, g = 0, b = 0;
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy);
+      const ax = sx - x0,
+        ay = sy - y0;
+      let r = 0,
+        g = 0,
+        b = 0;
       if (x0 >= -1 && y0 >= -1 && x0 < W && y0 < H) {
-        const x1 = x0 + 1, y1 = y0 + 1;
-        const inX0 = x0 >= 0, inX1 = x1 < W, inY0 = y0 >= 0, inY1 = y1 < H;
+        const x1 = x0 + 1,
+          y1 = y0 + 1;
+        const inX0 = x0 >= 0,
+          inX1 = x1 < W,
+          inY0 = y0 >= 0,
+          inY1 = y1 < H;
         let w = (1 - ax) * (1 - ay);
-        if (w !== 0 && inX0 && inY0) { const o = (y0 * W + x0) * 4; r += w * d[o]; g += w * d[o + 1]; b += w * d[o + 2]; }
+        if (w !== 0 && inX0 && inY0) {
+          const o = (y0 * W + x0) * 4;
+          r += w * d[o];
+          g += w * d[o + 1];
+          b += w * d[o + 2];
+        }
         w = ax * (1 - ay);
-        if (w !== 0 && inX1 && inY0) { const o = (y0 * W + x1) * 4; r += w * d[o]; g += w * d[o + 1]; b += w * d[o + 2]; }
+        if (w !== 0 && inX1 && inY0) {
+          const o = (y0 * W + x1) * 4;
+          r += w * d[o];
+          g += w * d[o + 1];
+          b += w * d[o + 2];
+        }
         w = (1 - ax) * ay;
-        if (w !== 0 && inX0 && inY1) { const o = (y1 * W + x0) * 4; r += w * d[o]; g += w * d[o + 1]; b += w * d[o + 2]; }
+        if (w !== 0 && inX0 && inY1) {
+          const o = (y1 * W + x0) * 4;
+          r += w * d[o];
+          g += w * d[o + 1];
+          b += w * d[o + 2];
+        }
         w = ax * ay;
-        if (w !== 0 && inX1 && inY1) { const o = (y1 * W + x1) * 4; r += w * d[o]; g += w * d[o + 1]; b += w * d[o + 2]; }
+        if (w !== 0 && inX1 && inY1) {
+          const o = (y1 * W + x1) * 4;
+          r += w * d[o];
+          g += w * d[o + 1];
+          b += w * d[o + 2];
+        }
       }
-      if (round) { r = Math.round(r); g = Math.round(g); b = Math.round(b); }
+      if (round) {
+        r = Math.round(r);
+        g = Math.round(g);
+        b = Math.round(b);
+      }
       const p = j * rowStride + i * pixStride;
       out[b0 + p] = r * m0 + a0;
       out[b1 + p] = g * m1 + a1;
@@ -196,7 +272,12 @@ function warpOpaqueRgb(d: Uint8Array | Uint8ClampedArray, W: number, H: number, 
 
 /** warpAffine() into a model input laid out as `spec` says (size, colour, normalisation,
  *  layout, dtype): the aligned-face counterpart of preprocess(). */
-export function warpToTensor(img: RawImage, toSrc: Affine, spec: ImagePreprocessing, opts?: WarpOptions): { data: PackedData; datatype: TensorDtype; shape: number[] } {
+export function warpToTensor(
+  img: RawImage,
+  toSrc: Affine,
+  spec: ImagePreprocessing,
+  opts?: WarpOptions,
+): { data: PackedData; datatype: TensorDtype; shape: number[] } {
   const gray = spec.color === 'GRAY';
   const math = channelMath(spec, gray ? 1 : 3);
   const { sink, shape } = tensorLayout(spec, math, [0, 0, spec.width, spec.height]);

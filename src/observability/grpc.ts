@@ -14,18 +14,31 @@ import { parseTraceparent } from './tracing.ts';
 function httpStatusOf(e: ConnectError | undefined): number {
   if (!e) return 200;
   switch (e.code) {
-    case Code.InvalidArgument: case Code.OutOfRange: case Code.FailedPrecondition: return 400;
-    case Code.NotFound: return 404;
-    case Code.Unauthenticated: return 401;
-    case Code.PermissionDenied: return 403;
+    case Code.InvalidArgument:
+    case Code.OutOfRange:
+    case Code.FailedPrecondition:
+      return 400;
+    case Code.NotFound:
+      return 404;
+    case Code.Unauthenticated:
+      return 401;
+    case Code.PermissionDenied:
+      return 403;
     // Message size limits (Connect's readMaxBytes, our decompression bound) or a rate limit.
-    case Code.ResourceExhausted: return /larger than/.test(e.rawMessage) ? 413 : 429;
-    case Code.Unavailable: return 503;
-    case Code.AlreadyExists: return 409;
-    case Code.Canceled: return 499;
-    case Code.DeadlineExceeded: return 504;
-    case Code.Unimplemented: return 501;
-    default: return 500;
+    case Code.ResourceExhausted:
+      return /larger than/.test(e.rawMessage) ? 413 : 429;
+    case Code.Unavailable:
+      return 503;
+    case Code.AlreadyExists:
+      return 409;
+    case Code.Canceled:
+      return 499;
+    case Code.DeadlineExceeded:
+      return 504;
+    case Code.Unimplemented:
+      return 501;
+    default:
+      return 500;
   }
 }
 
@@ -45,10 +58,22 @@ export function telemetryInterceptor(t: Telemetry): Interceptor {
     const done = (e: unknown) => {
       const err = e === undefined ? undefined : ConnectError.from(e);
       t.finish(rec, {
-        protocol: 'grpc', id, start, end: performance.now(), method: 'POST', route: method, routeModel: model,
-        status: err ? codeName(err.code) : 'OK', httpStatus: httpStatusOf(err),
-        error: err && (/^request timed out/.test(err.rawMessage) ? Object.assign(new Error(err.rawMessage), { name: 'EdgeError', code: 'DEADLINE_EXCEEDED' }) : new Error(err.rawMessage)),
-        client: caller.id, parent,
+        protocol: 'grpc',
+        id,
+        start,
+        end: performance.now(),
+        method: 'POST',
+        route: method,
+        routeModel: model,
+        status: err ? codeName(err.code) : 'OK',
+        httpStatus: httpStatusOf(err),
+        error:
+          err &&
+          (/^request timed out/.test(err.rawMessage)
+            ? Object.assign(new Error(err.rawMessage), { name: 'EdgeError', code: 'DEADLINE_EXCEEDED' })
+            : new Error(err.rawMessage)),
+        client: caller.id,
+        parent,
       });
     };
     try {

@@ -54,14 +54,20 @@ export class LogControl {
     };
   }
 
-  get settings(): Readonly<LogSettings> { return this.s; }
+  get settings(): Readonly<LogSettings> {
+    return this.s;
+  }
 
   enabled(level: LogLevel): boolean {
     switch (level) {
-      case 'error': return this.s.log_errors;
-      case 'warn': return this.s.log_warnings;
-      case 'info': return this.s.log_info;
-      case 'debug': return this.s.log_verbose_level > 0;
+      case 'error':
+        return this.s.log_errors;
+      case 'warn':
+        return this.s.log_warnings;
+      case 'info':
+        return this.s.log_info;
+      case 'debug':
+        return this.s.log_verbose_level > 0;
     }
   }
 
@@ -78,12 +84,15 @@ export class LogControl {
     for (const [k, v] of Object.entries(body)) {
       const got = JSON.stringify(v);
       switch (k) {
-        case 'log_info': case 'log_warnings': case 'log_errors':
+        case 'log_info':
+        case 'log_warnings':
+        case 'log_errors':
           if (typeof v !== 'boolean') throw invalid(`${k}: expected true or false, got ${got}`);
           next[k] = v;
           break;
         case 'log_verbose_level':
-          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_VERBOSE) throw invalid(`log_verbose_level: expected an integer >= 0, got ${got}`);
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_VERBOSE)
+            throw invalid(`log_verbose_level: expected an integer >= 0, got ${got}`);
           next.log_verbose_level = v;
           break;
         case 'log_format':

@@ -44,7 +44,11 @@ function num(v: number): string {
 abstract class Metric<S> {
   protected readonly series = new Map<string, { labels: Labels; s: S }>();
 
-  constructor(readonly name: string, readonly help: string, readonly labelNames: readonly string[]) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+  ) {}
 
   protected entry(labels: Labels, init: () => S): S {
     let key = this.labelNames.map((n) => labels[n] ?? '').join('\u0000');
@@ -94,10 +98,19 @@ export class Gauge extends Metric<{ v: number }> {
   }
 }
 
-interface HistogramState { counts: number[]; sum: number; count: number }
+interface HistogramState {
+  counts: number[];
+  sum: number;
+  count: number;
+}
 
 export class Histogram extends Metric<HistogramState> {
-  constructor(name: string, help: string, labelNames: readonly string[], readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    readonly buckets: readonly number[],
+  ) {
     super(name, help, labelNames);
     if (buckets.some((b, i) => i > 0 && b <= buckets[i - 1])) throw new Error(`histogram ${name}: buckets must increase`);
   }
@@ -171,7 +184,9 @@ export class MetricsRegistry {
     for (const f of this.families()) {
       out.push(`# HELP ${f.name} ${escHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
       for (const s of f.samples) {
-        const l = Object.entries(s.labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
+        const l = Object.entries(s.labels)
+          .map(([k, v]) => `${k}="${esc(v)}"`)
+          .join(',');
         out.push(`${f.name}${s.suffix ?? ''}${l ? `{${l}}` : ''} ${num(s.value)}`);
       }
     }

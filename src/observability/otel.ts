@@ -42,7 +42,12 @@ export function createOtelTracer(o: OtelOptions): Tracer {
     endpoint: o.url,
     record: (root, parent) => {
       const ctx = parent
-        ? trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true })
+        ? trace.setSpanContext(ROOT_CONTEXT, {
+            traceId: parent.traceId,
+            spanId: parent.spanId,
+            traceFlags: parent.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+            isRemote: true,
+          })
         : ROOT_CONTEXT;
       return emit(tracer, ctx, root, SpanKind.SERVER);
     },

@@ -22,7 +22,12 @@ const FAMILIES: Array<[string, 'counter' | 'gauge', string, (s: ModelStats) => n
   ['nv_inference_request_failure', 'counter', 'Number of failed inference requests, all batch sizes', (s) => s.fail.count],
   ['nv_inference_count', 'counter', 'Number of inferences performed (a batch of n counts n; successful requests only)', (s) => s.inferenceCount],
   ['nv_inference_exec_count', 'counter', 'Number of model executions performed (one per batch; successful only)', (s) => s.executionCount],
-  ['nv_inference_request_duration_us', 'counter', 'Cumulative inference request duration in microseconds (queue and compute; successful requests)', (s) => us(s.success.ns)],
+  [
+    'nv_inference_request_duration_us',
+    'counter',
+    'Cumulative inference request duration in microseconds (queue and compute; successful requests)',
+    (s) => us(s.success.ns),
+  ],
   ['nv_inference_queue_duration_us', 'counter', 'Cumulative inference queuing duration in microseconds', (s) => us(s.queue.ns)],
   ['nv_inference_compute_input_duration_us', 'counter', 'Cumulative compute input duration in microseconds (decode, preprocess)', (s) => us(s.computeInput.ns)],
   ['nv_inference_compute_infer_duration_us', 'counter', 'Cumulative compute inference duration in microseconds', (s) => us(s.computeInfer.ns)],
@@ -32,7 +37,10 @@ const FAMILIES: Array<[string, 'counter' | 'gauge', string, (s: ModelStats) => n
 
 export function tritonFamilies(rows: StatsRow[]): Family[] {
   const out: Family[] = FAMILIES.map(([name, type, help, get]) => ({
-    name, type, help, samples: rows.map((r) => ({ labels: { model: r.name, version: r.version }, value: get(r.stats) })),
+    name,
+    type,
+    help,
+    samples: rows.map((r) => ({ labels: { model: r.name, version: r.version }, value: get(r.stats) })),
   }));
   out.push({
     name: 'edgeserve_inference_batch_size',

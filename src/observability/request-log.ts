@@ -19,7 +19,8 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
  *  an X-Request-Id that cannot be logged and echoed as it is. */
 export function requestId(header: string | null | undefined, traceId: string | undefined): string {
   if (header !== undefined && header !== null) {
-    if (!REQUEST_ID.test(header)) throw invalid(`X-Request-Id: expected 1-200 visible ASCII characters without spaces, got ${JSON.stringify(header.slice(0, 220))}`);
+    if (!REQUEST_ID.test(header))
+      throw invalid(`X-Request-Id: expected 1-200 visible ASCII characters without spaces, got ${JSON.stringify(header.slice(0, 220))}`);
     return header;
   }
   return traceId ?? crypto.randomUUID();
@@ -72,8 +73,18 @@ export function requestTelemetry(t: Telemetry): MiddlewareHandler {
       routeModel = undefined;
     }
     t.finish(rec, {
-      protocol: 'http', id, start, end: performance.now(), method: c.req.method, route: routePattern(c), routeModel,
-      status: res.status, httpStatus: res.status, error: badId ?? c.error, client: principalOf(c)?.id, parent,
+      protocol: 'http',
+      id,
+      start,
+      end: performance.now(),
+      method: c.req.method,
+      route: routePattern(c),
+      routeModel,
+      status: res.status,
+      httpStatus: res.status,
+      error: badId ?? c.error,
+      client: principalOf(c)?.id,
+      parent,
       quiet: QUIET.has(c.req.path),
     });
   };

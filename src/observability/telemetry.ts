@@ -37,18 +37,34 @@ export interface TelemetryOptions {
 
 /** Why a request was answered before any inference ran (a bounded label set). */
 export type RefusalReason =
-  | 'validation' | 'not_found' | 'method_not_allowed' | 'auth' | 'too_large' | 'unsupported_media'
-  | 'queue_full' | 'overloaded' | 'unavailable';
+  | 'validation'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'auth'
+  | 'too_large'
+  | 'unsupported_media'
+  | 'queue_full'
+  | 'overloaded'
+  | 'unavailable';
 
 /** The classification of an answer: HTTP status plus the error, if one was thrown. */
 export function refusalReason(status: number, error: unknown): RefusalReason | undefined {
   switch (status) {
-    case 400: return 'validation';
-    case 401: case 403: case 429: return 'auth';
-    case 404: return 'not_found';
-    case 405: return 'method_not_allowed';
-    case 413: case 431: return 'too_large';
-    case 415: return 'unsupported_media';
+    case 400:
+      return 'validation';
+    case 401:
+    case 403:
+    case 429:
+      return 'auth';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 413:
+    case 431:
+      return 'too_large';
+    case 415:
+      return 'unsupported_media';
     case 503: {
       // A request that timed out waited in the queue: it was not refused.
       if (isEdgeError(error) && error.code === 'DEADLINE_EXCEEDED') return undefined;
@@ -58,7 +74,8 @@ export function refusalReason(status: number, error: unknown): RefusalReason | u
       if (msg.startsWith('overloaded')) return 'overloaded';
       return 'unavailable';
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -120,13 +137,37 @@ export class Telemetry {
     this.trace = o.trace;
     const m = this.metrics;
     m.collect(() => tritonFamilies(o.dataPlane.modelStats('')));
-    this.httpRequests = m.counter('edgeserve_http_requests_total', 'HTTP requests answered, by route pattern, method and status', ['route', 'method', 'status']);
-    this.httpDuration = m.histogram('edgeserve_http_request_duration_seconds', 'HTTP request latency (arrival to the handler\'s answer), by route pattern', ['route', 'method'], LATENCY_BUCKETS_S);
+    this.httpRequests = m.counter('edgeserve_http_requests_total', 'HTTP requests answered, by route pattern, method and status', [
+      'route',
+      'method',
+      'status',
+    ]);
+    this.httpDuration = m.histogram(
+      'edgeserve_http_request_duration_seconds',
+      "HTTP request latency (arrival to the handler's answer), by route pattern",
+      ['route', 'method'],
+      LATENCY_BUCKETS_S,
+    );
     this.grpcRequests = m.counter('edgeserve_grpc_requests_total', 'gRPC calls answered, by method and status code', ['method', 'code']);
     this.refused = m.counter('edgeserve_requests_refused_total', 'Requests answered before any inference ran, by protocol and reason', ['protocol', 'reason']);
-    this.requestHist = m.histogram('edgeserve_inference_request_duration_seconds', 'Successful inference requests: queue and compute, per model version (the scheduler\'s clock)', ['model', 'version'], LATENCY_BUCKETS_S);
-    this.queueHist = m.histogram('edgeserve_inference_queue_duration_seconds', 'Time successful inference requests waited in the queue, per model version', ['model', 'version'], LATENCY_BUCKETS_S);
-    this.computeHist = m.histogram('edgeserve_inference_compute_duration_seconds', 'Execution time of the batch each successful inference request ran in, per model version', ['model', 'version'], LATENCY_BUCKETS_S);
+    this.requestHist = m.histogram(
+      'edgeserve_inference_request_duration_seconds',
+      "Successful inference requests: queue and compute, per model version (the scheduler's clock)",
+      ['model', 'version'],
+      LATENCY_BUCKETS_S,
+    );
+    this.queueHist = m.histogram(
+      'edgeserve_inference_queue_duration_seconds',
+      'Time successful inference requests waited in the queue, per model version',
+      ['model', 'version'],
+      LATENCY_BUCKETS_S,
+    );
+    this.computeHist = m.histogram(
+      'edgeserve_inference_compute_duration_seconds',
+      'Execution time of the batch each successful inference request ran in, per model version',
+      ['model', 'version'],
+      LATENCY_BUCKETS_S,
+    );
     if (o.auth) m.collect(() => authFamilies(o.auth!));
     if (o.process) m.collect(() => processFamilies(o.process!()));
     o.dataPlane.hooks.inferred.push((x) => this.inferred(x));
@@ -167,7 +208,7 @@ export class Telemetry {
     const refusal = f.httpStatus === 503;
     const level = f.httpStatus >= 500 && !refusal ? 'error' : f.quiet ? 'debug' : refusal ? 'warn' : 'info';
     if (!this.log.control || this.log.control.enabled(level)) {
-      const errorMsg = f.error !== undefined && (f.httpStatus >= 400) ? truncate((f.error as Error)?.message ?? String(f.error)) : undefined;
+      const errorMsg = f.error !== undefined && f.httpStatus >= 400 ? truncate((f.error as Error)?.message ?? String(f.error)) : undefined;
       this.log(level, 'request', {
         request_id: f.id,
         ...(traceId ? { trace_id: traceId } : {}),
@@ -179,11 +220,13 @@ export class Telemetry {
         status: f.status,
         latency_ms: ms(f.end - f.start),
         // One value per infer; a list when the request made several (they may overlap).
-        ...(timed.length ? {
-          queue_ms: one(timed.map((i) => ms(i.timing!.startedAt - i.timing!.enqueuedAt))),
-          compute_ms: one(timed.map((i) => ms(i.timing!.endedAt - i.timing!.startedAt))),
-          batch_size: one(timed.map((i) => i.timing!.batchSize)),
-        } : {}),
+        ...(timed.length
+          ? {
+              queue_ms: one(timed.map((i) => ms(i.timing!.startedAt - i.timing!.enqueuedAt))),
+              compute_ms: one(timed.map((i) => ms(i.timing!.endedAt - i.timing!.startedAt))),
+              batch_size: one(timed.map((i) => i.timing!.batchSize)),
+            }
+          : {}),
         client: f.client ?? '-',
         ...(errorMsg ? { error: errorMsg } : {}),
       });
@@ -200,7 +243,12 @@ export class Telemetry {
     }
     const rec = o.request.signal ? this.open.get(o.request.signal) : undefined;
     if (rec && rec.infers.length < MAX_INFERS) {
-      rec.infers.push({ model: o.model, version: o.version, timing: t, error: o.error === undefined ? undefined : truncate((o.error as Error)?.message ?? String(o.error)) });
+      rec.infers.push({
+        model: o.model,
+        version: o.version,
+        timing: t,
+        error: o.error === undefined ? undefined : truncate((o.error as Error)?.message ?? String(o.error)),
+      });
     }
   }
 
@@ -231,27 +279,38 @@ export class Telemetry {
         children: [
           { name: 'queue', start: epochMs(t.enqueuedAt), end: epochMs(t.startedAt) },
           {
-            name: 'compute', start: epochMs(t.startedAt), end: epochMs(t.endedAt),
-            attributes: { 'edgeserve.compute_input_us': Math.round(t.inputUs), 'edgeserve.compute_infer_us': Math.round(t.inferUs), 'edgeserve.compute_output_us': Math.round(t.outputUs) },
+            name: 'compute',
+            start: epochMs(t.startedAt),
+            end: epochMs(t.endedAt),
+            attributes: {
+              'edgeserve.compute_input_us': Math.round(t.inputUs),
+              'edgeserve.compute_infer_us': Math.round(t.inferUs),
+              'edgeserve.compute_output_us': Math.round(t.outputUs),
+            },
           },
         ],
       });
     }
     if (children.length) children.push({ name: 'response', start: epochMs(lastEnd), end: epochMs(f.end) });
     const err = f.httpStatus >= 500 && f.error !== undefined ? truncate((f.error as Error)?.message ?? String(f.error)) : undefined;
-    return tracer.record({
-      name: `${f.method} ${f.route}`,
-      start: epochMs(f.start),
-      end: epochMs(f.end),
-      attributes: {
-        'edgeserve.request_id': f.id,
-        'rpc.system': f.protocol === 'grpc' ? 'grpc' : '',
-        ...(f.protocol === 'http' ? { 'http.request.method': f.method, 'http.route': f.route, 'http.response.status_code': Number(f.status) } : { 'rpc.method': f.route, 'rpc.grpc.status_code': String(f.status) }),
-        ...(f.client ? { 'edgeserve.client': f.client } : {}),
+    return tracer.record(
+      {
+        name: `${f.method} ${f.route}`,
+        start: epochMs(f.start),
+        end: epochMs(f.end),
+        attributes: {
+          'edgeserve.request_id': f.id,
+          'rpc.system': f.protocol === 'grpc' ? 'grpc' : '',
+          ...(f.protocol === 'http'
+            ? { 'http.request.method': f.method, 'http.route': f.route, 'http.response.status_code': Number(f.status) }
+            : { 'rpc.method': f.route, 'rpc.grpc.status_code': String(f.status) }),
+          ...(f.client ? { 'edgeserve.client': f.client } : {}),
+        },
+        error: err,
+        children,
       },
-      error: err,
-      children,
-    }, f.parent);
+      f.parent,
+    );
   }
 }
 
@@ -260,12 +319,14 @@ const truncate = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s);
 function authFamilies(a: AuthCounters): Family[] {
   return [
     {
-      name: 'edgeserve_auth_requests_total', type: 'counter',
+      name: 'edgeserve_auth_requests_total',
+      type: 'counter',
       help: 'Requests admitted, by principal (API key id, jwt:<subject>, or anonymous)',
       samples: [...a.requests].map(([principal, value]) => ({ labels: { principal }, value })),
     },
     {
-      name: 'edgeserve_auth_denied_total', type: 'counter',
+      name: 'edgeserve_auth_denied_total',
+      type: 'counter',
       help: 'Requests refused by auth: 401 (no or bad credential), 403 (scope, or local-only without keys), 429 (rate limits)',
       samples: [...a.denied].map(([k, value]) => {
         const [status, reason] = k.split(' ');
@@ -277,8 +338,18 @@ function authFamilies(a: AuthCounters): Family[] {
 
 function processFamilies(p: ProcessSample): Family[] {
   return [
-    { name: 'process_cpu_seconds_total', type: 'counter', help: 'Total user and system CPU time spent in seconds', samples: [{ labels: {}, value: p.cpuSeconds }] },
+    {
+      name: 'process_cpu_seconds_total',
+      type: 'counter',
+      help: 'Total user and system CPU time spent in seconds',
+      samples: [{ labels: {}, value: p.cpuSeconds }],
+    },
     { name: 'process_resident_memory_bytes', type: 'gauge', help: 'Resident memory size in bytes', samples: [{ labels: {}, value: p.residentBytes }] },
-    { name: 'process_start_time_seconds', type: 'gauge', help: 'Start time of the process since unix epoch in seconds', samples: [{ labels: {}, value: p.startTimeSeconds }] },
+    {
+      name: 'process_start_time_seconds',
+      type: 'gauge',
+      help: 'Start time of the process since unix epoch in seconds',
+      samples: [{ labels: {}, value: p.startTimeSeconds }],
+    },
   ];
 }

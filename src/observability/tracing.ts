@@ -77,7 +77,11 @@ export interface TraceSettings {
   trace_mode: string;
 }
 
-interface Values { level: TraceLevel; rate: number; count: number }
+interface Values {
+  level: TraceLevel;
+  rate: number;
+  count: number;
+}
 
 const NAMES = ['trace_level', 'trace_rate', 'trace_count', 'log_frequency', 'trace_file', 'trace_mode'];
 
@@ -92,7 +96,10 @@ export class TraceControl {
    * `tracer` absent: no exporter here (Cloudflare Workers), so any level but OFF is refused.
    * Start values: TRACE_LEVEL, TRACE_RATE, TRACE_COUNT.
    */
-  constructor(private readonly tracer: Tracer | undefined, start: { level?: TraceLevel; rate?: number; count?: number } = {}) {
+  constructor(
+    private readonly tracer: Tracer | undefined,
+    start: { level?: TraceLevel; rate?: number; count?: number } = {},
+  ) {
     this.global = { level: start.level ?? 'OFF', rate: start.rate ?? 1000, count: start.count ?? -1 };
     this.initial = { ...this.global };
     if (this.global.level !== 'OFF' && !tracer) throw new Error('TRACE_LEVEL: tracing needs an OTLP exporter, which this runtime does not have');
@@ -101,8 +108,12 @@ export class TraceControl {
   settings(model?: string): TraceSettings {
     const v = this.values(model);
     return {
-      trace_level: [v.level], trace_rate: String(v.rate), trace_count: String(v.count),
-      log_frequency: '0', trace_file: '', trace_mode: 'opentelemetry',
+      trace_level: [v.level],
+      trace_rate: String(v.rate),
+      trace_count: String(v.count),
+      log_frequency: '0',
+      trace_file: '',
+      trace_mode: 'opentelemetry',
     };
   }
 
@@ -192,7 +203,9 @@ export class TraceControl {
     return true;
   }
 
-  get tracerOrUndefined(): Tracer | undefined { return this.tracer; }
+  get tracerOrUndefined(): Tracer | undefined {
+    return this.tracer;
+  }
 
   private values(model?: string): Values {
     const own = model !== undefined ? this.models.get(model) : undefined;

@@ -67,7 +67,8 @@ function editGraph(graph: Uint8Array, dimParam: string, fixReshapes: boolean, ed
       const out = strings(f.bytes, NODE.OUTPUT)[0];
       if (text(f.bytes, NODE.OP_TYPE) !== 'Constant' || !out || !shapeTensors.has(out)) return undefined;
       const next = editMessages(f.bytes, NODE.ATTRIBUTE, (attr) =>
-        text(attr, ATTRIBUTE.NAME) === 'value' ? editMessages(attr, ATTRIBUTE.TENSOR, leadingOneToZero) : attr);
+        text(attr, ATTRIBUTE.NAME) === 'value' ? editMessages(attr, ATTRIBUTE.TENSOR, leadingOneToZero) : attr,
+      );
       if (next === f.bytes) return undefined;
       edit.reshapes.push(out);
       return wrap(f.no, next);
@@ -98,7 +99,9 @@ function setDim0(vi: Uint8Array, to: (old: number | string | null) => number | s
           w.raw(encodeDim(next));
           return new Writer().bytes(SHAPE.DIM, w.finish()).finish();
         });
-      })));
+      }),
+    ),
+  );
 }
 
 function dimOf(dim: Uint8Array): number | string | null {

@@ -7,7 +7,11 @@ import { readModelIO } from './model-info.ts';
 
 type Ort = Pick<typeof import('onnxruntime-node'), 'InferenceSession' | 'Tensor'>;
 
-export interface BatchTiming { batch: number; singlesMs: { median: number; p90: number }; batchedMs: { median: number; p90: number } }
+export interface BatchTiming {
+  batch: number;
+  singlesMs: { median: number; p90: number };
+  batchedMs: { median: number; p90: number };
+}
 
 /** FP32 single-input models only (what the face models are); enough to answer "does batching pay?". */
 export async function timeBatching(ort: Ort, original: Uint8Array, batch = 4, rounds = 200, threads = 1): Promise<BatchTiming> {
@@ -32,7 +36,10 @@ export async function timeBatching(ort: Ort, original: Uint8Array, batch = 4, ro
     t = performance.now();
     await batched.run({ [input.name]: all });
     const tb = performance.now() - t;
-    if (r >= warmup) { a.push(ta); b.push(tb); }
+    if (r >= warmup) {
+      a.push(ta);
+      b.push(tb);
+    }
   }
   return { batch, singlesMs: stats(a), batchedMs: stats(b) };
 }

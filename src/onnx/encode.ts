@@ -19,7 +19,9 @@ export function encodeValueInfo(name: string, elemType: number, shape: Array<num
       type.message(TYPE.TENSOR_TYPE, (tt) =>
         tt.varint(TENSOR_TYPE.ELEM_TYPE, elemType).message(TENSOR_TYPE.SHAPE, (s) => {
           for (const d of shape) s.bytes(SHAPE.DIM, encodeDim(d));
-        })))
+        }),
+      ),
+    )
     .finish();
 }
 

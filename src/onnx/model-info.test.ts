@@ -18,19 +18,22 @@ function model(graph: (g: Writer) => unknown, ir = 3): Uint8Array {
 }
 
 describe('readModelIO', () => {
-  const bytes = model((g) => g
-    .message(GRAPH.NODE, encodeNode('Identity', ['X'], ['Y']))
-    .message(GRAPH.INITIALIZER, encodeInt64Tensor('W', [1n, 2n]))
-    .message(GRAPH.SPARSE_INITIALIZER, (s) => s.message(SPARSE_TENSOR.VALUES, (t) => t.string(TENSOR.NAME, 'S')))
-    .message(GRAPH.INPUT, encodeValueInfo('X', ONNX_TYPE.FLOAT, [1, 'n', null]))
-    .message(GRAPH.INPUT, encodeValueInfo('W', ONNX_TYPE.INT64, [2]))
-    .message(GRAPH.INPUT, encodeValueInfo('S', ONNX_TYPE.FLOAT, [4]))
-    .message(GRAPH.INPUT, encodeValueInfo('mask', ONNX_TYPE.BOOL, []))
-    .message(GRAPH.OUTPUT, encodeValueInfo('Y', ONNX_TYPE.FLOAT, [1, 'n', null]))
-    .message(GRAPH.OUTPUT, encodeValueInfo('labels', ONNX_TYPE.STRING, ['n']))
-    .message(GRAPH.OUTPUT, encodeValueInfo('half', ONNX_TYPE.FLOAT16, [3]))
-    .message(GRAPH.OUTPUT, (vi) => vi.string(VALUE_INFO.NAME, 'unshaped').message(VALUE_INFO.TYPE, (t) =>
-      t.message(1, (tt) => tt.varint(1, ONNX_TYPE.UINT8)))));
+  const bytes = model((g) =>
+    g
+      .message(GRAPH.NODE, encodeNode('Identity', ['X'], ['Y']))
+      .message(GRAPH.INITIALIZER, encodeInt64Tensor('W', [1n, 2n]))
+      .message(GRAPH.SPARSE_INITIALIZER, (s) => s.message(SPARSE_TENSOR.VALUES, (t) => t.string(TENSOR.NAME, 'S')))
+      .message(GRAPH.INPUT, encodeValueInfo('X', ONNX_TYPE.FLOAT, [1, 'n', null]))
+      .message(GRAPH.INPUT, encodeValueInfo('W', ONNX_TYPE.INT64, [2]))
+      .message(GRAPH.INPUT, encodeValueInfo('S', ONNX_TYPE.FLOAT, [4]))
+      .message(GRAPH.INPUT, encodeValueInfo('mask', ONNX_TYPE.BOOL, []))
+      .message(GRAPH.OUTPUT, encodeValueInfo('Y', ONNX_TYPE.FLOAT, [1, 'n', null]))
+      .message(GRAPH.OUTPUT, encodeValueInfo('labels', ONNX_TYPE.STRING, ['n']))
+      .message(GRAPH.OUTPUT, encodeValueInfo('half', ONNX_TYPE.FLOAT16, [3]))
+      .message(GRAPH.OUTPUT, (vi) =>
+        vi.string(VALUE_INFO.NAME, 'unshaped').message(VALUE_INFO.TYPE, (t) => t.message(1, (tt) => tt.varint(1, ONNX_TYPE.UINT8))),
+      ),
+  );
 
   const io = readModelIO(bytes);
   test('excludes dense and sparse initializers listed as inputs', () => {
@@ -49,8 +52,11 @@ describe('readModelIO', () => {
     expect(io.opsets).toEqual({ '': 9, 'com.microsoft': 1 });
   });
   test('rejects non-tensor values and bytes that are not a model', () => {
-    const seq = model((g) => g.message(GRAPH.OUTPUT, (vi) => vi.string(VALUE_INFO.NAME, 'seq').message(VALUE_INFO.TYPE, (t) =>
-      t.message(4, (s) => s.message(1, (e) => e.message(1, (tt) => tt.varint(1, 1)))))));
+    const seq = model((g) =>
+      g.message(GRAPH.OUTPUT, (vi) =>
+        vi.string(VALUE_INFO.NAME, 'seq').message(VALUE_INFO.TYPE, (t) => t.message(4, (s) => s.message(1, (e) => e.message(1, (tt) => tt.varint(1, 1))))),
+      ),
+    );
     expect(() => readModelIO(seq)).toThrow(/not a tensor/);
     expect(() => readModelIO(new TextEncoder().encode('not a model'))).toThrow();
   });

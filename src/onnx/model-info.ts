@@ -5,9 +5,7 @@
 import type { Datatype } from '../core/datatypes.ts';
 import { lastField, messages, text } from './fields.ts';
 import { type Field, readFields, toNumber, toText, WIRE } from './protobuf.ts';
-import {
-  DIM, GRAPH, kserveType, MODEL, OPSET, SHAPE, SPARSE_TENSOR, TENSOR, TENSOR_TYPE, TYPE, VALUE_INFO,
-} from './schema.ts';
+import { DIM, GRAPH, kserveType, MODEL, OPSET, SHAPE, SPARSE_TENSOR, TENSOR, TENSOR_TYPE, TYPE, VALUE_INFO } from './schema.ts';
 
 export interface IOInfo {
   name: string;
@@ -37,7 +35,9 @@ export function readModelIO(bytes: Uint8Array): ModelIO {
   }
   if (!graph) throw new Error('ONNX model has no graph (is this an ONNX file?)');
   const init = initializerNames(graph);
-  const inputs = messages(graph, GRAPH.INPUT).map(valueInfo).filter((io) => !init.has(io.name));
+  const inputs = messages(graph, GRAPH.INPUT)
+    .map(valueInfo)
+    .filter((io) => !init.has(io.name));
   const outputs = messages(graph, GRAPH.OUTPUT).map(valueInfo);
   return { inputs, outputs, irVersion, opsets };
 }

@@ -8,8 +8,18 @@ type Ort = Pick<typeof import('onnxruntime-node'), 'InferenceSession' | 'Tensor'
 type OrtSessionOptions = Parameters<Ort['InferenceSession']['create']>[1];
 
 const ORT_TYPE: Partial<Record<Datatype, string>> = {
-  FP32: 'float32', FP64: 'float64', FP16: 'float16', INT8: 'int8', INT16: 'int16', INT32: 'int32',
-  INT64: 'int64', UINT8: 'uint8', UINT16: 'uint16', UINT32: 'uint32', UINT64: 'uint64', BOOL: 'bool',
+  FP32: 'float32',
+  FP64: 'float64',
+  FP16: 'float16',
+  INT8: 'int8',
+  INT16: 'int16',
+  INT32: 'int32',
+  INT64: 'int64',
+  UINT8: 'uint8',
+  UINT16: 'uint16',
+  UINT32: 'uint32',
+  UINT64: 'uint64',
+  BOOL: 'bool',
 };
 const FROM_ORT = Object.fromEntries(Object.entries(ORT_TYPE).map(([k, v]) => [v, k])) as Record<string, Datatype>;
 

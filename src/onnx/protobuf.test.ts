@@ -9,7 +9,7 @@ describe('varint', () => {
     const bytes = encodeVarint(v);
     expect(readVarint(bytes, 0)).toEqual([v, bytes.length]);
   });
-  test('negative int64 is 10 bytes of two\'s complement', () => {
+  test("negative int64 is 10 bytes of two's complement", () => {
     const bytes = encodeVarint(-1n);
     expect(bytes.length).toBe(10);
     const [f] = readFields(new Writer().varint(3, -5).finish());
@@ -39,7 +39,15 @@ describe('fields', () => {
 
   test('reads every wire type', () => {
     const fs = [...readFields(msg)];
-    expect(fs.map((f) => [f.no, f.wire])).toEqual([[1, WIRE.VARINT], [2, WIRE.LEN], [3, WIRE.I32], [4, WIRE.I64], [5, WIRE.I32], [6, WIRE.LEN], [7, WIRE.LEN]]);
+    expect(fs.map((f) => [f.no, f.wire])).toEqual([
+      [1, WIRE.VARINT],
+      [2, WIRE.LEN],
+      [3, WIRE.I32],
+      [4, WIRE.I64],
+      [5, WIRE.I32],
+      [6, WIRE.LEN],
+      [7, WIRE.LEN],
+    ]);
     expect(fs[0].varint).toBe(150n);
     expect(toText(fs[1])).toBe('héllo');
     const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -63,14 +71,21 @@ describe('fields', () => {
 });
 
 describe('splice', () => {
-  const msg = new Writer().varint(1, 1).message(2, (w) => w.string(1, 'a')).varint(3, 3).finish();
+  const msg = new Writer()
+    .varint(1, 1)
+    .message(2, (w) => w.string(1, 'a'))
+    .varint(3, 3)
+    .finish();
   test('no change returns the same buffer (no copy)', () => {
     expect(spliceFields(msg, () => undefined)).toBe(msg);
     expect(editMessages(msg, 2, (p) => p)).toBe(msg);
   });
   test('drop and replace keep the other fields intact', () => {
     const out = spliceFields(msg, (f) => (f.no === 1 ? null : f.no === 3 ? new Writer().varint(3, 99).finish() : undefined));
-    expect([...readFields(out)].map((f) => [f.no, f.no === 3 ? f.varint : null])).toEqual([[2, null], [3, 99n]]);
+    expect([...readFields(out)].map((f) => [f.no, f.no === 3 ? f.varint : null])).toEqual([
+      [2, null],
+      [3, 99n],
+    ]);
   });
   test('editMessages rewrites nested payloads', () => {
     const out = editMessages(msg, 2, () => new Writer().string(1, 'bbb').finish());

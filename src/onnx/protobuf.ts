@@ -120,7 +120,9 @@ export class Writer {
     return this.tag(no, WIRE.VARINT).push(encodeVarint(n));
   }
   bytes(no: number, b: Uint8Array): this {
-    return this.tag(no, WIRE.LEN).push(encodeVarint(BigInt(b.length))).push(b);
+    return this.tag(no, WIRE.LEN)
+      .push(encodeVarint(BigInt(b.length)))
+      .push(b);
   }
   string(no: number, s: string): this {
     return this.bytes(no, utf8enc.encode(s));

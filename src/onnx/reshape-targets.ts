@@ -21,7 +21,9 @@ export function reshapeOnlyShapes(graph: Uint8Array): Set<string> {
     const op = text(f.bytes, NODE.OP_TYPE);
     const domain = text(f.bytes, NODE.DOMAIN);
     const isReshape = op === 'Reshape' && (domain === '' || domain === 'ai.onnx') && !allowZero(f.bytes);
-    strings(f.bytes, NODE.INPUT).forEach((name, i) => { (isReshape && i === 1 ? asShape : otherUse).add(name); });
+    strings(f.bytes, NODE.INPUT).forEach((name, i) => {
+      (isReshape && i === 1 ? asShape : otherUse).add(name);
+    });
   }
   for (const n of otherUse) asShape.delete(n);
   return asShape;

@@ -6,7 +6,11 @@
 import type { Datatype, FixedData } from '../core/datatypes.ts';
 import { readModelIO } from './model-info.ts';
 
-export interface VerifyTensor { datatype: Datatype; data: FixedData; dims: number[] }
+export interface VerifyTensor {
+  datatype: Datatype;
+  data: FixedData;
+  dims: number[];
+}
 export interface VerifySession {
   run(feeds: Record<string, VerifyTensor>): Promise<Record<string, VerifyTensor>>;
   /** Frees the session (engines leak sessions that are never released). */
@@ -29,22 +33,34 @@ export interface BatchVerdict {
   /** Why it failed (a thrown error, a wrong shape, a difference over the tolerance). */
   error?: string;
 }
-export interface VerifyOptions { batch?: number; seed?: number; atol?: number }
+export interface VerifyOptions {
+  batch?: number;
+  seed?: number;
+  atol?: number;
+}
 
 export async function verifyBatchable(
-  original: Uint8Array, edited: Uint8Array, open: OpenSession, { batch = 4, seed = 1, atol = 1e-5 }: VerifyOptions = {},
+  original: Uint8Array,
+  edited: Uint8Array,
+  open: OpenSession,
+  { batch = 4, seed = 1, atol = 1e-5 }: VerifyOptions = {},
 ): Promise<BatchVerdict> {
   const { inputs } = readModelIO(original);
   try {
     const rand = mulberry32(seed);
-    const items = Array.from({ length: batch }, () =>
-      Object.fromEntries(inputs.map((io) => {
-        const dims = io.shape.map((d, i) => (i === 0 ? 1 : d));
-        if (!dims.every((d): d is number => typeof d === 'number' && d > 0)) {
-          throw new Error(`input '${io.name}' has non-fixed dims ${JSON.stringify(io.shape)}; cannot make test data`);
-        }
-        return [io.name, randomTensor(io.datatype, dims, rand)];
-      })) as Record<string, VerifyTensor>);
+    const items = Array.from(
+      { length: batch },
+      () =>
+        Object.fromEntries(
+          inputs.map((io) => {
+            const dims = io.shape.map((d, i) => (i === 0 ? 1 : d));
+            if (!dims.every((d): d is number => typeof d === 'number' && d > 0)) {
+              throw new Error(`input '${io.name}' has non-fixed dims ${JSON.stringify(io.shape)}; cannot make test data`);
+            }
+            return [io.name, randomTensor(io.datatype, dims, rand)];
+          }),
+        ) as Record<string, VerifyTensor>,
+    );
     const expected: Array<Record<string, VerifyTensor>> = [];
     const single = await open(original);
     try {
@@ -56,23 +72,38 @@ export async function verifyBatchable(
     let batched: Record<string, VerifyTensor>;
     let alone: Record<string, VerifyTensor>;
     try {
-      batched = await candidate.run(Object.fromEntries(inputs.map((io) =>
-        [io.name, stack(items.map((it) => it[io.name]))])));
+      batched = await candidate.run(Object.fromEntries(inputs.map((io) => [io.name, stack(items.map((it) => it[io.name]))])));
       // Batch 1 through the edited model too: an edit may be right for N and wrong for 1.
       alone = await candidate.run(items[0]);
     } finally {
       await candidate.release?.();
     }
     const outputs = Object.keys(expected[0]).map((name) => {
-      const check = compare(name, expected.map((e) => e[name]), batched[name], batch);
+      const check = compare(
+        name,
+        expected.map((e) => e[name]),
+        batched[name],
+        batch,
+      );
       const one = compare(name, [expected[0][name]], alone[name], 1);
-      return { ...check, shapeOk: check.shapeOk && one.shapeOk, bitIdentical: check.bitIdentical && one.bitIdentical,
-        maxAbsDiff: Math.max(check.maxAbsDiff, one.maxAbsDiff) };
+      return {
+        ...check,
+        shapeOk: check.shapeOk && one.shapeOk,
+        bitIdentical: check.bitIdentical && one.bitIdentical,
+        maxAbsDiff: Math.max(check.maxAbsDiff, one.maxAbsDiff),
+      };
     });
     const bad = outputs.filter((o) => !o.shapeOk || o.maxAbsDiff > atol);
-    const error = bad.length === 0 ? undefined : bad.map((o) => o.shapeOk
-      ? `${o.name}: max abs diff ${o.maxAbsDiff} > ${atol}`
-      : `${o.name}: batched dims [${o.dims}] are not [${batch}, …] as the single runs imply`).join('; ');
+    const error =
+      bad.length === 0
+        ? undefined
+        : bad
+            .map((o) =>
+              o.shapeOk
+                ? `${o.name}: max abs diff ${o.maxAbsDiff} > ${atol}`
+                : `${o.name}: batched dims [${o.dims}] are not [${batch}, …] as the single runs imply`,
+            )
+            .join('; ');
     return { ok: !error, batch, outputs, error };
   } catch (e) {
     return { ok: false, batch, outputs: [], error: e instanceof Error ? e.message : String(e) };
@@ -103,7 +134,9 @@ function compare(name: string, singles: VerifyTensor[], got: VerifyTensor | unde
 function stack(ts: VerifyTensor[]): VerifyTensor {
   const per = ts[0].data.length;
   const data = new (ts[0].data.constructor as new (n: number) => FixedData)(per * ts.length);
-  ts.forEach((t, i) => { (data as { set(a: ArrayLike<number | bigint>, o: number): void }).set(t.data, i * per); });
+  ts.forEach((t, i) => {
+    (data as { set(a: ArrayLike<number | bigint>, o: number): void }).set(t.data, i * per);
+  });
   return { datatype: ts[0].datatype, data, dims: [ts.length, ...ts[0].dims.slice(1)] };
 }
 

@@ -23,7 +23,9 @@ export function binaryToTensorData(name: string, dt: Datatype, shape: readonly n
   }
   const want = count * ELEMENT_SIZE[dt];
   if (bytes.byteLength !== want) {
-    throw invalid(`input '${name}': ${dt} shape [${shape}] needs ${want} bytes (${count} x ${ELEMENT_SIZE[dt]}), parameters.binary_data_size is ${bytes.byteLength}`);
+    throw invalid(
+      `input '${name}': ${dt} shape [${shape}] needs ${want} bytes (${count} x ${ELEMENT_SIZE[dt]}), parameters.binary_data_size is ${bytes.byteLength}`,
+    );
   }
   return viewAs(dt, bytes);
 }

@@ -28,19 +28,30 @@ const bin = encodeInferResponse(resp, { parameters: { binary_data_output: true }
 console.log(`response sizes: JSON ${(json.body as string).length} chars, binary ${(bin.body as Uint8Array).byteLength} bytes`);
 time('encode outputs, JSON', () => encodeInferResponse(resp, {}));
 time('encode outputs, JSON.stringify(Array.from) baseline', () =>
-  JSON.stringify({ outputs: resp.outputs.map((o) => ({ ...o, data: Array.from(o.data as Float32Array) })) }));
+  JSON.stringify({ outputs: resp.outputs.map((o) => ({ ...o, data: Array.from(o.data as Float32Array) })) }),
+);
 time('encode outputs, binary', () => encodeInferResponse(resp, { parameters: { binary_data_output: true } }));
 
 const image = rand(3 * 240 * 320);
 const enc = new TextEncoder();
 const jsonReq = enc.encode(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3, 240, 320], datatype: 'FP32', data: Array.from(image) }] }));
-const nestedReq = enc.encode(JSON.stringify({
-  inputs: [{
-    name: 'input', shape: [1, 3, 240, 320], datatype: 'FP32',
-    data: [Array.from({ length: 3 }, (_, c) => Array.from({ length: 240 }, (_, y) => Array.from(image.subarray((c * 240 + y) * 320, (c * 240 + y + 1) * 320))))],
-  }],
-}));
-const head = enc.encode(JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3, 240, 320], datatype: 'FP32', parameters: { binary_data_size: image.byteLength } }] }));
+const nestedReq = enc.encode(
+  JSON.stringify({
+    inputs: [
+      {
+        name: 'input',
+        shape: [1, 3, 240, 320],
+        datatype: 'FP32',
+        data: [
+          Array.from({ length: 3 }, (_, c) => Array.from({ length: 240 }, (_, y) => Array.from(image.subarray((c * 240 + y) * 320, (c * 240 + y + 1) * 320)))),
+        ],
+      },
+    ],
+  }),
+);
+const head = enc.encode(
+  JSON.stringify({ inputs: [{ name: 'input', shape: [1, 3, 240, 320], datatype: 'FP32', parameters: { binary_data_size: image.byteLength } }] }),
+);
 const binReq = new Uint8Array(head.byteLength + image.byteLength);
 binReq.set(head);
 binReq.set(new Uint8Array(image.buffer), head.byteLength);

@@ -9,8 +9,12 @@ import { describeValue } from './schema-errors.ts';
 
 /** Integer ranges of the types that fit a JS number exactly. */
 const INT_RANGE = {
-  INT8: [-128, 127], INT16: [-32768, 32767], INT32: [-2147483648, 2147483647],
-  UINT8: [0, 255], UINT16: [0, 65535], UINT32: [0, 4294967295],
+  INT8: [-128, 127],
+  INT16: [-32768, 32767],
+  INT32: [-2147483648, 2147483647],
+  UINT8: [0, 255],
+  UINT16: [0, 65535],
+  UINT32: [0, 4294967295],
 } as const;
 const INT64_RANGE = [-(2n ** 63n), 2n ** 63n - 1n] as const;
 const UINT64_RANGE = [0n, 2n ** 64n - 1n] as const;
@@ -25,7 +29,11 @@ const utf8 = new TextEncoder();
  */
 export function flattenData(name: string, data: unknown[], maxDepth: number): unknown[] {
   let nested = false;
-  for (let i = 0; i < data.length; i++) if (Array.isArray(data[i])) { nested = true; break; }
+  for (let i = 0; i < data.length; i++)
+    if (Array.isArray(data[i])) {
+      nested = true;
+      break;
+    }
   if (!nested) return data;
   const flat = data.flat(maxDepth - 1);
   for (let i = 0; i < flat.length; i++) {
@@ -64,9 +72,14 @@ export function jsonToTensorData(name: string, dt: Datatype, flat: unknown[]): T
       }
       return out;
     }
-    case 'INT8': case 'INT16': case 'INT32': case 'UINT8': case 'UINT16': case 'UINT32': {
+    case 'INT8':
+    case 'INT16':
+    case 'INT32':
+    case 'UINT8':
+    case 'UINT16':
+    case 'UINT32': {
       const [lo, hi] = INT_RANGE[dt];
-      const out = new ({ INT8: Int8Array, INT16: Int16Array, INT32: Int32Array, UINT8: Uint8Array, UINT16: Uint16Array, UINT32: Uint32Array })[dt](n);
+      const out = new { INT8: Int8Array, INT16: Int16Array, INT32: Int32Array, UINT8: Uint8Array, UINT16: Uint16Array, UINT32: Uint32Array }[dt](n);
       for (let i = 0; i < n; i++) {
         const v = flat[i];
         // Typed arrays would silently wrap 300 to 44 or truncate 1.5 to 1: reject instead.
@@ -118,8 +131,9 @@ export function hasUnsafeInteger(data: unknown[]): boolean {
     const a = stack.pop()!;
     for (let i = 0; i < a.length; i++) {
       const v = a[i];
-      if (typeof v === 'number') { if (!Number.isSafeInteger(v) && Number.isInteger(v)) return true; }
-      else if (Array.isArray(v)) stack.push(v);
+      if (typeof v === 'number') {
+        if (!Number.isSafeInteger(v) && Number.isInteger(v)) return true;
+      } else if (Array.isArray(v)) stack.push(v);
     }
   }
   return false;

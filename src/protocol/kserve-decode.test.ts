@@ -40,7 +40,21 @@ describe('JSON data', () => {
 
   test('nested and flat data decode to the same tensor', () => {
     const flat = decodeJson({ name: 'x', shape: [2, 2, 2], datatype: 'INT32', data: [1, 2, 3, 4, 5, 6, 7, 8] });
-    const nested = decodeJson({ name: 'x', shape: [2, 2, 2], datatype: 'INT32', data: [[[1, 2], [3, 4]], [[5, 6], [7, 8]]] });
+    const nested = decodeJson({
+      name: 'x',
+      shape: [2, 2, 2],
+      datatype: 'INT32',
+      data: [
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [5, 6],
+          [7, 8],
+        ],
+      ],
+    });
     expect(nested.data).toEqual(flat.data);
     expect(nested.shape).toEqual([2, 2, 2]);
   });
@@ -71,7 +85,11 @@ describe('JSON data', () => {
     expectInvalid(() => decodeJson({ name: 'i', shape: [1], datatype: 'INT32', data: [1.5] }), "'i'", 'an integer', 'got 1.5');
     expectInvalid(() => decodeJson({ name: 'u64', shape: [1], datatype: 'UINT64', data: [-1] }), "'u64'", 'got -1');
     expectInvalid(() => decodeJson({ name: 'i64', shape: [1], datatype: 'INT64', data: ['12x'] }), "'i64'", 'got "12x"');
-    expectInvalid(() => decodeInferRequest(utf8.encode('{"inputs":[{"name":"i64","shape":[1],"datatype":"INT64","data":[9223372036854775808]}]}'), undefined), "'i64'", 'got 9223372036854775808');
+    expectInvalid(
+      () => decodeInferRequest(utf8.encode('{"inputs":[{"name":"i64","shape":[1],"datatype":"INT64","data":[9223372036854775808]}]}'), undefined),
+      "'i64'",
+      'got 9223372036854775808',
+    );
     expectInvalid(() => decodeJson({ name: 'f', shape: [1], datatype: 'FP32', data: ['1.0'] }), "'f'", 'a number', 'got "1.0"');
     expectInvalid(() => decodeJson({ name: 'b', shape: [1], datatype: 'BOOL', data: [1] }), "'b'", 'true or false', 'got 1');
     expectInvalid(() => decodeJson({ name: 's', shape: [1], datatype: 'BYTES', data: [7] }), "'s'", 'a string', 'got 7');
@@ -99,27 +117,50 @@ describe('request structure', () => {
     expectInvalid(() => decodeInferRequest(jsonBody([]), undefined), 'request must be an object', 'got an empty array');
     expectInvalid(() => decodeInferRequest(jsonBody({ inputs: [{ shape: [1], datatype: 'FP32', data: [1] }] }), undefined), 'inputs[0] field name is required');
     expectInvalid(() => decodeInferRequest(one({ name: 'x', datatype: 'FP32', data: [1] }), undefined), "input 'x' field shape is required");
-    expectInvalid(() => decodeInferRequest(one({ name: 'x', shape: [1.5], datatype: 'FP32', data: [1] }), undefined), "input 'x' field shape[0] must be an integer, got 1.5");
+    expectInvalid(
+      () => decodeInferRequest(one({ name: 'x', shape: [1.5], datatype: 'FP32', data: [1] }), undefined),
+      "input 'x' field shape[0] must be an integer, got 1.5",
+    );
     expectInvalid(() => decodeInferRequest(one({ name: 'x', shape: [-1], datatype: 'FP32', data: [1] }), undefined), "input 'x' field shape[0]", 'got -1');
-    expectInvalid(() => decodeInferRequest(one({ name: 'x', shape: [1], datatype: 'FP32', data: 5 }), undefined), "input 'x' field data", 'must be an array', 'got 5');
+    expectInvalid(
+      () => decodeInferRequest(one({ name: 'x', shape: [1], datatype: 'FP32', data: 5 }), undefined),
+      "input 'x' field data",
+      'must be an array',
+      'got 5',
+    );
     expectInvalid(() => decodeInferRequest(jsonBody({ id: 7, inputs: [] }), undefined), 'field id must be a string, got 7');
-    expectInvalid(() => decodeInferRequest(one({ name: 'x', shape: [1], datatype: 'FP32', data: [1], parameters: { a: null } }), undefined), "input 'x' field parameters.a", 'string, number or boolean', 'got null');
+    expectInvalid(
+      () => decodeInferRequest(one({ name: 'x', shape: [1], datatype: 'FP32', data: [1], parameters: { a: null } }), undefined),
+      "input 'x' field parameters.a",
+      'string, number or boolean',
+      'got null',
+    );
   });
 
   test('duplicate names and non-boolean binary flags are rejected', () => {
     const x = { name: 'x', shape: [1], datatype: 'FP32', data: [1] };
     expectInvalid(() => decodeInferRequest(jsonBody({ inputs: [x, x] }), undefined), "input 'x' appears more than once");
     expectInvalid(() => decodeInferRequest(one(x, { outputs: [{ name: 'y' }, { name: 'y' }] }), undefined), "output 'y' appears more than once");
-    expectInvalid(() => decodeInferRequest(one(x, { outputs: [{ name: 'y', parameters: { binary_data: 'true' } }] }), undefined), "output 'y'", 'binary_data must be true or false', 'got "true"');
+    expectInvalid(
+      () => decodeInferRequest(one(x, { outputs: [{ name: 'y', parameters: { binary_data: 'true' } }] }), undefined),
+      "output 'y'",
+      'binary_data must be true or false',
+      'got "true"',
+    );
     expectInvalid(() => decodeInferRequest(one(x, { parameters: { binary_data_output: 1 } }), undefined), 'binary_data_output must be true or false', 'got 1');
     expectInvalid(() => decodeInferRequest(one({ ...x, data: undefined, parameters: { shared_memory_region: 'r' } }), undefined), "input 'x'", 'shared memory');
   });
 
   test('id, parameters and requested outputs pass through', () => {
     const req = decodeInferRequest(
-      one({ name: 'x', shape: [1], datatype: 'FP32', data: [1], parameters: { note: 'n' } }, {
-        id: 'req-1', parameters: { priority: 2, binary_data_output: true }, outputs: [{ name: 'y', parameters: { binary_data: false } }, { name: 'z' }],
-      }),
+      one(
+        { name: 'x', shape: [1], datatype: 'FP32', data: [1], parameters: { note: 'n' } },
+        {
+          id: 'req-1',
+          parameters: { priority: 2, binary_data_output: true },
+          outputs: [{ name: 'y', parameters: { binary_data: false } }, { name: 'z' }],
+        },
+      ),
       undefined,
     );
     expect(req.id).toBe('req-1');
@@ -131,7 +172,12 @@ describe('request structure', () => {
   test('limits', () => {
     const x = (name: string) => ({ name, shape: [1], datatype: 'FP32', data: [1] });
     expectInvalid(() => decodeInferRequest(jsonBody({ inputs: [x('a'), x('b')] }), undefined, { maxInputs: 1 }), '2 inputs', 'limit of 1');
-    expectInvalid(() => decodeInferRequest(one({ name: 'big', shape: [1000, 1000], datatype: 'FP32', data: [] }), undefined, { maxElements: 1000 }), "'big'", '1000000 elements', 'limit of 1000');
+    expectInvalid(
+      () => decodeInferRequest(one({ name: 'big', shape: [1000, 1000], datatype: 'FP32', data: [] }), undefined, { maxElements: 1000 }),
+      "'big'",
+      '1000000 elements',
+      'limit of 1000',
+    );
   });
 });
 
@@ -147,7 +193,8 @@ describe('binary data extension', () => {
         { name: 'j', shape: [2], datatype: 'INT32', data: [7, 8] },
         { name: 'b', shape: [3], datatype: 'BOOL', parameters: { binary_data_size: 3 } },
       ]),
-      le(a), b,
+      le(a),
+      b,
     );
     const req = decodeInferRequest(body, headerLength);
     expect(req.inputs.map((t) => t.name)).toEqual(['a', 'j', 'b']);
@@ -160,11 +207,19 @@ describe('binary data extension', () => {
 
   test('every fixed-size datatype, including FP16/BF16 bit patterns and big INT64', () => {
     const arrays: Record<string, ArrayBufferView> = {
-      BOOL: new Uint8Array([1, 0]), UINT8: new Uint8Array([0, 255]), INT8: new Int8Array([-128, 127]),
-      UINT16: new Uint16Array([1, 65535]), INT16: new Int16Array([-32768, 2]), FP16: new Uint16Array([0x3c00, 0x7e00]),
-      BF16: new Uint16Array([0x3f80, 0xff80]), UINT32: new Uint32Array([0, 4294967295]), INT32: new Int32Array([-1, 2]),
-      FP32: new Float32Array([0.1, NaN]), UINT64: new BigUint64Array([18446744073709551615n, 1n]),
-      INT64: new BigInt64Array([-9223372036854775808n, 9007199254740993n]), FP64: new Float64Array([Math.E, -0]),
+      BOOL: new Uint8Array([1, 0]),
+      UINT8: new Uint8Array([0, 255]),
+      INT8: new Int8Array([-128, 127]),
+      UINT16: new Uint16Array([1, 65535]),
+      INT16: new Int16Array([-32768, 2]),
+      FP16: new Uint16Array([0x3c00, 0x7e00]),
+      BF16: new Uint16Array([0x3f80, 0xff80]),
+      UINT32: new Uint32Array([0, 4294967295]),
+      INT32: new Int32Array([-1, 2]),
+      FP32: new Float32Array([0.1, NaN]),
+      UINT64: new BigUint64Array([18446744073709551615n, 1n]),
+      INT64: new BigInt64Array([-9223372036854775808n, 9007199254740993n]),
+      FP64: new Float64Array([Math.E, -0]),
     };
     for (const [datatype, arr] of Object.entries(arrays)) {
       const { body, headerLength } = binaryBody(header([{ name: datatype, shape: [2], datatype, parameters: { binary_data_size: arr.byteLength } }]), le(arr));
@@ -188,7 +243,10 @@ describe('binary data extension', () => {
 
   test('BYTES elements are length-prefixed', () => {
     const bytes = lengthPrefixed('ab', '', 'ünï');
-    const { body, headerLength } = binaryBody(header([{ name: 's', shape: [3], datatype: 'BYTES', parameters: { binary_data_size: bytes.byteLength } }]), bytes);
+    const { body, headerLength } = binaryBody(
+      header([{ name: 's', shape: [3], datatype: 'BYTES', parameters: { binary_data_size: bytes.byteLength } }]),
+      bytes,
+    );
     const t = decodeInferRequest(body, headerLength).inputs[0];
     expect((t.data as Uint8Array[]).map((b) => new TextDecoder().decode(b))).toEqual(['ab', '', 'ünï']);
   });

@@ -71,11 +71,15 @@ export function decodeInferRequest(body: Uint8Array, headerLength: number | unde
       }
       if (inp.data !== undefined) throw invalid(`input '${name}' has both "data" and parameters.binary_data_size; send one`);
       if (binary === undefined) {
-        throw invalid(`input '${name}' has parameters.binary_data_size ${size} but the request has no binary data (the ${INFERENCE_HEADER_CONTENT_LENGTH} header is missing)`);
+        throw invalid(
+          `input '${name}' has parameters.binary_data_size ${size} but the request has no binary data (the ${INFERENCE_HEADER_CONTENT_LENGTH} header is missing)`,
+        );
       }
       const left = binary.byteLength - offset;
       if (size > left) {
-        throw invalid(`input '${name}': parameters.binary_data_size is ${size} but only ${left} bytes of binary data remain (binary section ${binary.byteLength} bytes, ${offset} taken by earlier inputs)`);
+        throw invalid(
+          `input '${name}': parameters.binary_data_size is ${size} but only ${left} bytes of binary data remain (binary section ${binary.byteLength} bytes, ${offset} taken by earlier inputs)`,
+        );
       }
       data = binaryToTensorData(name, datatype, shape, binary.subarray(offset, offset + size));
       offset += size;
@@ -93,8 +97,12 @@ export function decodeInferRequest(body: Uint8Array, headerLength: number | unde
     inputs.push(tensor);
   }
   if (binary !== undefined && offset !== binary.byteLength) {
-    const declared = binaryInputs.length ? `inputs ${binaryInputs.join(', ')} declare ${offset} bytes in parameters.binary_data_size` : 'no input has parameters.binary_data_size';
-    throw invalid(`request has ${binary.byteLength} bytes of binary data after the ${headerLength}-byte JSON header but ${declared}: ${binary.byteLength - offset} bytes left over`);
+    const declared = binaryInputs.length
+      ? `inputs ${binaryInputs.join(', ')} declare ${offset} bytes in parameters.binary_data_size`
+      : 'no input has parameters.binary_data_size';
+    throw invalid(
+      `request has ${binary.byteLength} bytes of binary data after the ${headerLength}-byte JSON header but ${declared}: ${binary.byteLength - offset} bytes left over`,
+    );
   }
 
   const out: InferRequest = { inputs };
@@ -136,7 +144,8 @@ function checkBinaryFlags(req: InferenceRequestJson): void {
   if (bdo !== undefined && typeof bdo !== 'boolean') throw invalid(`parameters.binary_data_output must be true or false, got ${describeValue(bdo)}`);
   for (const o of req.outputs ?? []) {
     const bd = o.parameters?.binary_data;
-    if (bd !== undefined && typeof bd !== 'boolean') throw invalid(`output '${o.name}': parameters.binary_data must be true or false, got ${describeValue(bd)}`);
+    if (bd !== undefined && typeof bd !== 'boolean')
+      throw invalid(`output '${o.name}': parameters.binary_data must be true or false, got ${describeValue(bd)}`);
     if (o.parameters?.shared_memory_region !== undefined) {
       throw invalid(`output '${o.name}': shared memory (parameters.shared_memory_region) is not supported`);
     }

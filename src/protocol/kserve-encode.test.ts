@@ -43,8 +43,15 @@ describe('JSON outputs', () => {
   });
 
   test('response fields: id echoed, parameters kept, empty version left out; valid against the schema', () => {
-    const json = JSON.parse(encodeInferResponse(resp([{ ...out1, parameters: { unit: 'px' } }], { model_version: '', parameters: { k: 1 } }), { id: 'abc' }).body as string);
-    expect(json).toEqual({ model_name: 'm', id: 'abc', parameters: { k: 1 }, outputs: [{ name: 'OUTPUT1', datatype: 'FP32', shape: [1], parameters: { unit: 'px' }, data: [1.5] }] });
+    const json = JSON.parse(
+      encodeInferResponse(resp([{ ...out1, parameters: { unit: 'px' } }], { model_version: '', parameters: { k: 1 } }), { id: 'abc' }).body as string,
+    );
+    expect(json).toEqual({
+      model_name: 'm',
+      id: 'abc',
+      parameters: { k: 1 },
+      outputs: [{ name: 'OUTPUT1', datatype: 'FP32', shape: [1], parameters: { unit: 'px' }, data: [1.5] }],
+    });
     expect(InferenceResponseSchema.safeParse(json).success).toBe(true);
     expect(JSON.parse(encodeInferResponse(resp([out1], { id: 'from-resp' }), { id: 'abc' }).body as string).id).toBe('from-resp');
   });
@@ -74,7 +81,10 @@ describe('output selection and binary flags', () => {
     p = parseResponse(r.body, r.headers);
     expect([...p.binary.keys()]).toEqual(['OUTPUT0', 'OUTPUT1']);
 
-    r = encodeInferResponse(resp([out0, out1]), { parameters: { binary_data_output: true }, outputs: [{ name: 'OUTPUT0', parameters: { binary_data: false } }, { name: 'OUTPUT1' }] });
+    r = encodeInferResponse(resp([out0, out1]), {
+      parameters: { binary_data_output: true },
+      outputs: [{ name: 'OUTPUT0', parameters: { binary_data: false } }, { name: 'OUTPUT1' }],
+    });
     p = parseResponse(r.body, r.headers);
     expect(p.json.outputs[0].data).toEqual([3, -4]);
     expect([...p.binary.keys()]).toEqual(['OUTPUT1']);
@@ -88,12 +98,17 @@ describe('output selection and binary flags', () => {
     const s: Tensor = { name: 'S', datatype: 'BYTES', shape: [2], data: [utf8.encode('ab'), utf8.encode('')], parameters: { note: 'x' } };
     const r = encodeInferResponse(resp([out0, out1, s]), {
       id: '7',
-      outputs: [{ name: 'OUTPUT0', parameters: { binary_data: true } }, { name: 'OUTPUT1', parameters: { binary_data: false } }, { name: 'S', parameters: { binary_data: true } }],
+      outputs: [
+        { name: 'OUTPUT0', parameters: { binary_data: true } },
+        { name: 'OUTPUT1', parameters: { binary_data: false } },
+        { name: 'S', parameters: { binary_data: true } },
+      ],
     });
-    const header = '{"model_name":"m","model_version":"1","id":"7","outputs":['
-      + '{"name":"OUTPUT0","datatype":"INT32","shape":[1,2],"parameters":{"binary_data_size":8}},'
-      + '{"name":"OUTPUT1","datatype":"FP32","shape":[1],"data":[1.5]},'
-      + '{"name":"S","datatype":"BYTES","shape":[2],"parameters":{"note":"x","binary_data_size":10}}]}';
+    const header =
+      '{"model_name":"m","model_version":"1","id":"7","outputs":[' +
+      '{"name":"OUTPUT0","datatype":"INT32","shape":[1,2],"parameters":{"binary_data_size":8}},' +
+      '{"name":"OUTPUT1","datatype":"FP32","shape":[1],"data":[1.5]},' +
+      '{"name":"S","datatype":"BYTES","shape":[2],"parameters":{"note":"x","binary_data_size":10}}]}';
     const expected = [...utf8.encode(header), 3, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff, ...lengthPrefixed('ab', '')];
     expect(r.headers).toEqual({ 'Content-Type': 'application/octet-stream', 'Inference-Header-Content-Length': String(header.length) });
     expect(Array.from(r.body as Uint8Array)).toEqual(expected);
@@ -116,6 +131,8 @@ describe('output selection and binary flags', () => {
     const outs = arrays.map((data, i): Tensor => ({ name: `o${i}`, datatype: dts[i], shape: [data.length], data }));
     const r = encodeInferResponse(resp(outs), { parameters: { binary_data_output: true } });
     const p = parseResponse(r.body, r.headers);
-    arrays.forEach((a, i) => { expect(Array.from(p.binary.get(`o${i}`)!)).toEqual(Array.from(le(a))); });
+    arrays.forEach((a, i) => {
+      expect(Array.from(p.binary.get(`o${i}`)!)).toEqual(Array.from(le(a)));
+    });
   });
 });

@@ -40,7 +40,9 @@ describe('round trip: encode response → decode as request', () => {
     // its outputs have exactly the fields a request input needs.
     const back = decodeInferRequest(utf8.encode((body as string).replace('"outputs":', '"inputs":')), undefined);
     expect(back.inputs.length).toBe(tensors.length);
-    tensors.forEach((t, i) => { sameData(back.inputs[i], t); });
+    tensors.forEach((t, i) => {
+      sameData(back.inputs[i], t);
+    });
   });
 
   test('binary, every datatype', () => {
@@ -49,8 +51,12 @@ describe('round trip: encode response → decode as request', () => {
     const n = Number(r.headers['Inference-Header-Content-Length']);
     const { body, headerLength } = binaryBody({ inputs: json.outputs }, (r.body as Uint8Array).subarray(n));
     const back = decodeInferRequest(body, headerLength);
-    tensors.forEach((t, i) => { sameData(back.inputs[i], t); });
-    back.inputs.forEach((t) => { expect(t.parameters).toBeUndefined(); });
+    tensors.forEach((t, i) => {
+      sameData(back.inputs[i], t);
+    });
+    back.inputs.forEach((t) => {
+      expect(t.parameters).toBeUndefined();
+    });
   });
 
   test('NaN survives binary (and becomes null in JSON)', () => {

@@ -27,16 +27,11 @@ export const TensorDataSchema = z
   .openapi('TensorData', {
     type: 'array',
     items: {
-      oneOf: [
-        { type: 'number' },
-        { type: 'boolean' },
-        { type: 'string' },
-        { $ref: '#/components/schemas/TensorData' },
-      ],
+      oneOf: [{ type: 'number' }, { type: 'boolean' }, { type: 'string' }, { $ref: '#/components/schemas/TensorData' }],
     },
     description:
-      'Row-major tensor contents, flat or nested. Numbers for numeric types (FP16/BF16 as plain numbers; '
-      + 'INT64/UINT64 also as decimal strings for values beyond 2^53), true/false for BOOL, UTF-8 strings for BYTES.',
+      'Row-major tensor contents, flat or nested. Numbers for numeric types (FP16/BF16 as plain numbers; ' +
+      'INT64/UINT64 also as decimal strings for values beyond 2^53), true/false for BOOL, UTF-8 strings for BYTES.',
     example: [1, 2, 3, 4],
   });
 
@@ -98,9 +93,7 @@ export const InferenceResponseSchema = z
   })
   .openapi('InferenceResponse');
 
-export const TensorMetadataSchema = z
-  .object({ name: z.string(), datatype: DatatypeSchema, shape: MetadataShape })
-  .openapi('TensorMetadata');
+export const TensorMetadataSchema = z.object({ name: z.string(), datatype: DatatypeSchema, shape: MetadataShape }).openapi('TensorMetadata');
 
 export const ModelMetadataResponseSchema = z
   .object({

@@ -56,8 +56,13 @@ function valueAt(input: unknown, path: Path): unknown {
 }
 
 const ARTICLES: Record<string, string> = {
-  int: 'an integer', array: 'an array', object: 'an object', string: 'a string', number: 'a number',
-  boolean: 'a boolean', record: 'an object',
+  int: 'an integer',
+  array: 'an array',
+  object: 'an object',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'a boolean',
+  record: 'an object',
 };
 function article(expected: string): string {
   return ARTICLES[expected] ?? expected;

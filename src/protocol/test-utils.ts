@@ -19,7 +19,10 @@ export function binaryBody(header: unknown, ...chunks: Uint8Array[]): { body: Ui
   const body = new Uint8Array(total);
   body.set(head);
   let off = head.byteLength;
-  for (const c of chunks) { body.set(c, off); off += c.byteLength; }
+  for (const c of chunks) {
+    body.set(c, off);
+    off += c.byteLength;
+  }
   return { body, headerLength: head.byteLength };
 }
 
@@ -33,14 +36,22 @@ export function lengthPrefixed(...els: Array<string | Uint8Array>): Uint8Array {
   const out = new Uint8Array(bufs.reduce((n, b) => n + 4 + b.byteLength, 0));
   const view = new DataView(out.buffer);
   let off = 0;
-  for (const b of bufs) { view.setUint32(off, b.byteLength, true); out.set(b, off + 4); off += 4 + b.byteLength; }
+  for (const b of bufs) {
+    view.setUint32(off, b.byteLength, true);
+    out.set(b, off + 4);
+    off += 4 + b.byteLength;
+  }
   return out;
 }
 
 /** Asserts fn throws an INVALID_ARGUMENT EdgeError whose message contains every fragment. */
 export function expectInvalid(fn: () => unknown, ...fragments: string[]): string {
   let err: unknown;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeDefined();
   if (!isEdgeError(err)) throw new Error(`expected an EdgeError, got ${String(err)}`);
   expect(err.code).toBe('INVALID_ARGUMENT');
@@ -49,7 +60,10 @@ export function expectInvalid(fn: () => unknown, ...fragments: string[]): string
 }
 
 export interface ParsedResponse {
-  json: { outputs: Array<{ name: string; datatype: string; shape: number[]; parameters?: Record<string, unknown>; data?: unknown[] }> } & Record<string, unknown>;
+  json: { outputs: Array<{ name: string; datatype: string; shape: number[]; parameters?: Record<string, unknown>; data?: unknown[] }> } & Record<
+    string,
+    unknown
+  >;
   /** Binary output bytes by name, located as tritonclient.http's InferResult locates them. */
   binary: Map<string, Uint8Array>;
 }
@@ -68,7 +82,10 @@ export function parseResponse(body: Uint8Array | string, headers: Record<string,
   let index = 0;
   for (const o of json.outputs) {
     const size = o.parameters?.binary_data_size;
-    if (size !== undefined) { binary.set(o.name, rest.subarray(index, index + size)); index += size; }
+    if (size !== undefined) {
+      binary.set(o.name, rest.subarray(index, index + size));
+      index += size;
+    }
   }
   expect(index).toBe(rest.byteLength);
   return { json, binary };

@@ -15,13 +15,13 @@ const input0 = Int32Array.from({ length: 16 }, (_, i) => i); // np.arange(16, dt
 const input1 = new Int32Array(16).fill(1); // np.ones(16, dtype=np.int32)
 
 const RAPIDJSON_HEADER =
-  '{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}},'
-  + '{"name":"INPUT1","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}}],'
-  + '"outputs":[{"name":"OUTPUT0","parameters":{"binary_data":true}},{"name":"OUTPUT1","parameters":{"binary_data":true}}]}';
+  '{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}},' +
+  '{"name":"INPUT1","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}}],' +
+  '"outputs":[{"name":"OUTPUT0","parameters":{"binary_data":true}},{"name":"OUTPUT1","parameters":{"binary_data":true}}]}';
 const STDLIB_JSON_HEADER =
-  '{"inputs": [{"name": "INPUT0", "shape": [1, 16], "datatype": "INT32", "parameters": {"binary_data_size": 64}}, '
-  + '{"name": "INPUT1", "shape": [1, 16], "datatype": "INT32", "parameters": {"binary_data_size": 64}}], '
-  + '"outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": true}}, {"name": "OUTPUT1", "parameters": {"binary_data": true}}]}';
+  '{"inputs": [{"name": "INPUT0", "shape": [1, 16], "datatype": "INT32", "parameters": {"binary_data_size": 64}}, ' +
+  '{"name": "INPUT1", "shape": [1, 16], "datatype": "INT32", "parameters": {"binary_data_size": 64}}], ' +
+  '"outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": true}}, {"name": "OUTPUT1", "parameters": {"binary_data": true}}]}';
 
 /** The "simple" model, as the DataPlane would answer. */
 function simple(req: InferRequest) {
@@ -34,7 +34,10 @@ function simple(req: InferRequest) {
 }
 
 describe('tritonclient.http requests for "simple"', () => {
-  for (const [label, header] of [['rapidjson', RAPIDJSON_HEADER], ['json module', STDLIB_JSON_HEADER]] as const) {
+  for (const [label, header] of [
+    ['rapidjson', RAPIDJSON_HEADER],
+    ['json module', STDLIB_JSON_HEADER],
+  ] as const) {
     test(`binary inputs and outputs (${label})`, () => {
       const { body, headerLength } = binaryBody(header, le(input0), le(input1));
       expect(headerLength).toBe(header.length); // the client sends len(request_json)
@@ -46,7 +49,10 @@ describe('tritonclient.http requests for "simple"', () => {
       expect(req.inputs[0].data).toEqual(input0);
       expect(req.inputs[1].data).toEqual(input1);
       expect(req.inputs[0].parameters).toBeUndefined();
-      expect(req.outputs).toEqual([{ name: 'OUTPUT0', parameters: { binary_data: true } }, { name: 'OUTPUT1', parameters: { binary_data: true } }]);
+      expect(req.outputs).toEqual([
+        { name: 'OUTPUT0', parameters: { binary_data: true } },
+        { name: 'OUTPUT1', parameters: { binary_data: true } },
+      ]);
 
       const res = encodeInferResponse(simple(req), req);
       expect(res.headers['Content-Type']).toBe('application/octet-stream');
@@ -65,8 +71,9 @@ describe('tritonclient.http requests for "simple"', () => {
   }
 
   test('no outputs named: the client asks binary_data_output for all', () => {
-    const header = '{"id":"my_request_id","inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}},'
-      + '{"name":"INPUT1","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}}],"parameters":{"binary_data_output":true}}';
+    const header =
+      '{"id":"my_request_id","inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}},' +
+      '{"name":"INPUT1","shape":[1,16],"datatype":"INT32","parameters":{"binary_data_size":64}}],"parameters":{"binary_data_output":true}}';
     const { body, headerLength } = binaryBody(header, le(input0), le(input1));
     const req = decodeInferRequest(body, headerLength);
     expect(req.id).toBe('my_request_id');
@@ -78,9 +85,10 @@ describe('tritonclient.http requests for "simple"', () => {
   });
 
   test('binary_data=False inputs and outputs: plain JSON both ways', () => {
-    const header = `{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","data":[${Array.from(input0)}]},`
-      + `{"name":"INPUT1","shape":[1,16],"datatype":"INT32","data":[${Array.from(input1)}]}],`
-      + '"outputs":[{"name":"OUTPUT0","parameters":{"binary_data":false}},{"name":"OUTPUT1","parameters":{"binary_data":false}}]}';
+    const header =
+      `{"inputs":[{"name":"INPUT0","shape":[1,16],"datatype":"INT32","data":[${Array.from(input0)}]},` +
+      `{"name":"INPUT1","shape":[1,16],"datatype":"INT32","data":[${Array.from(input1)}]}],` +
+      '"outputs":[{"name":"OUTPUT0","parameters":{"binary_data":false}},{"name":"OUTPUT1","parameters":{"binary_data":false}}]}';
     const req = decodeInferRequest(new TextEncoder().encode(header), undefined);
     const res = encodeInferResponse(simple(req), req);
     expect(res.headers).toEqual({ 'Content-Type': 'application/json' });

@@ -49,7 +49,10 @@ export function assemble(o: AssembleOptions): { app: OpenAPIHono; dataPlane: Dat
 }
 
 /** The long-lived half: registry and DataPlane. Kept across `bun --hot` reloads (runtime/bun.ts). */
-export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 'log' | 'maxQueueSize' | 'defaultInstances' | 'lifecycle' | 'extensions'>): { dataPlane: DataPlane; load: () => Promise<void> } {
+export function assembleCore(o: Pick<AssembleOptions, 'repository' | 'loader' | 'log' | 'maxQueueSize' | 'defaultInstances' | 'lifecycle' | 'extensions'>): {
+  dataPlane: DataPlane;
+  load: () => Promise<void>;
+} {
   const registry = new ModelRegistry(o.repository, o.loader, {
     defaultInstanceCount: o.defaultInstances,
     maxQueueSize: o.maxQueueSize,

@@ -10,7 +10,9 @@ import { generateKey } from '../auth/keys.ts';
 import { FileKeyStore, keysFilePath, readKeys, updateKeys } from './auth-store.ts';
 
 const stores: FileKeyStore[] = [];
-afterEach(() => { for (const s of stores.splice(0)) s.close(); });
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+});
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'edgeserve-store-'));
@@ -65,7 +67,9 @@ test('a broken file fails the start, naming it; a readable-by-others file is war
   expect(() => store.start()).toThrow(`${path}: not JSON`);
   const b = setup();
   const k = await generateKey({ scopes: ['admin'] });
-  writeFileSync(b.path, JSON.stringify({ version: 1, keys: [{ id: k.record.id, sha256: k.record.sha256, scopes: ['admin'], created: k.record.created }] }), { mode: 0o644 });
+  writeFileSync(b.path, JSON.stringify({ version: 1, keys: [{ id: k.record.id, sha256: k.record.sha256, scopes: ['admin'], created: k.record.created }] }), {
+    mode: 0o644,
+  });
   b.store.start();
   expect(b.store.table.size).toBe(1);
   expect(b.logs.join('\n')).toContain('chmod 600');

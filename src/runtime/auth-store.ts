@@ -94,7 +94,11 @@ export function updateKeys(path: string, change: (keys: KeyRecord[]) => KeyRecor
   });
 }
 
-interface Seen { mtimeMs: number; size: number; ino: number }
+interface Seen {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+}
 
 /** The server's view of the file: loaded at start, polled, last-used times written back. */
 export class FileKeyStore {
@@ -104,7 +108,11 @@ export class FileKeyStore {
   private lastFlush = Date.now();
   private lastError = '';
 
-  constructor(readonly path: string, private readonly log: Logger, private readonly pollMs = POLL_MS) {}
+  constructor(
+    readonly path: string,
+    private readonly log: Logger,
+    private readonly pollMs = POLL_MS,
+  ) {}
 
   /** Loads the file (a broken file fails the start, naming it) and starts polling. */
   start(): void {
@@ -164,11 +172,13 @@ export class FileKeyStore {
     const used = new Map(this.table.used);
     this.table.used.clear();
     try {
-      updateKeys(this.path, (keys) => keys.map((k) => {
-        const t = used.get(k.id);
-        if (t === undefined || (k.lastUsed && Date.parse(k.lastUsed) >= t)) return k;
-        return { ...k, lastUsed: new Date(t).toISOString() };
-      }));
+      updateKeys(this.path, (keys) =>
+        keys.map((k) => {
+          const t = used.get(k.id);
+          if (t === undefined || (k.lastUsed && Date.parse(k.lastUsed) >= t)) return k;
+          return { ...k, lastUsed: new Date(t).toISOString() };
+        }),
+      );
     } catch (e) {
       this.warnOnce(`auth: could not record last-used times: ${(e as Error).message}`);
     }

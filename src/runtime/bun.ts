@@ -19,7 +19,18 @@ import { type Logger, createLogger } from './log.ts';
 import { nativeParts } from './native-parts.ts';
 import { openBunSqlite } from './gallery-db/bun.ts';
 import { pullRepository } from './pull-repository.ts';
-import { type RunningServer, type Stack, type StackParts, announceAndLoad, createServerApp, createStack, localUrl, sleep, stopOnce, ACCEPT_GRACE_MS } from './stack.ts';
+import {
+  type RunningServer,
+  type Stack,
+  type StackParts,
+  announceAndLoad,
+  createServerApp,
+  createStack,
+  localUrl,
+  sleep,
+  stopOnce,
+  ACCEPT_GRACE_MS,
+} from './stack.ts';
 
 export { exitOnSignals } from './signals.ts';
 export type { RunningServer } from './stack.ts';
@@ -89,7 +100,11 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
   }
   const url = localUrl(cfg.host, server.port!);
   const state: HotState = {
-    key, server, stack, reloads: 0, stopped: false,
+    key,
+    server,
+    stack,
+    reloads: 0,
+    stopped: false,
     running: {
       url,
       stop: stopOnce(log, async () => {
@@ -113,13 +128,14 @@ export async function serveBun(cfg: ServerConfig, o: ServeBunOptions = {}): Prom
  * body (the reader measures inactivity itself) and back on afterwards.
  */
 function withPeer(app: { fetch: (req: Request, env: RequestEnv & BodyEnv) => Response | Promise<Response> }, cfg: ServerConfig) {
-  return (req: Request, server: Bun.Server<undefined>) => app.fetch(req, {
-    clientAddress: server.requestIP(req)?.address,
-    bodyRead: bodyRead(cfg, () => {
-      server.timeout(req, 0);
-      return () => server.timeout(req, cfg.idleTimeoutS);
-    }),
-  });
+  return (req: Request, server: Bun.Server<undefined>) =>
+    app.fetch(req, {
+      clientAddress: server.requestIP(req)?.address,
+      bodyRead: bodyRead(cfg, () => {
+        server.timeout(req, 0);
+        return () => server.timeout(req, cfg.idleTimeoutS);
+      }),
+    });
 }
 
 /** A `bun --hot` re-run: same listener, pool and models; a new app from the new modules. */
@@ -133,4 +149,3 @@ function reloadApp(s: HotState, cfg: ServerConfig, parts: StackParts, log: Logge
   log('info', `hot reload ${s.reloads}: routes rebuilt; listener, worker pool and models kept`);
   return s.running;
 }
-

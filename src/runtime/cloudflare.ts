@@ -78,7 +78,9 @@ function createServer(env: Env): Server {
     ...vars,
   });
   if (cfg.galleryDatabase !== undefined && cfg.galleryDatabase !== 'off') {
-    throw new Error(`GALLERY_DATABASE: on Workers the gallery is the D1 binding GALLERY_DB (wrangler.toml); only 'off' may be set, got '${cfg.galleryDatabase}'`);
+    throw new Error(
+      `GALLERY_DATABASE: on Workers the gallery is the D1 binding GALLERY_DB (wrangler.toml); only 'off' may be set, got '${cfg.galleryDatabase}'`,
+    );
   }
   // pino's Node build needs fs, absent here: the same Logger over console.log.
   const log = consoleLogger(new LogControl(cfg.logLevel, cfg.logFormat), (line) => console.log(line));
@@ -141,11 +143,9 @@ const NO_WAIT = new Set(['/v2/health/live', '/v2/health/ready']);
 // Triton's load/unload would act on one isolate of many, each with its own copy of the models,
 // so the next request could land anywhere: refused with a reason. The index stays (read-only).
 const REPOSITORY_CONTROL = /^\/v2\/repository\/models\/[^/]+\/(load|unload)$/;
-const REPOSITORY_CONTROL_MESSAGE = 'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/cloudflare/models.ts)';
-const noRepositoryControl = () => Response.json(
-  { error: REPOSITORY_CONTROL_MESSAGE },
-  { status: 400 },
-);
+const REPOSITORY_CONTROL_MESSAGE =
+  'model load/unload is not available on Cloudflare Workers: the models are fixed at deploy time (src/runtime/cloudflare/models.ts)';
+const noRepositoryControl = () => Response.json({ error: REPOSITORY_CONTROL_MESSAGE }, { status: 400 });
 
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {

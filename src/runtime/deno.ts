@@ -29,7 +29,10 @@ interface DenoHttpServer {
   readonly finished: Promise<void>;
 }
 interface DenoApi {
-  serve(o: { port: number; hostname: string; reusePort?: boolean; onListen?: () => void }, handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>): DenoHttpServer;
+  serve(
+    o: { port: number; hostname: string; reusePort?: boolean; onListen?: () => void },
+    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+  ): DenoHttpServer;
   permissions: { querySync(d: { name: 'ffi'; path?: string }): { state: 'granted' | 'prompt' | 'denied' } };
 }
 const deno = (globalThis as unknown as { Deno: DenoApi }).Deno;
@@ -60,10 +63,7 @@ export async function denoParts(cfg: ServerConfig): Promise<StackParts> {
       inProcess: {
         backends: () => ({ 'onnxruntime-web': webBackend() }),
         tensorizer: async (maxPixels) => {
-          const [{ createJsquashDecoder }, { nodeJsquashWasm }] = await Promise.all([
-            import('../image/decoders/jsquash.ts'),
-            import('./jsquash-wasm.ts'),
-          ]);
+          const [{ createJsquashDecoder }, { nodeJsquashWasm }] = await Promise.all([import('../image/decoders/jsquash.ts'), import('./jsquash-wasm.ts')]);
           return createImageTensorizer(createJsquashDecoder(nodeJsquashWasm()), { maxPixels });
         },
       },
@@ -84,7 +84,9 @@ export async function serveDeno(cfg: ServerConfig): Promise<RunningServer> {
   const body = bodyRead(cfg); // Deno.serve has no idle timer on a request being received
   let server: DenoHttpServer;
   try {
-    server = deno.serve({ port: cfg.port, hostname: cfg.host, reusePort: cfg.reusePort, onListen: () => {} }, (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname, bodyRead: body }));
+    server = deno.serve({ port: cfg.port, hostname: cfg.host, reusePort: cfg.reusePort, onListen: () => {} }, (req, info) =>
+      app.fetch(req, { clientAddress: info.remoteAddr.hostname, bodyRead: body }),
+    );
   } catch (e) {
     await stack.shutdown();
     throw listenError(e, cfg);

@@ -14,7 +14,10 @@ export class FsRepository implements ModelRepository {
     const entries = await readdir(this.root, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
       throw new Error(`model repository ${this.root}: ${e.code === 'ENOENT' ? 'does not exist' : e.message}`);
     });
-    return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
   }
 
   async readConfig(name: string) {
@@ -62,5 +65,8 @@ export class FsRepository implements ModelRepository {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
 }

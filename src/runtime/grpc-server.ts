@@ -9,7 +9,16 @@
 // ends what is left (an idle ModelStreamInfer stream would otherwise hold the process).
 
 import { readFileSync } from 'node:fs';
-import { type Http2SecureServer, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type OutgoingHttpHeaders, type ServerHttp2Session, createSecureServer, createServer } from 'node:http2';
+import {
+  type Http2SecureServer,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Session,
+  createSecureServer,
+  createServer,
+} from 'node:http2';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Code, ConnectError, createContextValues } from '@connectrpc/connect';
@@ -67,7 +76,8 @@ function zlibCompression(name: keyof typeof codecs): Compression {
       try {
         return new Uint8Array(await c.decompress(bytes, { maxOutputLength: readMaxBytes }));
       } catch (e) {
-        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new ConnectError(`message is larger than ${readMaxBytes} bytes after decompression`, Code.ResourceExhausted);
+        if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          throw new ConnectError(`message is larger than ${readMaxBytes} bytes after decompression`, Code.ResourceExhausted);
         throw new ConnectError(`${name} decompression failed: ${(e as Error).message}`, Code.InvalidArgument);
       }
     },
@@ -122,9 +132,11 @@ export async function startGrpcServer(dp: DataPlane, o: GrpcServerOptions): Prom
   });
   await new Promise<void>((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE'
-        ? new Error(`gRPC port ${o.port} on ${o.host} is already in use (set GRPC_PORT to another port, or GRPC_PORT=off)`)
-        : new Error(`gRPC listener on ${o.host}:${o.port}: ${e.message}`));
+      reject(
+        e.code === 'EADDRINUSE'
+          ? new Error(`gRPC port ${o.port} on ${o.host} is already in use (set GRPC_PORT to another port, or GRPC_PORT=off)`)
+          : new Error(`gRPC listener on ${o.host}:${o.port}: ${e.message}`),
+      );
     };
     server.once('error', onError);
     server.listen({ port: o.port, host: o.host, exclusive: true }, () => {
@@ -163,14 +175,24 @@ function specGrpcMessage(res: Http2ServerResponse): void {
     const v = h?.['grpc-message'];
     if (typeof v === 'string') {
       let raw = v;
-      try { raw = decodeURIComponent(v); } catch { /* not Connect's encoding: leave it */ }
+      try {
+        raw = decodeURIComponent(v);
+      } catch {
+        /* not Connect's encoding: leave it */
+      }
       h!['grpc-message'] = encodeGrpcMessage(raw);
     }
   };
   const addTrailers = res.addTrailers.bind(res);
-  res.addTrailers = (t) => { fix(t as OutgoingHttpHeaders); addTrailers(t); };
+  res.addTrailers = (t) => {
+    fix(t as OutgoingHttpHeaders);
+    addTrailers(t);
+  };
   const writeHead = res.writeHead.bind(res) as (status: number, headers?: OutgoingHttpHeaders) => Http2ServerResponse;
-  res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) => { fix(headers); return writeHead(status, headers); }) as Http2ServerResponse['writeHead'];
+  res.writeHead = ((status: number, headers?: OutgoingHttpHeaders) => {
+    fix(headers);
+    return writeHead(status, headers);
+  }) as Http2ServerResponse['writeHead'];
 }
 
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };

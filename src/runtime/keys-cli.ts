@@ -27,7 +27,11 @@ type Out = { out: (s: string) => void; err: (s: string) => void };
 /** `30d`, `12h`, `90m` from now, or an ISO 8601 date/time in the future. */
 export function parseExpiry(v: string, now = Date.now()): Date {
   const m = /^([0-9]+)([mhd])$/.exec(v);
-  const t = m ? now + Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd'] : /^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(v) ? Date.parse(v) : Number.NaN;
+  const t = m
+    ? now + Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'm' | 'h' | 'd']
+    : /^[0-9]{4}-[0-9]{2}-[0-9]{2}/.test(v)
+      ? Date.parse(v)
+      : Number.NaN;
   if (Number.isNaN(t)) throw new Error(`--expires: expected 30d, 12h, 90m or an ISO date, got '${v}'`);
   if (t <= now) throw new Error(`--expires: '${v}' is not in the future`);
   return new Date(t);
@@ -47,15 +51,26 @@ function state(k: KeyRecord, now: number): string {
   return 'active';
 }
 
-export async function runKeys(argv: string[], env: Record<string, string | undefined>, io: Out = {
-  out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s),
-}): Promise<number> {
+export async function runKeys(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: Out = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+  },
+): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
+    args: argv,
+    allowPositionals: true,
+    strict: true,
     options: {
       help: { type: 'boolean', short: 'h' },
-      scopes: { type: 'string' }, tenant: { type: 'string' }, expires: { type: 'string' },
-      'api-keys-file': { type: 'string' }, 'data-dir': { type: 'string' }, models: { type: 'string' },
+      scopes: { type: 'string' },
+      tenant: { type: 'string' },
+      expires: { type: 'string' },
+      'api-keys-file': { type: 'string' },
+      'data-dir': { type: 'string' },
+      models: { type: 'string' },
     },
   });
   const [cmd, ...rest] = positionals;
@@ -80,7 +95,9 @@ export async function runKeys(argv: string[], env: Record<string, string | undef
       const expires = values.expires !== undefined ? parseExpiry(values.expires) : null;
       const { key, record } = await generateKey({ scopes, tenant: values.tenant ?? null, expires });
       updateKeys(path, (keys) => [...keys, record]);
-      io.err(`created ${record.id}: scopes ${record.scopes.join(' ')}${record.tenant ? `, tenant ${record.tenant}` : ''}${record.expires ? `, expires ${record.expires}` : ''} (${path})\n`);
+      io.err(
+        `created ${record.id}: scopes ${record.scopes.join(' ')}${record.tenant ? `, tenant ${record.tenant}` : ''}${record.expires ? `, expires ${record.expires}` : ''} (${path})\n`,
+      );
       io.err('the key is shown once, now; only its hash is stored:\n');
       io.out(`${key}\n`);
       return 0;
@@ -94,10 +111,21 @@ export async function runKeys(argv: string[], env: Record<string, string | undef
         return 0;
       }
       const now = Date.now();
-      const rows = [['id', 'scopes', 'tenant', 'created', 'last used', 'expires', 'state'],
-        ...keys.map((k) => [k.id, k.scopes.join(','), k.tenant ?? '-', k.created, k.lastUsed ?? '-', k.expires ?? '-', state(k, now)])];
+      const rows = [
+        ['id', 'scopes', 'tenant', 'created', 'last used', 'expires', 'state'],
+        ...keys.map((k) => [k.id, k.scopes.join(','), k.tenant ?? '-', k.created, k.lastUsed ?? '-', k.expires ?? '-', state(k, now)]),
+      ];
       const w = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-      io.out(`${rows.map((r) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd()).join('\n')}\n`);
+      io.out(
+        `${rows
+          .map((r) =>
+            r
+              .map((c, i) => c.padEnd(w[i]))
+              .join('  ')
+              .trimEnd(),
+          )
+          .join('\n')}\n`,
+      );
       return 0;
     }
     case 'revoke': {
@@ -109,13 +137,17 @@ export async function runKeys(argv: string[], env: Record<string, string | undef
       if (!KEY_ID_RE.test(id)) throw new Error('keys revoke: not a key id (es_<12 hex digits>, as `edgeserve keys list` shows)');
       if (!readKeys(path).some((k) => k.id === id)) throw new Error(`keys revoke: no key ${id} in ${path}`);
       let found: KeyRecord | undefined;
-      updateKeys(path, (keys) => keys.map((k) => {
-        if (k.id !== id) return k;
-        found = k;
-        return k.revoked ? k : { ...k, revoked: new Date().toISOString() };
-      }));
+      updateKeys(path, (keys) =>
+        keys.map((k) => {
+          if (k.id !== id) return k;
+          found = k;
+          return k.revoked ? k : { ...k, revoked: new Date().toISOString() };
+        }),
+      );
       if (!found) throw new Error(`keys revoke: no key ${id} in ${path}`);
-      io.err(found.revoked ? `${id} was already revoked (${found.revoked})\n` : `revoked ${id}; a running server stops accepting it within ${POLL_MS / 1000} s\n`);
+      io.err(
+        found.revoked ? `${id} was already revoked (${found.revoked})\n` : `revoked ${id}; a running server stops accepting it within ${POLL_MS / 1000} s\n`,
+      );
       return 0;
     }
     default:

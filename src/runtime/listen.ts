@@ -27,9 +27,12 @@ export function listenError(e: unknown, cfg: Pick<ServerConfig, 'host' | 'port'>
   } else if (code === 'EACCES' || code === 'EPERM' || err.name === 'PermissionDenied') {
     why = `not allowed to listen on port ${cfg.port} (${code || err.name}): ports below 1024 need privileges; choose PORT ≥ 1024`;
   } else if (
-    code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EINVAL' || /lookup address|Name or service not known/i.test(msg)
+    code === 'ENOTFOUND' ||
+    code === 'EAI_AGAIN' ||
+    code === 'EINVAL' ||
+    /lookup address|Name or service not known/i.test(msg) ||
     // Bun reports a failed lookup as ENOENT at times (getaddrinfo's EAI_NONAME mapped to a file error)
-    || (code === 'ENOENT' && isIP(cfg.host) === 0)
+    (code === 'ENOENT' && isIP(cfg.host) === 0)
   ) {
     why = `HOST ${cfg.host} is not an address or a name this machine resolves (${code || 'lookup failed'})`;
   } else {

@@ -20,23 +20,31 @@ const OPTIONS: pino.LoggerOptions = {
 };
 
 /** `fd` 2 (stderr) unless a test passes a writable stream to read back. */
-export function createLogger(level: LogLevel = 'info', json = false, o: { stream?: NodeJS.WritableStream; color?: boolean } = {}): Logger & { control: Control } {
+export function createLogger(
+  level: LogLevel = 'info',
+  json = false,
+  o: { stream?: NodeJS.WritableStream; color?: boolean } = {},
+): Logger & { control: Control } {
   const control = new LogControl(level, json ? 'json' : 'text');
   const dest = o.stream ?? pino.destination({ fd: 2, sync: true });
   let jsonLogger: pino.Logger | undefined;
   let textLogger: pino.Logger | undefined;
-  const target = () => (control.settings.log_format === 'json'
-    ? (jsonLogger ??= pino(OPTIONS, dest as pino.DestinationStream))
-    : (textLogger ??= pino(OPTIONS, pretty({
-      sync: true,
-      destination: dest,
-      singleLine: true,
-      colorize: o.color ?? (o.stream ? false : Boolean(process.stderr.isTTY)),
-      translateTime: "UTC:yyyy-mm-dd'T'HH:MM:ss.l'Z'",
-      ignore: 'pid,hostname',
-      // `error` is a message string here, kept on the line like the other fields.
-      errorLikeObjectKeys: [],
-    }))));
+  const target = () =>
+    control.settings.log_format === 'json'
+      ? (jsonLogger ??= pino(OPTIONS, dest as pino.DestinationStream))
+      : (textLogger ??= pino(
+          OPTIONS,
+          pretty({
+            sync: true,
+            destination: dest,
+            singleLine: true,
+            colorize: o.color ?? (o.stream ? false : Boolean(process.stderr.isTTY)),
+            translateTime: "UTC:yyyy-mm-dd'T'HH:MM:ss.l'Z'",
+            ignore: 'pid,hostname',
+            // `error` is a message string here, kept on the line like the other fields.
+            errorLikeObjectKeys: [],
+          }),
+        ));
   const log = (lvl: LogLevel, msg: string, fields?: LogFields) => {
     if (!control.enabled(lvl)) return;
     if (fields) target()[lvl](fields, msg);

@@ -35,7 +35,9 @@ function nodeHasReusePort(): boolean {
 
 export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   if (cfg.reusePort && !nodeHasReusePort()) {
-    throw new Error(`REUSE_PORT=true needs Node ≥ 22.12 (SO_REUSEPORT in listen()); this is Node ${process.versions.node}. Run the servers on separate ports, or on Bun or Deno`);
+    throw new Error(
+      `REUSE_PORT=true needs Node ≥ 22.12 (SO_REUSEPORT in listen()); this is Node ${process.versions.node}. Run the servers on separate ports, or on Bun or Deno`,
+    );
   }
   const log = createLogger(cfg.logLevel, cfg.logFormat === 'json');
   if (cfg.pull) await pullRepository(cfg.models, { log, quiet: false });
@@ -44,13 +46,14 @@ export async function serveNode(cfg: ServerConfig): Promise<RunningServer> {
   const app = createServerApp(cfg, stack.dataPlane, parts, log, stack.auth, stack.gallery, stack.telemetry);
   const fetch = app.fetch as Fetch;
   const body = bodyRead(cfg); // node:http has no idle timer on a request being received
-  const listener = getRequestListener(
-    (req, env) => fetch(req, { clientAddress: (env as HttpBindings).incoming.socket.remoteAddress, bodyRead: body }),
-    {
-      // A request the adapter cannot turn into a Request (a malformed Host): 400 with our body.
-      errorHandler: (e) => Response.json({ error: e instanceof RequestError ? `bad request: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}` }, { status: e instanceof RequestError ? 400 : 500 }),
-    },
-  );
+  const listener = getRequestListener((req, env) => fetch(req, { clientAddress: (env as HttpBindings).incoming.socket.remoteAddress, bodyRead: body }), {
+    // A request the adapter cannot turn into a Request (a malformed Host): 400 with our body.
+    errorHandler: (e) =>
+      Response.json(
+        { error: e instanceof RequestError ? `bad request: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}` },
+        { status: e instanceof RequestError ? 400 : 500 },
+      ),
+  });
   const server = createServer(listener);
   server.keepAliveTimeout = cfg.idleTimeoutS * 1000;
   // Node's own limit on receiving a whole request: just above ours, so the app's 408 (JSON) wins.
@@ -97,7 +100,9 @@ function trackTraffic(server: ReturnType<typeof createServer>) {
   let open = 0;
   let last = 0;
   let lastConnection = 0;
-  const seen = () => { last = performance.now(); };
+  const seen = () => {
+    last = performance.now();
+  };
   server.on('connection', (socket: Socket) => {
     lastConnection = performance.now();
     seen();
@@ -106,7 +111,10 @@ function trackTraffic(server: ReturnType<typeof createServer>) {
   server.on('request', (_req, res) => {
     open++;
     seen();
-    res.once('close', () => { open--; seen(); });
+    res.once('close', () => {
+      open--;
+      seen();
+    });
   });
   const untilPolled = () => new Promise<void>((resolve) => setImmediate(resolve));
   return {
@@ -135,9 +143,13 @@ function trackTraffic(server: ReturnType<typeof createServer>) {
 function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
   const [status, reason, msg] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'request headers too large']
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request took too long to arrive']
-    : [400, 'Bad Request', `malformed HTTP request (${err.code ?? err.message})`];
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'request headers too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request took too long to arrive']
+        : [400, 'Bad Request', `malformed HTTP request (${err.code ?? err.message})`];
   const body = JSON.stringify({ error: msg });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -31,7 +31,10 @@ export const GENERATORS = { simple: buildSimpleModel };
 
 /** Returns true when every selected model's weights are in place. */
 export async function pullRepository(root: string, o: PullRepositoryOptions): Promise<boolean> {
-  const dirs = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const dirs = (await readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   const wanted = o.only?.length ? o.only : dirs;
   const unknown = wanted.filter((n) => !dirs.includes(n));
   if (unknown.length) {
@@ -76,7 +79,10 @@ export async function pullRepository(root: string, o: PullRepositoryOptions): Pr
   }
   if (!o.quiet && present.length) {
     const all = present.length === wanted.length - noSource.length;
-    o.log('info', `pull: ${all ? `every model's weights are in place (sha256 ok), nothing to pull: ${present.join(', ')}` : `already in place (sha256 ok): ${present.join(', ')}`}${noSource.length ? `; no source in config.json: ${noSource.join(', ')}` : ''}`);
+    o.log(
+      'info',
+      `pull: ${all ? `every model's weights are in place (sha256 ok), nothing to pull: ${present.join(', ')}` : `already in place (sha256 ok): ${present.join(', ')}`}${noSource.length ? `; no source in config.json: ${noSource.join(', ')}` : ''}`,
+    );
   }
   return ok;
 }

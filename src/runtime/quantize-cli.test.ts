@@ -11,7 +11,8 @@ import { runQuantize } from './quantize-cli.ts';
 
 const ROOT = resolve(import.meta.dir, '..', '..');
 const FIXTURES = join(ROOT, 'test', 'fixtures');
-if (!existsSync(join(ROOT, 'models', 'face_detect', '1', 'model.onnx'))) throw new Error('models/face_detect/1/model.onnx is missing: run `npm run pull` first');
+if (!existsSync(join(ROOT, 'models', 'face_detect', '1', 'model.onnx')))
+  throw new Error('models/face_detect/1/model.onnx is missing: run `npm run pull` first');
 
 let repo: string;
 beforeAll(() => {
@@ -20,11 +21,14 @@ beforeAll(() => {
   const cfg = JSON.parse(readFileSync(join(ROOT, 'models', 'face_detect', 'config.json'), 'utf8'));
   writeFileSync(join(repo, 'det', 'config.json'), JSON.stringify({ ...cfg, name: 'det' }));
   cpSync(join(ROOT, 'models', 'face_detect', '1', 'model.onnx'), join(repo, 'det', '1', 'model.onnx'));
-  writeFileSync(join(repo, 'det', 'quantize.json'), JSON.stringify({
-    calibration: { images: [join(FIXTURES, 'camera.png'), join(FIXTURES, 'coffee.png')], method: 'minmax' },
-    reduce_range: true,
-    gate: { kind: 'face_detect', images: [join(FIXTURES, 'astronaut.png'), join(FIXTURES, 'camera.png')] },
-  }));
+  writeFileSync(
+    join(repo, 'det', 'quantize.json'),
+    JSON.stringify({
+      calibration: { images: [join(FIXTURES, 'camera.png'), join(FIXTURES, 'coffee.png')], method: 'minmax' },
+      reduce_range: true,
+      gate: { kind: 'face_detect', images: [join(FIXTURES, 'astronaut.png'), join(FIXTURES, 'camera.png')] },
+    }),
+  );
 });
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
 

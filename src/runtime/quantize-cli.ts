@@ -66,22 +66,46 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-export async function runQuantize(argv: string[], env: Record<string, string | undefined>, io: Io = {
-  out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`),
-}): Promise<number> {
+export async function runQuantize(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: Io = {
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+  },
+): Promise<number> {
   const { values: v, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     strict: true,
     options: {
-      help: { type: 'boolean', short: 'h' }, models: { type: 'string' }, recipe: { type: 'string' },
-      images: { type: 'string' }, 'gate-images': { type: 'string' }, method: { type: 'string' }, percentile: { type: 'string' },
-      equalize: { type: 'boolean' }, 'reduce-range': { type: 'boolean' }, exclude: { type: 'string' }, compare: { type: 'boolean' }, sensitivity: { type: 'string' },
-      'auto-exclude': { type: 'string' }, wasm: { type: 'boolean' }, write: { type: 'boolean' }, out: { type: 'string' }, force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      models: { type: 'string' },
+      recipe: { type: 'string' },
+      images: { type: 'string' },
+      'gate-images': { type: 'string' },
+      method: { type: 'string' },
+      percentile: { type: 'string' },
+      equalize: { type: 'boolean' },
+      'reduce-range': { type: 'boolean' },
+      exclude: { type: 'string' },
+      compare: { type: 'boolean' },
+      sensitivity: { type: 'string' },
+      'auto-exclude': { type: 'string' },
+      wasm: { type: 'boolean' },
+      write: { type: 'boolean' },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
     },
   });
-  if (v.help) { io.out(QUANTIZE_HELP); return 0; }
-  if (positionals.length !== 1) { io.err(`edgeserve quantize: expected one MODEL, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${QUANTIZE_HELP}`); return 2; }
+  if (v.help) {
+    io.out(QUANTIZE_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    io.err(`edgeserve quantize: expected one MODEL, got ${positionals.length ? positionals.join(' ') : 'none'}\n\n${QUANTIZE_HELP}`);
+    return 2;
+  }
   const name = positionals[0];
   const root = resolve(v.models ?? loadServerConfig(env).models);
   const count = (flag: string, s: string | undefined) => {
@@ -94,9 +118,11 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   const autoExclude = count('auto-exclude', v['auto-exclude']);
 
   // Which FP32 model, which recipe, and what the derived model is called.
-  const cfg = JSON.parse(await readFile(join(root, name, 'config.json'), 'utf8').catch(() => {
-    throw new Error(`no model '${name}' in ${root} (no ${join(root, name, 'config.json')})`);
-  })) as { source?: unknown; image?: unknown };
+  const cfg = JSON.parse(
+    await readFile(join(root, name, 'config.json'), 'utf8').catch(() => {
+      throw new Error(`no model '${name}' in ${root} (no ${join(root, name, 'config.json')})`);
+    }),
+  ) as { source?: unknown; image?: unknown };
   const src = ModelSource.safeParse(cfg.source);
   const derived = src.success && 'quantize' in src.data ? src.data : undefined;
   const base = derived ? derived.quantize : name;
@@ -106,10 +132,13 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   if (v.images) {
     if (!v['gate-images']) throw new Error('--images needs --gate-images (held-out images for the gate)');
     recipeDir = process.cwd();
-    recipe = parseRecipe({
-      calibration: { images: v.images.split(','), method: 'minmax' },
-      gate: { kind: 'outputs', images: v['gate-images'].split(',') },
-    }, '--images/--gate-images');
+    recipe = parseRecipe(
+      {
+        calibration: { images: v.images.split(','), method: 'minmax' },
+        gate: { kind: 'outputs', images: v['gate-images'].split(',') },
+      },
+      '--images/--gate-images',
+    );
   } else {
     const file = v.recipe ? resolve(v.recipe) : join(recipeDir, derived ? derived.recipe : 'quantize.json');
     recipeDir = dirname(file);
@@ -137,10 +166,14 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   const ort = await import('onnxruntime-node');
   const native: OpenSession = ortSessions(ort, 'native');
   const fp32Bytes = await d.repo.weights(base);
-  io.out(`quantize ${base} → ${out} (recipe ${recipe.calibration.method}${recipe.calibration.percentile ? ` ${recipe.calibration.percentile}` : ''}${recipe.equalize ? ', equalized' : ''}${recipe.reduce_range ? ', 7-bit weights' : ''}${recipe.exclude.length ? `, ${recipe.exclude.length} excluded` : ''})`);
+  io.out(
+    `quantize ${base} → ${out} (recipe ${recipe.calibration.method}${recipe.calibration.percentile ? ` ${recipe.calibration.percentile}` : ''}${recipe.equalize ? ', equalized' : ''}${recipe.reduce_range ? ', 7-bit weights' : ''}${recipe.exclude.length ? `, ${recipe.exclude.length} excluded` : ''})`,
+  );
   const t0 = performance.now();
   const dv = await derive(d, wasm);
-  io.out(`derived in ${((performance.now() - t0) / 1000).toFixed(1)} s (onnxruntime-web, one thread: the same bytes on every machine); sha256 ${sha256Hex(dv.bytes)}`);
+  io.out(
+    `derived in ${((performance.now() - t0) / 1000).toFixed(1)} s (onnxruntime-web, one thread: the same bytes on every machine); sha256 ${sha256Hex(dv.bytes)}`,
+  );
   for (const l of report.derivationLines(dv.prepared, dv.built, fp32Bytes.length, dv.samples.length)) io.out(`  ${l}`);
   io.out(`  gzip: FP32 ${(gzipSync(fp32Bytes).length / 1024).toFixed(0)} KiB, INT8 ${(gzipSync(dv.bytes).length / 1024).toFixed(0)} KiB`);
 
@@ -148,7 +181,11 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   const fp32 = await native(fp32Bytes);
   const gateOf = async (bytes: Uint8Array) => {
     const s = await native(bytes);
-    try { return await runGate(d, fp32, s, samples); } finally { await s.release(); }
+    try {
+      return await runGate(d, fp32, s, samples);
+    } finally {
+      await s.release();
+    }
   };
   let built: Built = dv.built;
   let gate: GateResult = await gateOf(built.bytes);
@@ -157,8 +194,14 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
 
   if (v.compare) {
     io.out('\ncalibration methods (same samples, gate on onnxruntime-node):');
-    const methods: CalibrationMethod[] = [{ method: 'minmax' }, { method: 'percentile', percentile: 99.9 }, { method: 'percentile', percentile: 99.99 },
-      { method: 'percentile', percentile: 99.999 }, { method: 'entropy' }, { method: 'mse' }];
+    const methods: CalibrationMethod[] = [
+      { method: 'minmax' },
+      { method: 'percentile', percentile: 99.9 },
+      { method: 'percentile', percentile: 99.99 },
+      { method: 'percentile', percentile: 99.999 },
+      { method: 'entropy' },
+      { method: 'mse' },
+    ];
     let best: { m: CalibrationMethod; score: number } | undefined;
     for (const m of methods) {
       const g = await gateOf(build(dv.prepared, { ...buildOptions(recipe), calibration: m }).bytes);
@@ -166,7 +209,9 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
       if (!best || score > best.score) best = { m, score };
       io.out(`  ${describe(m).padEnd(18)} ${g.pass ? 'PASS' : 'FAIL'}  ${report.gateSummary(g)}`);
     }
-    io.out(`  best: ${describe(best!.m)}${describe(best!.m) === describe(methodOf(recipe.calibration)) ? ' (the recipe\'s)' : ` (the recipe has ${describe(methodOf(recipe.calibration))}; pass --method to use it)`}`);
+    io.out(
+      `  best: ${describe(best!.m)}${describe(best!.m) === describe(methodOf(recipe.calibration)) ? " (the recipe's)" : ` (the recipe has ${describe(methodOf(recipe.calibration))}; pass --method to use it)`}`,
+    );
   }
 
   const probe = samples.slice(0, 4).map((s) => s.feeds);
@@ -181,7 +226,12 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
         const b = build(dv.prepared, buildOptions(recipe, excluded));
         const g = await gateOf(b.bytes);
         io.out(`  excluding ${excluded.length - recipe.exclude.length} (${l.node}): ${g.pass ? 'PASS' : 'FAIL'}  ${report.gateSummary(g)}`);
-        if (g.pass) { built = b; gate = g; recipe = { ...recipe, exclude: excluded }; break; }
+        if (g.pass) {
+          built = b;
+          gate = g;
+          recipe = { ...recipe, exclude: excluded };
+          break;
+        }
       }
     }
   }
@@ -191,16 +241,45 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   const tmp = join(tmpdir(), `edgeserve-quantize-${process.pid}`);
   await mkdir(tmp, { recursive: true });
   try {
-    const [ffp, fq] = [await optimizedGraph(native, fp32Bytes, join(tmp, 'fp32.onnx'), files), await optimizedGraph(native, built.bytes, join(tmp, 'int8.onnx'), files)];
+    const [ffp, fq] = [
+      await optimizedGraph(native, fp32Bytes, join(tmp, 'fp32.onnx'), files),
+      await optimizedGraph(native, built.bytes, join(tmp, 'int8.onnx'), files),
+    ];
     io.out('');
     for (const l of report.fusionLines(ffp, fq, built.plan.nodes.length)) io.out(l);
     const q = await native(built.bytes);
-    for (const l of report.timingLines('onnxruntime-node', await timeSessions([{ label: 'FP32', session: fp32, feeds }, { label: 'INT8', session: q, feeds }], cpuMs))) io.out(l);
+    for (const l of report.timingLines(
+      'onnxruntime-node',
+      await timeSessions(
+        [
+          { label: 'FP32', session: fp32, feeds },
+          { label: 'INT8', session: q, feeds },
+        ],
+        cpuMs,
+      ),
+    ))
+      io.out(l);
     await q.release();
-    for (const l of report.profileLines(await profileOps(native, fp32Bytes, feeds, 50, tmp, files), await profileOps(native, built.bytes, feeds, 50, tmp, files))) io.out(l);
+    for (const l of report.profileLines(
+      await profileOps(native, fp32Bytes, feeds, 50, tmp, files),
+      await profileOps(native, built.bytes, feeds, 50, tmp, files),
+    ))
+      io.out(l);
     if (v.wasm) {
       const [a, b] = [await wasm(fp32Bytes), await wasm(built.bytes)];
-      for (const l of report.timingLines('onnxruntime-web (WASM SIMD)', await timeSessions([{ label: 'FP32', session: a, feeds }, { label: 'INT8', session: b, feeds }], () => performance.now(), { rounds: 5, perRound: 5 }), 'wall ms')) io.out(l);
+      for (const l of report.timingLines(
+        'onnxruntime-web (WASM SIMD)',
+        await timeSessions(
+          [
+            { label: 'FP32', session: a, feeds },
+            { label: 'INT8', session: b, feeds },
+          ],
+          () => performance.now(),
+          { rounds: 5, perRound: 5 },
+        ),
+        'wall ms',
+      ))
+        io.out(l);
       await Promise.all([a.release(), b.release()]);
     }
   } finally {
@@ -213,9 +292,14 @@ export async function runQuantize(argv: string[], env: Record<string, string | u
   if (!gate.pass) io.out(`verdict: the gate FAILS (${report.gateSummary(gate)}): ${out} must not be served in place of ${base}.`);
   else io.out(`verdict: the gate passes; ${out} may be served in place of ${base}.`);
   if (v.write) {
-    if (!gate.pass && !v.force) { io.err(`not written: the gate failed (--force writes it anyway)`); return 1; }
+    if (!gate.pass && !v.force) {
+      io.err(`not written: the gate failed (--force writes it anyway)`);
+      return 1;
+    }
     await writeDerived(root, base, out, recipe, recipeDir, sha, built.bytes);
-    io.out(`wrote ${join(root, out)}: config.json (source {"quantize": "${base}", "recipe": "quantize.json", "sha256": "${sha}"}), quantize.json, 1/model.onnx`);
+    io.out(
+      `wrote ${join(root, out)}: config.json (source {"quantize": "${base}", "recipe": "quantize.json", "sha256": "${sha}"}), quantize.json, 1/model.onnx`,
+    );
   } else if (derived && derived.sha256 !== sha) {
     io.out(`note: ${name}/config.json records sha256 ${derived.sha256}; this build is ${sha} (--write updates it)`);
   }
@@ -230,17 +314,29 @@ function describe(m: CalibrationMethod): string {
  *  paths made relative to the new directory, and the weights (what `pull` would derive). */
 async function writeDerived(root: string, base: string, out: string, recipe: Recipe, recipeDir: string, sha: string, bytes: Uint8Array): Promise<void> {
   const dir = join(root, out);
-  const cfg = JSON.parse(await readFile(join(root, base, 'config.json'), 'utf8')) as Record<string, unknown> & { parameters?: Record<string, { string_value: string }> };
+  const cfg = JSON.parse(await readFile(join(root, base, 'config.json'), 'utf8')) as Record<string, unknown> & {
+    parameters?: Record<string, { string_value: string }>;
+  };
   const rel = (p: string) => relativeTo(dir, resolve(recipeDir, p));
   const moved: Recipe = {
     ...recipe,
     calibration: { ...recipe.calibration, images: recipe.calibration.images.map(rel) },
-    gate: recipe.gate.kind === 'face_embed'
-      ? { ...recipe.gate, images: recipe.gate.images.map(rel), identities: Object.fromEntries(Object.entries(recipe.gate.identities).map(([k, id]) => [rel(k), id])) }
-      : { ...recipe.gate, images: recipe.gate.images.map(rel) },
+    gate:
+      recipe.gate.kind === 'face_embed'
+        ? {
+            ...recipe.gate,
+            images: recipe.gate.images.map(rel),
+            identities: Object.fromEntries(Object.entries(recipe.gate.identities).map(([k, id]) => [rel(k), id])),
+          }
+        : { ...recipe.gate, images: recipe.gate.images.map(rel) },
   };
   const description = `INT8 (QDQ) derivation of ${base} by edgeserve quantize; recipe in quantize.json.${cfg.parameters?.description ? ` ${cfg.parameters.description.string_value}` : ''}`;
-  const next = { ...cfg, name: out, parameters: { ...(cfg.parameters ?? {}), description: { string_value: description } }, source: { quantize: base, recipe: 'quantize.json', sha256: sha } };
+  const next = {
+    ...cfg,
+    name: out,
+    parameters: { ...(cfg.parameters ?? {}), description: { string_value: description } },
+    source: { quantize: base, recipe: 'quantize.json', sha256: sha },
+  };
   await mkdir(join(dir, '1'), { recursive: true });
   await writeFile(join(dir, 'config.json'), `${JSON.stringify(next, null, 2)}\n`);
   await writeFile(join(dir, 'quantize.json'), `${JSON.stringify(moved, null, 2)}\n`);

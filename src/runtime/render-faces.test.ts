@@ -32,7 +32,10 @@ test('Bun.Image is here, so the Bun path is tested (not silently the fallback)',
   expect(BunImage).toBeDefined();
 });
 
-describe.each([['Bun.Image', BunImage], ['native decoder', undefined]] as const)('%s path', (_, bunImage) => {
+describe.each([
+  ['Bun.Image', BunImage],
+  ['native decoder', undefined],
+] as const)('%s path', (_, bunImage) => {
   const small = createFaceRenderer({ maxPixels: 6000 }, { BunImage: bunImage });
 
   test('a photo over the budget is drawn scaled down to it, boxes scaled with it', async () => {
@@ -52,7 +55,8 @@ describe.each([['Bun.Image', BunImage], ['native decoder', undefined]] as const)
   });
 
   // Upright 120x80, stored as each orientation needs: every render must look the same.
-  const W = 120, H = 80;
+  const W = 120,
+    H = 80;
   const upright = gradient(W, H);
   const inverse = (o: Orientation): Orientation => (o === 6 ? 8 : o === 8 ? 6 : o);
   for (const format of ['jpeg', 'png', 'webp'] as const) {
@@ -62,7 +66,8 @@ describe.each([['Bun.Image', BunImage], ['native decoder', undefined]] as const)
       for (const o of [2, 3, 4, 5, 6, 7, 8] as Orientation[]) {
         const stored = applyOrientation({ width: W, height: H, data: upright }, inverse(o));
         const plain = await encodeWithCanvas(stored.data, stored.width, stored.height, format);
-        const file = format === 'jpeg' ? withJpegExif(plain, o) : format === 'png' ? withPngExif(plain, o) : withWebpExif(plain, o, stored.width, stored.height);
+        const file =
+          format === 'jpeg' ? withJpegExif(plain, o) : format === 'png' ? withPngExif(plain, o) : withWebpExif(plain, o, stored.width, stored.height);
         const out = await pixels(await small(file, []));
         expect([out.width, out.height]).toEqual([94, 63]);
         expect(meanAbsDiff(out.data, reference.data)).toBeLessThan(4);

@@ -58,28 +58,30 @@ export function createFaceRenderer(limits: Partial<RenderLimits> = {}, parts: Re
   if (!(Number.isInteger(l.queue) && l.queue >= 0)) throw new RangeError(`render limit queue must be a non-negative integer, got ${l.queue}`);
   const decoder = parts.decoder ?? nativeDecoder();
   const gate = new Gate(l.concurrent, l.queue);
-  const render: FaceRenderer = (image, faces) => gate.run(async () => {
-    const info = checkImage(image, { maxPixels: l.maxImagePixels });
-    const up = orientedSize(info);
-    const scale = Math.min(1, Math.sqrt(l.maxPixels / (up.width * up.height)));
-    const width = Math.max(1, Math.floor(up.width * scale));
-    const height = Math.max(1, Math.floor(up.height * scale));
-    const canvas = (parts.BunImage && (await viaBunImage(image, info, width, height, l, parts.BunImage)))
-      || toCanvas(await decoder.decode(image, hint(l, width, height, scale)), width, height);
-    const g = canvas.getContext('2d');
-    const sx = width / up.width;
-    const sy = height / up.height;
-    g.lineWidth = Math.max(2, width / 200);
-    g.strokeStyle = '#2f6fe4';
-    g.fillStyle = '#2f6fe4';
-    g.font = `${Math.max(12, Math.round(width / 40))}px sans-serif`;
-    for (const f of faces) {
-      const [x1, y1, x2, y2] = f.box;
-      g.strokeRect(x1 * sx, y1 * sy, (x2 - x1) * sx, (y2 - y1) * sy);
-      g.fillText(`${Math.round(f.score * 100)}%`, x1 * sx, Math.max(12, y1 * sy - 4));
-    }
-    return new Uint8Array(await canvas.encode('png'));
-  });
+  const render: FaceRenderer = (image, faces) =>
+    gate.run(async () => {
+      const info = checkImage(image, { maxPixels: l.maxImagePixels });
+      const up = orientedSize(info);
+      const scale = Math.min(1, Math.sqrt(l.maxPixels / (up.width * up.height)));
+      const width = Math.max(1, Math.floor(up.width * scale));
+      const height = Math.max(1, Math.floor(up.height * scale));
+      const canvas =
+        (parts.BunImage && (await viaBunImage(image, info, width, height, l, parts.BunImage))) ||
+        toCanvas(await decoder.decode(image, hint(l, width, height, scale)), width, height);
+      const g = canvas.getContext('2d');
+      const sx = width / up.width;
+      const sy = height / up.height;
+      g.lineWidth = Math.max(2, width / 200);
+      g.strokeStyle = '#2f6fe4';
+      g.fillStyle = '#2f6fe4';
+      g.font = `${Math.max(12, Math.round(width / 40))}px sans-serif`;
+      for (const f of faces) {
+        const [x1, y1, x2, y2] = f.box;
+        g.strokeRect(x1 * sx, y1 * sy, (x2 - x1) * sx, (y2 - y1) * sy);
+        g.fillText(`${Math.round(f.score * 100)}%`, x1 * sx, Math.max(12, y1 * sy - 4));
+      }
+      return new Uint8Array(await canvas.encode('png'));
+    });
   return Object.assign(render, { stats: () => gate.stats() });
 }
 
@@ -97,7 +99,14 @@ function hint(l: RenderLimits, width: number, height: number, scale: number): De
  * event loop never touches a full-size pixel. Undefined if Bun.Image refuses the file (the
  * native decoder then decodes it, or names what is wrong with it).
  */
-async function viaBunImage(bytes: Uint8Array, info: ImageInfo, width: number, height: number, l: RenderLimits, BunImage: BunImageClass): Promise<Canvas | undefined> {
+async function viaBunImage(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  width: number,
+  height: number,
+  l: RenderLimits,
+  BunImage: BunImageClass,
+): Promise<Canvas | undefined> {
   const turned = swapsAxes(info.orientation);
   const [w, h] = turned ? [height, width] : [width, height];
   let img: Image;
@@ -153,11 +162,15 @@ class Gate {
   private running = 0;
   private refused = 0;
   private readonly waiting: Array<() => void> = [];
-  constructor(private readonly concurrent: number, private readonly queue: number) {}
+  constructor(
+    private readonly concurrent: number,
+    private readonly queue: number,
+  ) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.running < this.concurrent) this.running++;
-    else if (this.waiting.length < this.queue) await new Promise<void>((go) => this.waiting.push(go)); // the slot is handed over
+    else if (this.waiting.length < this.queue)
+      await new Promise<void>((go) => this.waiting.push(go)); // the slot is handed over
     else {
       this.refused++;
       throw unavailable(`too many render=png requests at once (${this.running} rendering, ${this.waiting.length} waiting): retry shortly, or ask for JSON`, 1);
@@ -179,6 +192,9 @@ class Gate {
 // Last in the file: it constructs a Gate, and a class is not usable before its declaration has
 // run (Deno refused to start: "Cannot access 'Gate' before initialization").
 /** The renderer the runtimes use: default limits, Bun.Image where there is one. */
-export const renderFaces: BoundedRenderer = createFaceRenderer({}, {
-  BunImage: (globalThis as { Bun?: { Image?: BunImageClass } }).Bun?.Image,
-});
+export const renderFaces: BoundedRenderer = createFaceRenderer(
+  {},
+  {
+    BunImage: (globalThis as { Bun?: { Image?: BunImageClass } }).Bun?.Image,
+  },
+);

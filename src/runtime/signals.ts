@@ -11,7 +11,9 @@ export function exitOnSignals(s: RunningServer): void {
   const installed = g[LATEST] !== undefined;
   g[LATEST] = s;
   if (installed) return;
-  const onSignal = () => { void g[LATEST]!.stop().then(() => process.exit(0)); };
+  const onSignal = () => {
+    void g[LATEST]!.stop().then(() => process.exit(0));
+  };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
 }

@@ -64,11 +64,12 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** A stop() that runs `drain` once, however often it is called, logging around it. */
 export function stopOnce(log: Logger, drain: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
-  return () => (stopping ??= (async () => {
-    log('info', 'shutting down: no new connections, draining in-flight requests');
-    await drain();
-    log('info', 'stopped');
-  })());
+  return () =>
+    (stopping ??= (async () => {
+      log('info', 'shutting down: no new connections, draining in-flight requests');
+      await drain();
+      log('info', 'stopped');
+    })());
 }
 
 /** What a runtime can run, decided once by its root. */
@@ -152,8 +153,17 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
     });
   }
   const { dataPlane, load } = assembleCore({
-    repository: parts.repository, loader, log, maxQueueSize: cfg.maxQueueSize, defaultInstances,
-    lifecycle: { controlMode: cfg.modelControlMode, startupModels: cfg.loadModel, pollIntervalMs: cfg.repositoryPollSecs * 1000, maxQueueWaitMs: cfg.maxQueueWaitMs },
+    repository: parts.repository,
+    loader,
+    log,
+    maxQueueSize: cfg.maxQueueSize,
+    defaultInstances,
+    lifecycle: {
+      controlMode: cfg.modelControlMode,
+      startupModels: cfg.loadModel,
+      pollIntervalMs: cfg.repositoryPollSecs * 1000,
+      maxQueueWaitMs: cfg.maxQueueWaitMs,
+    },
     extensions: ['trace'],
   });
   const telemetry = createServerTelemetry(cfg, dataPlane, log, auth.authorizer.metrics);
@@ -162,7 +172,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
   const gallery = createGallery(cfg, parts, dataPlane, log);
   return {
     dataPlane,
-    load: async () => { await Promise.all([load(), gallery?.open()]); },
+    load: async () => {
+      await Promise.all([load(), gallery?.open()]);
+    },
     gallery,
     describe: `engine ${engine}, ${workers ? `${workers} workers × ${intraOpThreads} threads` : `in-process, ${intraOpThreads} threads`}, ${cores} cores${parts.engines.note ? ` (${parts.engines.note})` : ''}`,
     pool,
@@ -171,7 +183,12 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
     listenGrpc: async () => {
       if (cfg.grpcPort === 'off' || grpc) return grpc;
       grpc = await startGrpcServer(dataPlane, {
-        host: cfg.host, port: cfg.grpcPort, maxMessageBytes: cfg.grpcMaxMessageBytes, tlsCert: cfg.grpcTlsCert, tlsKey: cfg.grpcTlsKey, log,
+        host: cfg.host,
+        port: cfg.grpcPort,
+        maxMessageBytes: cfg.grpcMaxMessageBytes,
+        tlsCert: cfg.grpcTlsCert,
+        tlsKey: cfg.grpcTlsKey,
+        log,
         trace: telemetry.trace,
         // The same decision as REST's, by method (src/auth/scopes.ts GRPC_TABLE).
         hooks: {
@@ -179,7 +196,9 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
           auth: authorizationInterceptor(async (authorization, call) => {
             return await auth.authorizer.authorize({
               credentials: { authorization, apiKey: call.header('x-api-key') ?? null },
-              peer: call.peer, header: call.header, need: classifyGrpc(call.method).need,
+              peer: call.peer,
+              header: call.header,
+              need: classifyGrpc(call.method).need,
             });
           }),
         },
@@ -187,16 +206,17 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
       log('info', `gRPC listening on ${grpc.address} (${grpc.tls ? 'TLS' : 'h2c'}; messages up to ${cfg.grpcMaxMessageBytes} bytes)`);
       return grpc;
     },
-    shutdown: () => (down ??= (async () => {
-      // In-flight gRPC calls finish while the queues drain; then what is left is closed.
-      grpc?.stopAccepting();
-      await dataPlane.shutdown();
-      await gallery?.close();
-      await grpc?.close();
-      await pool?.dispose();
-      auth.close();
-      await flushTraces(telemetry);
-    })()),
+    shutdown: () =>
+      (down ??= (async () => {
+        // In-flight gRPC calls finish while the queues drain; then what is left is closed.
+        grpc?.stopAccepting();
+        await dataPlane.shutdown();
+        await gallery?.close();
+        await grpc?.close();
+        await pool?.dispose();
+        auth.close();
+        await flushTraces(telemetry);
+      })()),
   };
 }
 
@@ -204,7 +224,15 @@ export function createStack(cfg: ServerConfig, parts: Pick<StackParts, 'reposito
  * The Hono app over a DataPlane, with the face routes. Cheap: a `bun --hot` reload calls the
  * freshly evaluated copy of this function so edited routes take effect.
  */
-export function createServerApp(cfg: ServerConfig, dataPlane: DataPlane, parts: Pick<StackParts, 'docs' | 'render'>, log: Logger, auth: ServerAuth, gallery?: GalleryHandle, telemetry?: Telemetry): OpenAPIHono {
+export function createServerApp(
+  cfg: ServerConfig,
+  dataPlane: DataPlane,
+  parts: Pick<StackParts, 'docs' | 'render'>,
+  log: Logger,
+  auth: ServerAuth,
+  gallery?: GalleryHandle,
+  telemetry?: Telemetry,
+): OpenAPIHono {
   const mount = [(app: OpenAPIHono, dp: DataPlane) => mountFaces(app, new FaceService(dp), { maxBodyBytes: cfg.maxBodyBytes, render: parts.render })];
   if (gallery) mount.push((app) => mountGalleries(app, gallery.service, { maxBodyBytes: cfg.maxBodyBytes }));
   return assembleApp(dataPlane, { docs: parts.docs, log, maxBodyBytes: cfg.maxBodyBytes, mount, auth, telemetry });

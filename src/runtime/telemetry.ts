@@ -29,7 +29,11 @@ export function createServerTelemetry(cfg: ServerConfig, dataPlane: DataPlane, l
     scheduledDelayMillis: cfg.otelBspScheduleDelay,
   });
   const trace = new TraceControl(tracer, { level: cfg.traceLevel, rate: cfg.traceRate, count: cfg.traceCount });
-  if (cfg.traceLevel !== 'OFF') log('info', `tracing: ${cfg.traceLevel}, 1 of every ${cfg.traceRate} requests${cfg.traceCount >= 0 ? `, ${cfg.traceCount} traces` : ''}, OTLP/HTTP to ${tracer.endpoint}`);
+  if (cfg.traceLevel !== 'OFF')
+    log(
+      'info',
+      `tracing: ${cfg.traceLevel}, 1 of every ${cfg.traceRate} requests${cfg.traceCount >= 0 ? `, ${cfg.traceCount} traces` : ''}, OTLP/HTTP to ${tracer.endpoint}`,
+    );
   return new Telemetry({ dataPlane, log, trace, auth, process: processSample });
 }
 
@@ -39,6 +43,11 @@ export async function flushTraces(t: Telemetry, ms = 2000): Promise<void> {
   const tracer = t.trace?.tracerOrUndefined;
   if (!tracer) return;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([tracer.shutdown().catch(() => {}), new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  await Promise.race([
+    tracer.shutdown().catch(() => {}),
+    new Promise<void>((r) => {
+      timer = setTimeout(r, ms);
+    }),
+  ]);
   clearTimeout(timer);
 }

@@ -12,7 +12,7 @@ import { type FromWorker, type ToWorker, fromWire } from './messages.ts';
 
 export type Reply = Exclude<FromWorker, { type: 'error' }>;
 /** A request as the caller writes it: the channel assigns the reqId. */
-export type Request = ToWorker extends infer M ? M extends { reqId: number } ? Omit<M, 'reqId'> : never : never;
+export type Request = ToWorker extends infer M ? (M extends { reqId: number } ? Omit<M, 'reqId'> : never) : never;
 
 interface Pending {
   resolve: (m: Reply) => void;
@@ -27,7 +27,11 @@ export class WorkerChannel {
   private dead = false;
 
   /** `onDeath` runs once, after the pending requests were failed, unless close() ended it. */
-  constructor(entry: URL, readonly name: string, private readonly onDeath: (reason: string, failed: number) => void) {
+  constructor(
+    entry: URL,
+    readonly name: string,
+    private readonly onDeath: (reason: string, failed: number) => void,
+  ) {
     const w = new Worker(entry, { name });
     this.worker = w;
     w.on('message', (m: FromWorker) => this.onMessage(m));
@@ -37,8 +41,12 @@ export class WorkerChannel {
     w.on('exit', (code: number) => this.kill(`exited with code ${code}`));
   }
 
-  get alive(): boolean { return !this.dead; }
-  get inFlight(): number { return this.pending.size; }
+  get alive(): boolean {
+    return !this.dead;
+  }
+  get inFlight(): number {
+    return this.pending.size;
+  }
 
   /**
    * Sends one request; settles with the worker's reply, its error, or UNAVAILABLE if the thread
@@ -83,7 +91,10 @@ export class WorkerChannel {
     void this.worker.terminate();
     const pending = [...this.pending.values()];
     this.pending.clear();
-    for (const p of pending) { clearTimeout(p.timer); p.reject(err); }
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
     return pending.length;
   }
 

@@ -35,7 +35,12 @@ describe('worker crash', () => {
     pool.hangForTest(0, 150);
     pool.crashForTest(0);
     const t0 = performance.now();
-    const inFlight = [1, 2, 3].map((s) => instances[0].execute([simpleItem(s)]).then(() => 'ok', (e: unknown) => e));
+    const inFlight = [1, 2, 3].map((s) =>
+      instances[0].execute([simpleItem(s)]).then(
+        () => 'ok',
+        (e: unknown) => e,
+      ),
+    );
     // The other worker is unaffected.
     checkSimple((await instances[1].execute([simpleItem(9)])).results[0], 9);
     const errors = await Promise.all(inFlight);
@@ -93,7 +98,13 @@ describe('worker crash', () => {
 
   test('a worker that cannot start fails loads at once and restarts with backoff, never spinning', async () => {
     const logs: string[] = [];
-    pool = new WorkerPool({ workers: 1, engine: 'onnxruntime-node', maxImagePixels: 1e6, entry: new URL('./fixture-broken-worker.ts', import.meta.url), log: (l, m) => logs.push(m) });
+    pool = new WorkerPool({
+      workers: 1,
+      engine: 'onnxruntime-node',
+      maxImagePixels: 1e6,
+      entry: new URL('./fixture-broken-worker.ts', import.meta.url),
+      log: (l, m) => logs.push(m),
+    });
     const { config, bytes } = simpleModel();
     const t0 = performance.now();
     const e = await new WorkerLoader(pool).load('simple', '1', config, bytes).catch((x: unknown) => x);
@@ -114,6 +125,9 @@ describe('load failures', () => {
     const { config } = simpleModel();
     const e = await new WorkerLoader(pool).load('simple', '1', config, new Uint8Array([1, 2, 3])).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(Error);
-    expect(pool.status().map((s) => [s.up, s.models.length])).toEqual([[true, 0], [true, 0]]);
+    expect(pool.status().map((s) => [s.up, s.models.length])).toEqual([
+      [true, 0],
+      [true, 0],
+    ]);
   });
 });

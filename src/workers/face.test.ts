@@ -26,7 +26,9 @@ function maxFaceScore(r: ExecutionResult): number {
 
 describe.skipIf(!bytes)('face_detect in the worker pool', () => {
   let pool: WorkerPool;
-  beforeAll(() => { pool = new WorkerPool({ workers: 2, engine: 'onnxruntime-node', maxImagePixels: 50e6, cores: 2 }); });
+  beforeAll(() => {
+    pool = new WorkerPool({ workers: 2, engine: 'onnxruntime-node', maxImagePixels: 50e6, cores: 2 });
+  });
   afterAll(() => pool.dispose());
 
   test('FP32 tensor in, scores and boxes out, identical on both workers', async () => {
@@ -37,7 +39,10 @@ describe.skipIf(!bytes)('face_detect in the worker pool', () => {
     const [a, b] = await Promise.all(instances.map((inst) => inst.execute([item])));
     const ra = a.results[0] as ExecutionResult;
     const rb = b.results[0] as ExecutionResult;
-    expect(ra.outputs.map((o) => [o.name, o.shape])).toEqual([['scores', [1, 4420, 2]], ['boxes', [1, 4420, 4]]]);
+    expect(ra.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['scores', [1, 4420, 2]],
+      ['boxes', [1, 4420, 4]],
+    ]);
     expect(ra.outputs[0].data).toEqual(rb.outputs[0].data);
     const s = ra.outputs[0].data as Float32Array;
     expect(s[0] + s[1]).toBeCloseTo(1, 5); // softmax rows

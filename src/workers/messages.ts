@@ -57,9 +57,19 @@ export type FromWorker =
   | { type: 'error'; reqId: number; error: WireError };
 
 const CODES = {
-  INVALID_ARGUMENT: true, NOT_FOUND: true, UNAVAILABLE: true, PAYLOAD_TOO_LARGE: true,
-  UNSUPPORTED_MEDIA: true, UNPROCESSABLE: true, DEADLINE_EXCEEDED: true, CANCELLED: true, INTERNAL: true,
-  UNAUTHENTICATED: true, PERMISSION_DENIED: true, RESOURCE_EXHAUSTED: true, CONFLICT: true,
+  INVALID_ARGUMENT: true,
+  NOT_FOUND: true,
+  UNAVAILABLE: true,
+  PAYLOAD_TOO_LARGE: true,
+  UNSUPPORTED_MEDIA: true,
+  UNPROCESSABLE: true,
+  DEADLINE_EXCEEDED: true,
+  CANCELLED: true,
+  INTERNAL: true,
+  UNAUTHENTICATED: true,
+  PERMISSION_DENIED: true,
+  RESOURCE_EXHAUSTED: true,
+  CONFLICT: true,
 } satisfies Record<ErrorCode, true>;
 
 function isCode(c: unknown): c is ErrorCode {

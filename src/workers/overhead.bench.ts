@@ -62,7 +62,14 @@ async function measure(model: string, mode: Mode): Promise<string> {
   // Throughput: every instance kept busy, as the scheduler would with a full queue.
   const t0 = performance.now();
   let done = 0;
-  await Promise.all(instances.map(async (inst) => { while (done < n) { done++; await inst.execute([w.item]); } }));
+  await Promise.all(
+    instances.map(async (inst) => {
+      while (done < n) {
+        done++;
+        await inst.execute([w.item]);
+      }
+    }),
+  );
   const rps = n / ((performance.now() - t0) / 1000);
   await close();
   const name = `${mode.kind}${mode.kind === 'pool' ? ` ${mode.workers}w` : ''} x${mode.threads}t`;

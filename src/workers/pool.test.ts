@@ -25,7 +25,10 @@ describe('WorkerPool + WorkerLoader (2 workers, simple model)', () => {
     const { config, bytes } = simpleModel();
     const loaded = await new WorkerLoader(pool).load('simple', '1', config, bytes);
     instances = loaded.instances;
-    expect(loaded.inputs.map((i) => [i.name, i.datatype, i.shape])).toEqual([['INPUT0', 'INT32', [-1, 16]], ['INPUT1', 'INT32', [-1, 16]]]);
+    expect(loaded.inputs.map((i) => [i.name, i.datatype, i.shape])).toEqual([
+      ['INPUT0', 'INT32', [-1, 16]],
+      ['INPUT1', 'INT32', [-1, 16]],
+    ]);
   });
   afterAll(() => pool.dispose());
 
@@ -33,7 +36,10 @@ describe('WorkerPool + WorkerLoader (2 workers, simple model)', () => {
     expect(instances).toHaveLength(4);
     expect(instances.map((i) => (i as ModelInstance & { slot: number }).slot)).toEqual([0, 1, 0, 1]);
     expect(pool.intraOpThreads).toBe(1);
-    expect(pool.status().map((s) => [s.up, s.models.length])).toEqual([[true, 1], [true, 1]]);
+    expect(pool.status().map((s) => [s.up, s.models.length])).toEqual([
+      [true, 1],
+      [true, 1],
+    ]);
   });
 
   test("a session's proxies run at once, and it is freed only with its last proxy", async () => {

@@ -85,7 +85,10 @@ const LOAD_WAIT_MS = 30_000;
 function signal(): Signal {
   let resolve!: () => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   promise.catch(() => {}); // nobody may be waiting when the pool is disposed
   return { promise, resolve, reject };
 }
@@ -112,13 +115,21 @@ export class WorkerPool {
       this.log('warn', `${this.size} workers × ${this.intraOpThreads} intra-op threads exceeds ${cores} cores: expect higher latency`);
     }
     this.slots = Array.from({ length: this.size }, (_, index) => ({
-      index, up: false, upSignal: signal(), held: new Map(), restarts: 0, crashes: 0,
+      index,
+      up: false,
+      upSignal: signal(),
+      held: new Map(),
+      restarts: 0,
+      crashes: 0,
     }));
     for (const s of this.slots) void this.start(s);
   }
 
   /** Creates `spec.instances` sessions of a model on worker `slot`; they are reloaded after a crash. */
-  async load(slot: number, spec: LoadSpec): Promise<{ inputs: TensorMetadata[]; outputs: TensorMetadata[]; config?: ModelConfig; notes?: string[]; warnings?: string[] }> {
+  async load(
+    slot: number,
+    spec: LoadSpec,
+  ): Promise<{ inputs: TensorMetadata[]; outputs: TensorMetadata[]; config?: ModelConfig; notes?: string[]; warnings?: string[] }> {
     const s = this.slot(slot);
     await this.whenUp(s, Math.max(LOAD_WAIT_MS, this.restartWaitMs));
     const r = await this.channel(s).request({ type: 'load', ...spec });
@@ -149,7 +160,9 @@ export class WorkerPool {
     if (all) s.held.delete(key);
     // A dead worker's sessions died with it; a replacement reloads from `held` as it is now.
     if (!s.up) return;
-    await this.channel(s).request({ type: 'unload', key, instanceIndex: all ? undefined : instanceIndex }).catch(() => {});
+    await this.channel(s)
+      .request({ type: 'unload', key, instanceIndex: all ? undefined : instanceIndex })
+      .catch(() => {});
   }
 
   status(): SlotStatus[] {
@@ -248,6 +261,9 @@ export class WorkerPool {
     s.restarts++;
     const delay = s.crashes <= 1 ? 0 : Math.min(5000, 100 * 2 ** (s.crashes - 2));
     this.log('error', `worker ${s.index} ${reason}: failed ${failed} in-flight request(s); restarting${delay ? ` in ${delay} ms` : ''}`);
-    s.restartTimer = setTimeout(() => { s.restartTimer = undefined; void this.start(s); }, delay);
+    s.restartTimer = setTimeout(() => {
+      s.restartTimer = undefined;
+      void this.start(s);
+    }, delay);
   }
 }

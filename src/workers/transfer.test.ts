@@ -13,8 +13,13 @@ describe('packItems', () => {
     const img = new Uint8Array(body, 3, 5).fill(9); // odd offset: BYTES need no alignment
     const { items, transfer } = packItems([
       { inputs: [{ name: 'a', datatype: 'FP32', shape: [6], data: f32 }], outputs: [] },
-      { inputs: [{ name: 'img', datatype: 'BYTES', shape: [2], data: [img, img] },
-        { name: 'b', datatype: 'INT64', shape: [2], data: i64 }], outputs: [] },
+      {
+        inputs: [
+          { name: 'img', datatype: 'BYTES', shape: [2], data: [img, img] },
+          { name: 'b', datatype: 'INT64', shape: [2], data: i64 },
+        ],
+        outputs: [],
+      },
     ]);
     expect(transfer).toHaveLength(1);
     expect(transfer[0].byteLength).toBe(56); // 24 (FP32) + 10 (BYTES) → aligned to 40 + 16 (INT64)
@@ -22,7 +27,10 @@ describe('packItems', () => {
     const [bytes, b] = items[1].inputs;
     expect(a.data).toBeInstanceOf(Float32Array);
     expect([...(a.data as Float32Array)]).toEqual([1.5, 1.5, 1.5, 1.5, 1.5, 1.5]);
-    expect((bytes.data as Uint8Array[]).map((x) => [...x])).toEqual([[9, 9, 9, 9, 9], [9, 9, 9, 9, 9]]);
+    expect((bytes.data as Uint8Array[]).map((x) => [...x])).toEqual([
+      [9, 9, 9, 9, 9],
+      [9, 9, 9, 9, 9],
+    ]);
     expect(b.data).toBeInstanceOf(BigInt64Array);
     expect((b.data as BigInt64Array).byteOffset % 8).toBe(0);
     expect([...(b.data as BigInt64Array)]).toEqual([7n, 7n]);
@@ -40,12 +48,14 @@ describe('moveResults', () => {
     const view = big.subarray(10, 12);
     const r: ExecutionBatchResult = {
       results: [
-        { outputs: [
-          { name: 'o', datatype: 'FP32', shape: [3], data: owned },
-          { name: 'again', datatype: 'FP32', shape: [3], data: owned },
-          { name: 'v', datatype: 'INT32', shape: [2], data: view },
-          { name: 's', datatype: 'BYTES', shape: [2], data: [new Uint8Array([1]), new Uint8Array([2, 3])] },
-        ] },
+        {
+          outputs: [
+            { name: 'o', datatype: 'FP32', shape: [3], data: owned },
+            { name: 'again', datatype: 'FP32', shape: [3], data: owned },
+            { name: 'v', datatype: 'INT32', shape: [2], data: view },
+            { name: 's', datatype: 'BYTES', shape: [2], data: [new Uint8Array([1]), new Uint8Array([2, 3])] },
+          ],
+        },
         { error: { code: 'UNPROCESSABLE', message: 'bad image' } },
       ],
       timing: { inputUs: 0, inferUs: 0, outputUs: 0 },

@@ -33,7 +33,12 @@ export function packTensors(tensors: readonly Tensor[]): { tensors: Tensor[]; bu
   let o = 0;
   const out = tensors.map((t): Tensor => {
     if (isBytes(t)) {
-      const data = t.data.map((b) => { bytes.set(b, o); const v = bytes.subarray(o, o + b.byteLength); o += b.byteLength; return v; });
+      const data = t.data.map((b) => {
+        bytes.set(b, o);
+        const v = bytes.subarray(o, o + b.byteLength);
+        o += b.byteLength;
+        return v;
+      });
       return { ...t, data };
     }
     const src = t.data as FixedData;
@@ -62,14 +67,20 @@ export function moveResults(r: ExecutionBatchResult): ArrayBuffer[] {
     if ('error' in res) continue;
     res.outputs = res.outputs.map((t) => {
       if (isBytes(t)) {
-        const { tensors: [p], buffer } = packTensors([t]);
+        const {
+          tensors: [p],
+          buffer,
+        } = packTensors([t]);
         transfer.add(buffer);
         return p;
       }
       const d = t.data as FixedData;
       const buf = d.buffer;
       const owns = buf instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === buf.byteLength;
-      if (owns && !transfer.has(buf)) { transfer.add(buf); return t; }
+      if (owns && !transfer.has(buf)) {
+        transfer.add(buf);
+        return t;
+      }
       const copy = d.slice() as FixedData; // a fresh ArrayBuffer of exactly this view
       transfer.add(copy.buffer as ArrayBuffer);
       return { ...t, data: copy };

@@ -95,12 +95,21 @@ async function unload(m: Extract<ToWorker, { type: 'unload' }>): Promise<void> {
 
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
-    case 'init': return init(m.reqId, m.settings);
-    case 'load': return load(m);
-    case 'execute': return execute(m);
-    case 'unload': return unload(m);
-    case 'crash': return process.exit(1);
-    case 'hang': { const end = performance.now() + m.ms; while (performance.now() < end); return; }
+    case 'init':
+      return init(m.reqId, m.settings);
+    case 'load':
+      return load(m);
+    case 'execute':
+      return execute(m);
+    case 'unload':
+      return unload(m);
+    case 'crash':
+      return process.exit(1);
+    case 'hang': {
+      const end = performance.now() + m.ms;
+      while (performance.now() < end);
+      return;
+    }
   }
 }
 

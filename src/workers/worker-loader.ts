@@ -45,7 +45,9 @@ class RemoteInstance implements ModelInstance {
     private readonly onDispose: () => void,
   ) {}
 
-  get slot(): number { return this.session.slot; }
+  get slot(): number {
+    return this.session.slot;
+  }
 
   execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
     return this.pool.execute(this.session.slot, this.key, this.session.index, items);
@@ -78,7 +80,10 @@ export class WorkerLoader implements ModelLoader {
   private seq = 0;
   private readonly placed: number[];
 
-  constructor(private readonly pool: WorkerPool, private readonly opts: WorkerLoaderOptions = {}) {
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly opts: WorkerLoaderOptions = {},
+  ) {
     this.placed = new Array<number>(pool.size).fill(0);
   }
 
@@ -87,24 +92,35 @@ export class WorkerLoader implements ModelLoader {
     const key = `${name}/${version}#${++this.seq}`;
     const slots = placeInstances(k, this.placed);
     const perSlot = new Map<number, number>();
-    const local = slots.map((s) => { const i = perSlot.get(s) ?? 0; perSlot.set(s, i + 1); return i; });
-    const loads = [...perSlot].map(([slot, instances]) =>
-      this.pool.load(slot, { key, name, version, config, bytes, instances }).then((io) => ({ slot, io })));
+    const local = slots.map((s) => {
+      const i = perSlot.get(s) ?? 0;
+      perSlot.set(s, i + 1);
+      return i;
+    });
+    const loads = [...perSlot].map(([slot, instances]) => this.pool.load(slot, { key, name, version, config, bytes, instances }).then((io) => ({ slot, io })));
     const settled = await Promise.allSettled(loads);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) {
       // All or nothing: free the sessions the other workers did create.
-      await Promise.all(settled.flatMap((r) => r.status === 'fulfilled'
-        ? Array.from({ length: perSlot.get(r.value.slot)! }, (_, i) => this.pool.unload(r.value.slot, key, i))
-        : []));
+      await Promise.all(
+        settled.flatMap((r) =>
+          r.status === 'fulfilled' ? Array.from({ length: perSlot.get(r.value.slot)! }, (_, i) => this.pool.unload(r.value.slot, key, i)) : [],
+        ),
+      );
       throw failed.reason;
     }
     const io = (settled[0] as PromiseFulfilledResult<{ io: Omit<LoadedModel, 'instances'> }>).value.io;
     for (const s of slots) this.placed[s]++;
     const depth = Math.max(1, this.opts.pipelineDepth ?? 2);
     const sessions: Session[] = slots.map((slot, i) => ({ slot, index: local[i], proxies: depth }));
-    const instances = Array.from({ length: depth }, () => sessions.map((s) =>
-      new RemoteInstance(this.pool, s, key, () => { this.placed[s.slot]--; }))).flat();
+    const instances = Array.from({ length: depth }, () =>
+      sessions.map(
+        (s) =>
+          new RemoteInstance(this.pool, s, key, () => {
+            this.placed[s.slot]--;
+          }),
+      ),
+    ).flat();
     return { instances, inputs: io.inputs, outputs: io.outputs, config: io.config, notes: io.notes, warnings: io.warnings };
   }
 

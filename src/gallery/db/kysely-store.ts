@@ -77,10 +77,21 @@ export class KyselyGalleryStore implements GalleryStore {
 
   async createGallery(g: { tenant: Tenant; id: string; description: string | null; keepThumbnails: boolean }): Promise<GalleryRow> {
     try {
-      const row = await this.db.insertInto('galleries').values({
-        tenant: g.tenant ?? '', id: g.id, description: g.description, model_name: null, model_version: null, dim: null,
-        keep_thumbnails: g.keepThumbnails ? 1 : 0, seq: 0, created_at: now(),
-      }).returningAll().executeTakeFirstOrThrow();
+      const row = await this.db
+        .insertInto('galleries')
+        .values({
+          tenant: g.tenant ?? '',
+          id: g.id,
+          description: g.description,
+          model_name: null,
+          model_version: null,
+          dim: null,
+          keep_thumbnails: g.keepThumbnails ? 1 : 0,
+          seq: 0,
+          created_at: now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
       return galleryRow(row);
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`gallery '${g.id}' already exists`);
@@ -116,8 +127,16 @@ export class KyselyGalleryStore implements GalleryStore {
 
   async counts(galleryPk: number): Promise<{ subjects: number; faces: number }> {
     const [s, f] = await Promise.all([
-      this.db.selectFrom('subjects').select((eb) => eb.fn.countAll().as('n')).where('gallery_pk', '=', galleryPk).executeTakeFirstOrThrow(),
-      this.db.selectFrom('faces').select((eb) => eb.fn.countAll().as('n')).where('gallery_pk', '=', galleryPk).executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('subjects')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('gallery_pk', '=', galleryPk)
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('faces')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('gallery_pk', '=', galleryPk)
+        .executeTakeFirstOrThrow(),
     ]);
     return { subjects: Number(s.n), faces: Number(f.n) };
   }
@@ -134,8 +153,12 @@ export class KyselyGalleryStore implements GalleryStore {
   }
 
   async bindModel(galleryPk: number, model: ModelRef, dim: number): Promise<GalleryRow | undefined> {
-    await this.db.updateTable('galleries').set({ model_name: model.name, model_version: model.version, dim })
-      .where('pk', '=', galleryPk).where('model_name', 'is', null).execute();
+    await this.db
+      .updateTable('galleries')
+      .set({ model_name: model.name, model_version: model.version, dim })
+      .where('pk', '=', galleryPk)
+      .where('model_name', 'is', null)
+      .execute();
     return this.galleryByPk(galleryPk);
   }
 
@@ -143,10 +166,17 @@ export class KyselyGalleryStore implements GalleryStore {
 
   async createSubject(galleryPk: number, s: { id: string; displayName: string | null; metadata: unknown }): Promise<SubjectRow> {
     try {
-      const row = await this.db.insertInto('subjects').values({
-        gallery_pk: galleryPk, id: s.id, display_name: s.displayName,
-        metadata: s.metadata === undefined || s.metadata === null ? null : JSON.stringify(s.metadata), created_at: now(),
-      }).returningAll().executeTakeFirstOrThrow();
+      const row = await this.db
+        .insertInto('subjects')
+        .values({
+          gallery_pk: galleryPk,
+          id: s.id,
+          display_name: s.displayName,
+          metadata: s.metadata === undefined || s.metadata === null ? null : JSON.stringify(s.metadata),
+          created_at: now(),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
       return subjectRow(row);
     } catch (e) {
       if (isUniqueViolation(e)) throw conflict(`subject '${s.id}' already exists in this gallery`);
@@ -172,7 +202,11 @@ export class KyselyGalleryStore implements GalleryStore {
   }
 
   async faceCount(subjectPk: number): Promise<number> {
-    const r = await this.db.selectFrom('faces').select((eb) => eb.fn.countAll().as('n')).where('subject_pk', '=', subjectPk).executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom('faces')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('subject_pk', '=', subjectPk)
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
@@ -180,11 +214,23 @@ export class KyselyGalleryStore implements GalleryStore {
     const db = this.db;
     const r = await this.atomic([
       this.bump(galleryPk),
-      db.insertInto('changes').columns(['gallery_pk', 'seq', 'op', 'face_pk', 'subject_pk']).expression(
-        db.selectFrom('subjects').innerJoin('galleries', 'galleries.pk', 'subjects.gallery_pk')
-          .select([sql.lit(galleryPk).as('gallery_pk'), 'galleries.seq', sql.lit('del_subject').as('op'), sql<number | null>`cast(null as integer)`.as('face_pk'), 'subjects.pk'])
-          .where('subjects.pk', '=', subjectPk).where('subjects.gallery_pk', '=', galleryPk),
-      ),
+      db
+        .insertInto('changes')
+        .columns(['gallery_pk', 'seq', 'op', 'face_pk', 'subject_pk'])
+        .expression(
+          db
+            .selectFrom('subjects')
+            .innerJoin('galleries', 'galleries.pk', 'subjects.gallery_pk')
+            .select([
+              sql.lit(galleryPk).as('gallery_pk'),
+              'galleries.seq',
+              sql.lit('del_subject').as('op'),
+              sql<number | null>`cast(null as integer)`.as('face_pk'),
+              'subjects.pk',
+            ])
+            .where('subjects.pk', '=', subjectPk)
+            .where('subjects.gallery_pk', '=', galleryPk),
+        ),
       db.deleteFrom('faces').where('gallery_pk', '=', galleryPk).where('subject_pk', '=', subjectPk),
       db.deleteFrom('subjects').where('gallery_pk', '=', galleryPk).where('pk', '=', subjectPk).returning('pk'),
       this.prune(galleryPk),
@@ -197,10 +243,21 @@ export class KyselyGalleryStore implements GalleryStore {
   async addFace(galleryPk: number, subjectPk: number, f: FaceInput): Promise<FaceRow> {
     const db = this.db;
     const values = {
-      gallery_pk: galleryPk, subject_pk: subjectPk, id: f.id, embedding: floatBytes(f.embedding), box: JSON.stringify(f.box), score: f.score,
-      landmarks: f.landmarks ? JSON.stringify(f.landmarks) : null, quality: f.quality ? JSON.stringify(f.quality) : null,
-      liveness: f.liveness, model_name: f.model.name, model_version: f.model.version, thumbnail: f.thumbnail,
-      idempotency_key: f.idempotencyKey, request_hash: f.requestHash, created_at: now(),
+      gallery_pk: galleryPk,
+      subject_pk: subjectPk,
+      id: f.id,
+      embedding: floatBytes(f.embedding),
+      box: JSON.stringify(f.box),
+      score: f.score,
+      landmarks: f.landmarks ? JSON.stringify(f.landmarks) : null,
+      quality: f.quality ? JSON.stringify(f.quality) : null,
+      liveness: f.liveness,
+      model_name: f.model.name,
+      model_version: f.model.version,
+      thumbnail: f.thumbnail,
+      idempotency_key: f.idempotencyKey,
+      request_hash: f.requestHash,
+      created_at: now(),
       ...((await this.vectorState()).ok && f.embedding.length === VECTOR_DIM ? { embedding_v: sql`cast(${vectorText(f.embedding)} as vector)` } : {}),
     };
     let r: QueryResult<unknown>[];
@@ -209,15 +266,22 @@ export class KyselyGalleryStore implements GalleryStore {
         this.bump(galleryPk),
         // The foreign key refuses a face under a subject deleted meanwhile.
         db.insertInto('faces').values(values).returning(FACE_COLUMNS),
-        db.insertInto('changes').columns(['gallery_pk', 'seq', 'op', 'face_pk', 'subject_pk']).expression(
-          db.selectFrom('faces').innerJoin('galleries', 'galleries.pk', 'faces.gallery_pk')
-            .select([sql.lit(galleryPk).as('gallery_pk'), 'galleries.seq', sql.lit('add').as('op'), 'faces.pk', 'faces.subject_pk'])
-            .where('faces.gallery_pk', '=', galleryPk).where('faces.id', '=', f.id),
-        ),
+        db
+          .insertInto('changes')
+          .columns(['gallery_pk', 'seq', 'op', 'face_pk', 'subject_pk'])
+          .expression(
+            db
+              .selectFrom('faces')
+              .innerJoin('galleries', 'galleries.pk', 'faces.gallery_pk')
+              .select([sql.lit(galleryPk).as('gallery_pk'), 'galleries.seq', sql.lit('add').as('op'), 'faces.pk', 'faces.subject_pk'])
+              .where('faces.gallery_pk', '=', galleryPk)
+              .where('faces.id', '=', f.id),
+          ),
         this.prune(galleryPk),
       ]);
     } catch (e) {
-      if (isUniqueViolation(e)) throw conflict(`face '${f.id}'${f.idempotencyKey ? ` or Idempotency-Key '${f.idempotencyKey}'` : ''} already exists in this gallery`);
+      if (isUniqueViolation(e))
+        throw conflict(`face '${f.id}'${f.idempotencyKey ? ` or Idempotency-Key '${f.idempotencyKey}'` : ''} already exists in this gallery`);
       if (isForeignKeyViolation(e)) throw notFound('the subject or gallery was deleted while the face was being enrolled');
       throw e;
     }
@@ -241,11 +305,18 @@ export class KyselyGalleryStore implements GalleryStore {
     const db = this.db;
     const r = await this.atomic([
       this.bump(galleryPk),
-      db.insertInto('changes').columns(['gallery_pk', 'seq', 'op', 'face_pk', 'subject_pk']).expression(
-        db.selectFrom('faces').innerJoin('galleries', 'galleries.pk', 'faces.gallery_pk')
-          .select([sql.lit(galleryPk).as('gallery_pk'), 'galleries.seq', sql.lit('del_face').as('op'), 'faces.pk', 'faces.subject_pk'])
-          .where('faces.gallery_pk', '=', galleryPk).where('faces.subject_pk', '=', subjectPk).where('faces.id', '=', faceId),
-      ),
+      db
+        .insertInto('changes')
+        .columns(['gallery_pk', 'seq', 'op', 'face_pk', 'subject_pk'])
+        .expression(
+          db
+            .selectFrom('faces')
+            .innerJoin('galleries', 'galleries.pk', 'faces.gallery_pk')
+            .select([sql.lit(galleryPk).as('gallery_pk'), 'galleries.seq', sql.lit('del_face').as('op'), 'faces.pk', 'faces.subject_pk'])
+            .where('faces.gallery_pk', '=', galleryPk)
+            .where('faces.subject_pk', '=', subjectPk)
+            .where('faces.id', '=', faceId),
+        ),
       db.deleteFrom('faces').where('gallery_pk', '=', galleryPk).where('subject_pk', '=', subjectPk).where('id', '=', faceId).returning('pk'),
       this.prune(galleryPk),
     ]);
@@ -253,8 +324,13 @@ export class KyselyGalleryStore implements GalleryStore {
   }
 
   async thumbnail(galleryPk: number, subjectPk: number, faceId: string): Promise<Uint8Array | null | undefined> {
-    const row = await this.db.selectFrom('faces').select('thumbnail')
-      .where('gallery_pk', '=', galleryPk).where('subject_pk', '=', subjectPk).where('id', '=', faceId).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('faces')
+      .select('thumbnail')
+      .where('gallery_pk', '=', galleryPk)
+      .where('subject_pk', '=', subjectPk)
+      .where('id', '=', faceId)
+      .executeTakeFirst();
     if (!row) return undefined;
     return row.thumbnail === null ? null : bytesOf(row.thumbnail);
   }
@@ -263,20 +339,35 @@ export class KyselyGalleryStore implements GalleryStore {
 
   async vectors(galleryPk: number, facePks: number[]): Promise<StoredFaceVector[]> {
     if (!facePks.length) return [];
-    const rows = await this.db.selectFrom('faces').select(['pk', 'subject_pk', 'embedding'])
-      .where('gallery_pk', '=', galleryPk).where('pk', 'in', facePks).execute();
+    const rows = await this.db
+      .selectFrom('faces')
+      .select(['pk', 'subject_pk', 'embedding'])
+      .where('gallery_pk', '=', galleryPk)
+      .where('pk', 'in', facePks)
+      .execute();
     return rows.map(vectorRow);
   }
 
   async subjectVectors(galleryPk: number, subjectPk: number): Promise<SubjectFaceVector[]> {
-    const rows = await this.db.selectFrom('faces').select(['pk', 'id', 'subject_pk', 'embedding'])
-      .where('gallery_pk', '=', galleryPk).where('subject_pk', '=', subjectPk).orderBy('pk').execute();
+    const rows = await this.db
+      .selectFrom('faces')
+      .select(['pk', 'id', 'subject_pk', 'embedding'])
+      .where('gallery_pk', '=', galleryPk)
+      .where('subject_pk', '=', subjectPk)
+      .orderBy('pk')
+      .execute();
     return rows.map((r) => ({ ...vectorRow(r), id: r.id }));
   }
 
   async scanVectors(galleryPk: number, afterPk: number, limit: number): Promise<StoredFaceVector[]> {
-    const rows = await this.db.selectFrom('faces').select(['pk', 'subject_pk', 'embedding'])
-      .where('gallery_pk', '=', galleryPk).where('pk', '>', afterPk).orderBy('pk').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('faces')
+      .select(['pk', 'subject_pk', 'embedding'])
+      .where('gallery_pk', '=', galleryPk)
+      .where('pk', '>', afterPk)
+      .orderBy('pk')
+      .limit(limit)
+      .execute();
     return rows.map(vectorRow);
   }
 
@@ -292,30 +383,54 @@ export class KyselyGalleryStore implements GalleryStore {
   }
 
   async changes(galleryPk: number, after: number, limit: number): Promise<Change[]> {
-    const rows = await this.db.selectFrom('changes').leftJoin('faces', (j) => j.onRef('faces.pk', '=', 'changes.face_pk').on('changes.op', '=', 'add'))
+    const rows = await this.db
+      .selectFrom('changes')
+      .leftJoin('faces', (j) => j.onRef('faces.pk', '=', 'changes.face_pk').on('changes.op', '=', 'add'))
       .select(['changes.seq', 'changes.op', 'changes.face_pk', 'changes.subject_pk', 'faces.embedding'])
-      .where('changes.gallery_pk', '=', galleryPk).where('changes.seq', '>', after).orderBy('changes.seq').limit(limit).execute();
+      .where('changes.gallery_pk', '=', galleryPk)
+      .where('changes.seq', '>', after)
+      .orderBy('changes.seq')
+      .limit(limit)
+      .execute();
     return rows.map((r): Change => {
       const seq = Number(r.seq);
-      if (r.op === 'add') return { seq, op: 'add', facePk: Number(r.face_pk), subjectPk: Number(r.subject_pk), embedding: r.embedding ? floatsOf(r.embedding) : null };
+      if (r.op === 'add')
+        return { seq, op: 'add', facePk: Number(r.face_pk), subjectPk: Number(r.subject_pk), embedding: r.embedding ? floatsOf(r.embedding) : null };
       if (r.op === 'del_face') return { seq, op: 'del_face', facePk: Number(r.face_pk) };
       return { seq, op: 'del_subject', subjectPk: Number(r.subject_pk) };
     });
   }
 
   private bump(galleryPk: number) {
-    return this.db.updateTable('galleries').set((eb) => ({ seq: eb('seq', '+', 1) })).where('pk', '=', galleryPk);
+    return this.db
+      .updateTable('galleries')
+      .set((eb) => ({ seq: eb('seq', '+', 1) }))
+      .where('pk', '=', galleryPk);
   }
 
   private prune(galleryPk: number) {
-    return this.db.deleteFrom('changes').where('gallery_pk', '=', galleryPk)
+    return this.db
+      .deleteFrom('changes')
+      .where('gallery_pk', '=', galleryPk)
       .where('seq', '<=', (eb) => eb.selectFrom('galleries').select(sql<number>`seq - ${CHANGES_KEPT}`.as('s')).where('pk', '=', galleryPk));
   }
 }
 
 const FACE_COLUMNS = [
-  'pk', 'id', 'subject_pk', 'box', 'score', 'landmarks', 'quality', 'liveness', 'model_name', 'model_version',
-  'idempotency_key', 'request_hash', 'created_at', sql<number>`case when thumbnail is null then 0 else 1 end`.as('has_thumbnail'),
+  'pk',
+  'id',
+  'subject_pk',
+  'box',
+  'score',
+  'landmarks',
+  'quality',
+  'liveness',
+  'model_name',
+  'model_version',
+  'idempotency_key',
+  'request_hash',
+  'created_at',
+  sql<number>`case when thumbnail is null then 0 else 1 end`.as('has_thumbnail'),
 ] as const;
 
 type FaceSelect = Omit<Selectable<FacesTable>, 'embedding' | 'thumbnail' | 'gallery_pk'> & { has_thumbnail: number };
@@ -324,9 +439,15 @@ const now = () => new Date().toISOString();
 
 function galleryRow(r: Selectable<GalleriesTable>): GalleryRow {
   return {
-    pk: Number(r.pk), tenant: r.tenant === '' ? null : r.tenant, id: r.id, description: r.description,
+    pk: Number(r.pk),
+    tenant: r.tenant === '' ? null : r.tenant,
+    id: r.id,
+    description: r.description,
     model: r.model_name !== null && r.model_version !== null ? { name: r.model_name, version: r.model_version } : null,
-    dim: r.dim === null ? null : Number(r.dim), keepThumbnails: Number(r.keep_thumbnails) === 1, seq: Number(r.seq), createdAt: r.created_at,
+    dim: r.dim === null ? null : Number(r.dim),
+    keepThumbnails: Number(r.keep_thumbnails) === 1,
+    seq: Number(r.seq),
+    createdAt: r.created_at,
   };
 }
 
@@ -336,10 +457,19 @@ function subjectRow(r: Selectable<GallerySchema['subjects']>): SubjectRow {
 
 function faceRow(r: FaceSelect): FaceRow {
   return {
-    pk: Number(r.pk), id: r.id, subjectPk: Number(r.subject_pk), box: JSON.parse(r.box), score: Number(r.score),
-    landmarks: r.landmarks === null ? null : JSON.parse(r.landmarks), quality: r.quality === null ? null : JSON.parse(r.quality),
-    liveness: r.liveness === null ? null : Number(r.liveness), model: { name: r.model_name, version: r.model_version },
-    hasThumbnail: Number(r.has_thumbnail) === 1, idempotencyKey: r.idempotency_key, requestHash: r.request_hash, createdAt: r.created_at,
+    pk: Number(r.pk),
+    id: r.id,
+    subjectPk: Number(r.subject_pk),
+    box: JSON.parse(r.box),
+    score: Number(r.score),
+    landmarks: r.landmarks === null ? null : JSON.parse(r.landmarks),
+    quality: r.quality === null ? null : JSON.parse(r.quality),
+    liveness: r.liveness === null ? null : Number(r.liveness),
+    model: { name: r.model_name, version: r.model_version },
+    hasThumbnail: Number(r.has_thumbnail) === 1,
+    idempotencyKey: r.idempotency_key,
+    requestHash: r.request_hash,
+    createdAt: r.created_at,
   };
 }
 

@@ -25,9 +25,7 @@ const BACKFILL_BATCH = 500;
 // biome-ignore lint/suspicious/noExplicitAny: DDL and catalog queries run outside the typed schema
 type AnyDb = Kysely<any> | Transaction<any>;
 
-export type VectorState =
-  | { ok: true; version: string; iterative: boolean }
-  | { ok: false; why: string };
+export type VectorState = { ok: true; version: string; iterative: boolean } | { ok: false; why: string };
 
 /** Whether this database can hold the vector column; creates extension, column and index if so. */
 export async function setUpPgvector(db: AnyDb): Promise<boolean> {
@@ -53,7 +51,9 @@ export async function vectorState(db: AnyDb, describe: string): Promise<VectorSt
   const r = await sql<{ v: string | null; col: number; idx: number }>`select
       (select extversion from pg_extension where extname = 'vector') as v,
       (select count(*)::int from information_schema.columns where table_schema = current_schema() and table_name = 'faces' and column_name = 'embedding_v') as col,
-      (select count(*)::int from pg_indexes where schemaname = current_schema() and tablename = 'faces' and indexname = 'faces_embedding_hnsw') as idx`.execute(db);
+      (select count(*)::int from pg_indexes where schemaname = current_schema() and tablename = 'faces' and indexname = 'faces_embedding_hnsw') as idx`.execute(
+    db,
+  );
   const row = r.rows[0];
   if (!row?.v) return { ok: false, why: `${describe} has no pgvector extension` };
   if (!row.col || !row.idx) return { ok: false, why: `${describe} has pgvector but the gallery's vector column or HNSW index is missing` };
@@ -79,7 +79,7 @@ export async function catchUpPgvector(db: Kysely<GallerySchema>, describe: strin
 /** Fills the vector column of faces that have none (enrolled before the column existed). */
 export async function backfill(db: Kysely<GallerySchema>): Promise<number> {
   let done = 0;
-  for (let after = 0; ;) {
+  for (let after = 0; ; ) {
     const rows = await sql<{ pk: number; embedding: Uint8Array }>`select pk, embedding from faces
       where pk > ${after} and embedding_v is null and octet_length(embedding) = ${VECTOR_DIM * 4} order by pk limit ${BACKFILL_BATCH}`.execute(db);
     if (!rows.rows.length) return done;
@@ -117,13 +117,20 @@ export interface AnnRow {
  * with a visible row. The gallery filter applies inside the scan (iterative scan), so other
  * galleries' faces do not use up the candidates.
  */
-export async function annRows(db: Kysely<GallerySchema>, st: Extract<VectorState, { ok: true }>, galleryPk: number, query: Float32Array, o: { k: number; limit: number; efSearch: number }): Promise<AnnRow[]> {
+export async function annRows(
+  db: Kysely<GallerySchema>,
+  st: Extract<VectorState, { ok: true }>,
+  galleryPk: number,
+  query: Float32Array,
+  o: { k: number; limit: number; efSearch: number },
+): Promise<AnnRow[]> {
   return db.transaction().execute(async (trx) => {
     // Without iterative scan the index yields at most ef_search rows before the filter.
     const ef = String(st.iterative ? o.efSearch : Math.max(o.efSearch, o.limit));
     await (st.iterative
       ? sql`select set_config('hnsw.ef_search', ${ef}, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`
-      : sql`select set_config('hnsw.ef_search', ${ef}, true)`).execute(trx);
+      : sql`select set_config('hnsw.ef_search', ${ef}, true)`
+    ).execute(trx);
     const r = await annQuery(galleryPk, query, o).execute(trx);
     return r.rows;
   });

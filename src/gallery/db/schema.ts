@@ -76,8 +76,8 @@ export interface GallerySchema {
 
 function migrations(dialect: Dialect): Record<string, Migration> {
   const pg = dialect === 'postgres';
-  const blob = pg ? 'bytea' : 'blob' as const;
-  const real = pg ? 'double precision' : 'real' as const;
+  const blob = pg ? 'bytea' : ('blob' as const);
+  const real = pg ? 'double precision' : ('real' as const);
   const table = (db: Kysely<unknown>, name: string) => {
     const t = db.schema.createTable(name).ifNotExists();
     return pg ? t.addColumn('pk', 'serial', (c) => c.primaryKey()) : t.addColumn('pk', 'integer', (c) => c.primaryKey().autoIncrement());
@@ -126,7 +126,9 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('faces_subject').ifNotExists().on('faces').columns(['subject_pk', 'pk']).execute();
         await db.schema.createIndex('faces_gallery_pk').ifNotExists().on('faces').columns(['gallery_pk', 'pk']).execute();
-        await db.schema.createTable('changes').ifNotExists()
+        await db.schema
+          .createTable('changes')
+          .ifNotExists()
           .addColumn('gallery_pk', 'integer', (c) => c.notNull())
           .addColumn('seq', 'integer', (c) => c.notNull())
           .addColumn('op', 'text', (c) => c.notNull())

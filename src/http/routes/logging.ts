@@ -13,14 +13,16 @@ import { jsonFields } from '../params.ts';
 
 const err = (d: string) => ({ content: { 'application/json': { schema: ErrorResponseSchema } }, description: d });
 
-const LogSettingsSchema = z.object({
-  log_file: z.string().openapi({ description: 'Always "": logs go to stderr' }),
-  log_info: z.boolean(),
-  log_warnings: z.boolean(),
-  log_errors: z.boolean(),
-  log_verbose_level: z.number().int().openapi({ description: '0: no verbose messages; >= 1: verbose (debug) messages too' }),
-  log_format: z.enum(['text', 'json']).openapi({ description: 'text (human-readable lines) or json (one JSON object per line)' }),
-}).openapi('LogSettings');
+const LogSettingsSchema = z
+  .object({
+    log_file: z.string().openapi({ description: 'Always "": logs go to stderr' }),
+    log_info: z.boolean(),
+    log_warnings: z.boolean(),
+    log_errors: z.boolean(),
+    log_verbose_level: z.number().int().openapi({ description: '0: no verbose messages; >= 1: verbose (debug) messages too' }),
+    log_format: z.enum(['text', 'json']).openapi({ description: 'text (human-readable lines) or json (one JSON object per line)' }),
+  })
+  .openapi('LogSettings');
 
 /** A settings body's text: a JSON object whose keys each appear once. */
 export function parseSettings(text: string, what: string): Record<string, unknown> {
@@ -37,15 +39,28 @@ export async function bodyText(c: Context): Promise<string> {
 
 export function mountLogging(app: OpenAPIHono, control: LogControl): void {
   const responses = { 200: { content: { 'application/json': { schema: LogSettingsSchema } }, description: 'The log settings now in force' } };
-  app.openapi(createRoute({
-    method: 'get', path: '/v2/logging', tags: ['Server'], summary: "Log settings (Triton's logging extension)", responses,
-  }), (c) => c.json(control.settings, 200));
-  app.openapi(createRoute({
-    method: 'post', path: '/v2/logging', tags: ['Server'], summary: 'Change log settings at run time',
-    description: 'Only the settings named change; the answer lists all of them. A log file and Triton\'s "default"/"ISO8601" layouts are refused with 400.',
-    // Described for the docs only: the body is read strictly by the handler (any content type, as
-    // Triton's clients send it), so a validator must not refuse it first.
-    request: { body: { content: { 'application/json': { schema: { $ref: '#/components/schemas/LogSettings' } } }, required: true } },
-    responses: { ...responses, 400: err('A setting unknown, of the wrong type, or not available here') },
-  }), async (c) => c.json(control.update(parseSettings(await bodyText(c), 'log settings')), 200));
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v2/logging',
+      tags: ['Server'],
+      summary: "Log settings (Triton's logging extension)",
+      responses,
+    }),
+    (c) => c.json(control.settings, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v2/logging',
+      tags: ['Server'],
+      summary: 'Change log settings at run time',
+      description: 'Only the settings named change; the answer lists all of them. A log file and Triton\'s "default"/"ISO8601" layouts are refused with 400.',
+      // Described for the docs only: the body is read strictly by the handler (any content type, as
+      // Triton's clients send it), so a validator must not refuse it first.
+      request: { body: { content: { 'application/json': { schema: { $ref: '#/components/schemas/LogSettings' } } }, required: true } },
+      responses: { ...responses, 400: err('A setting unknown, of the wrong type, or not available here') },
+    }),
+    async (c) => c.json(control.update(parseSettings(await bodyText(c), 'log settings')), 200),
+  );
 }

@@ -13,11 +13,17 @@ export function mountSite(app: OpenAPIHono, _dp: DataPlane, metrics: () => strin
   const favicon = (c: Context) => c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' });
   app.get('/favicon.svg', favicon);
   app.get('/favicon.ico', favicon);
-  app.openapi(createRoute({
-    method: 'get', path: '/metrics', tags: ['Metrics'], summary: "Prometheus metrics (Triton's names and labels)",
-    responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format 0.0.4' } },
-  }), (c) => {
-    // c.text() would set its own Content-Type: Prometheus' text format names its version.
-    return c.body(metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
-  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/metrics',
+      tags: ['Metrics'],
+      summary: "Prometheus metrics (Triton's names and labels)",
+      responses: { 200: { content: { 'text/plain': { schema: z.string() } }, description: 'Prometheus text format 0.0.4' } },
+    }),
+    (c) => {
+      // c.text() would set its own Content-Type: Prometheus' text format names its version.
+      return c.body(metrics(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }) as never;
+    },
+  );
 }

@@ -61,8 +61,11 @@ export function withBunImage(fallback: ImageDecoder, Image: BunImageClass): Imag
       }
       const up = applyOrientation(px, info.orientation);
       return {
-        width: up.width, height: up.height, data: up.data,
-        originalWidth: upright.width, originalHeight: upright.height,
+        width: up.width,
+        height: up.height,
+        data: up.data,
+        originalWidth: upright.width,
+        originalHeight: upright.height,
         ...(info.hasAlpha ? {} : { opaque: true }),
       };
     },

@@ -59,20 +59,26 @@ describe('all decoders agree on every fixture', () => {
   }
 });
 
-describe('the Bun.Image decoder returns exactly the native path\'s bytes', () => {
+describe("the Bun.Image decoder returns exactly the native path's bytes", () => {
   const same = async (bytes: Uint8Array, opts?: { targetWidth: number; targetHeight: number; reducingGap?: number }) => {
     const [a, b] = await Promise.all([native.decode(bytes, opts), bunImage.decode(bytes, opts)]);
     expect([b.width, b.height, b.originalWidth, b.originalHeight, b.opaque]).toEqual([a.width, a.height, a.originalWidth, a.originalHeight, a.opaque]);
     expect(Buffer.compare(Buffer.from(b.data), Buffer.from(a.data))).toBe(0);
     return b;
   };
-  for (const f of FIXTURES) test(`${f}, full size and hinted to 320x240`, async () => {
-    await same(fixture(f));
-    await same(fixture(f), { targetWidth: 320, targetHeight: 240 });
-  });
+  for (const f of FIXTURES)
+    test(`${f}, full size and hinted to 320x240`, async () => {
+      await same(fixture(f));
+      await same(fixture(f), { targetWidth: 320, targetHeight: 240 });
+    });
   test('DCT-scaled JPEG decodes at 1/8, 2/8, 3/8 and 4/8, with EXIF orientation', async () => {
     const jpeg = await bigJpeg(2000, 1500);
-    for (const [tw, th, w] of [[100, 75, 250], [200, 150, 500], [300, 225, 750], [500, 375, 1000]] as const) {
+    for (const [tw, th, w] of [
+      [100, 75, 250],
+      [200, 150, 500],
+      [300, 225, 750],
+      [500, 375, 1000],
+    ] as const) {
       expect((await same(jpeg, { targetWidth: tw, targetHeight: th })).width).toBe(w);
     }
     expect((await same(jpeg, { targetWidth: 320, targetHeight: 240, reducingGap: 1 })).width).toBe(500); // 2/8, not 3/8
@@ -111,7 +117,8 @@ for (const dec of decoders) {
 
     for (const format of ['jpeg', 'png', 'webp'] as const) {
       test(`all eight EXIF orientations (${format})`, async () => {
-        const W = 48, H = 32;
+        const W = 48,
+          H = 32;
         const up = gradient(W, H);
         for (let o = 1 as Orientation; o <= 8; o++) {
           const stored = applyOrientation({ width: W, height: H, data: up }, inverseOrientation(o));
@@ -125,20 +132,62 @@ for (const dec of decoders) {
     }
 
     describe('PNG colour types and bit depths decode to 8-bit RGBA', () => {
-      const W = 5, H = 3, N = W * H;
+      const W = 5,
+        H = 3,
+        N = W * H;
       const v8 = Array.from({ length: N }, (_, i) => (i * 17) % 256);
       const cases: Array<[string, PngSpec, (i: number) => number[]]> = [
         ['gray 8', { width: W, height: H, colorType: 0, bitDepth: 8, samples: v8 }, (i) => [v8[i], v8[i], v8[i], 255]],
         ['gray 16', { width: W, height: H, colorType: 0, bitDepth: 16, samples: v8.map((v) => v * 257) }, (i) => [v8[i], v8[i], v8[i], 255]],
-        ['gray 1', { width: W, height: H, colorType: 0, bitDepth: 1, samples: v8.map((v) => v & 1) }, (i) => Array(3).fill((v8[i] & 1) * 255).concat(255)],
-        ['gray 4', { width: W, height: H, colorType: 0, bitDepth: 4, samples: v8.map((v) => v >> 4) }, (i) => Array(3).fill((v8[i] >> 4) * 17).concat(255)],
-        ['rgb 16', { width: W, height: H, colorType: 2, bitDepth: 16, samples: v8.flatMap((v) => [v * 257, (255 - v) * 257, 128 * 257]) }, (i) => [v8[i], 255 - v8[i], 128, 255]],
-        ['palette 4 + tRNS', {
-          width: W, height: H, colorType: 3, bitDepth: 4, samples: v8.map((_, i) => i % 3),
-          palette: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]), trns: new Uint8Array([255, 0, 255]),
-        }, (i) => [[255, 0, 0, 255], [255, 255, 255, 0], [0, 0, 255, 255]][i % 3]],
-        ['gray + alpha 8', { width: W, height: H, colorType: 4, bitDepth: 8, samples: v8.flatMap((v) => [v, 255 - v]) }, (i) => [v8[i], v8[i], v8[i], 255 - v8[i]]],
-        ['rgba 16', { width: W, height: H, colorType: 6, bitDepth: 16, samples: v8.flatMap((v) => [v * 257, 0, 65535, 65535 - v * 257]) }, (i) => [v8[i], 0, 255, 255 - v8[i]]],
+        [
+          'gray 1',
+          { width: W, height: H, colorType: 0, bitDepth: 1, samples: v8.map((v) => v & 1) },
+          (i) =>
+            Array(3)
+              .fill((v8[i] & 1) * 255)
+              .concat(255),
+        ],
+        [
+          'gray 4',
+          { width: W, height: H, colorType: 0, bitDepth: 4, samples: v8.map((v) => v >> 4) },
+          (i) =>
+            Array(3)
+              .fill((v8[i] >> 4) * 17)
+              .concat(255),
+        ],
+        [
+          'rgb 16',
+          { width: W, height: H, colorType: 2, bitDepth: 16, samples: v8.flatMap((v) => [v * 257, (255 - v) * 257, 128 * 257]) },
+          (i) => [v8[i], 255 - v8[i], 128, 255],
+        ],
+        [
+          'palette 4 + tRNS',
+          {
+            width: W,
+            height: H,
+            colorType: 3,
+            bitDepth: 4,
+            samples: v8.map((_, i) => i % 3),
+            palette: new Uint8Array([255, 0, 0, 0, 255, 0, 0, 0, 255]),
+            trns: new Uint8Array([255, 0, 255]),
+          },
+          (i) =>
+            [
+              [255, 0, 0, 255],
+              [255, 255, 255, 0],
+              [0, 0, 255, 255],
+            ][i % 3],
+        ],
+        [
+          'gray + alpha 8',
+          { width: W, height: H, colorType: 4, bitDepth: 8, samples: v8.flatMap((v) => [v, 255 - v]) },
+          (i) => [v8[i], v8[i], v8[i], 255 - v8[i]],
+        ],
+        [
+          'rgba 16',
+          { width: W, height: H, colorType: 6, bitDepth: 16, samples: v8.flatMap((v) => [v * 257, 0, 65535, 65535 - v * 257]) },
+          (i) => [v8[i], 0, 255, 255 - v8[i]],
+        ],
       ];
       for (const [name, s, want] of cases) {
         test(name, async () => {
@@ -192,7 +241,14 @@ for (const dec of decoders) {
       test('concurrent decodes of good and bad inputs each get their own result', async () => {
         const good = ['astronaut.jpg', 'coffee.webp', 'chelsea.png'].map(fixture);
         const bad = [jpg.subarray(0, 30000), new Uint8Array(0), jpg.slice().fill(0x00, 600, 3000)];
-        const all = await Promise.all([...good, ...bad, ...good].map((b) => dec.decode(b).then((r) => r.width, (e: EdgeError) => e.code)));
+        const all = await Promise.all(
+          [...good, ...bad, ...good].map((b) =>
+            dec.decode(b).then(
+              (r) => r.width,
+              (e: EdgeError) => e.code,
+            ),
+          ),
+        );
         expect(all.slice(0, 3)).toEqual([512, 600, 451]);
         expect(all.slice(3, 5)).toEqual(['UNPROCESSABLE', 'UNSUPPORTED_MEDIA']);
         expect([512, 'UNPROCESSABLE']).toContain(all[5]);
@@ -200,7 +256,7 @@ for (const dec of decoders) {
       });
       test('random corruption of every fixture format never throws anything but an EdgeError', async () => {
         let seed = 12345;
-        const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+        const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
         for (const f of ['astronaut.jpg', 'chelsea.png', 'coffee.webp']) {
           const src = fixture(f);
           for (let round = 0; round < 12; round++) {

@@ -10,7 +10,9 @@ import { nodeJsquashWasm } from '../../runtime/jsquash-wasm.ts';
 test('each codec is loaded once, on first use, and survives many corrupt inputs', async () => {
   const real = nodeJsquashWasm();
   const calls = { jpeg: 0, png: 0, webp: 0 };
-  const counted = Object.fromEntries((['jpeg', 'png', 'webp'] as const).map((k) => [k, () => (calls[k]++, (real[k] as () => Promise<WebAssembly.Module>)())])) as unknown as JsquashWasm;
+  const counted = Object.fromEntries(
+    (['jpeg', 'png', 'webp'] as const).map((k) => [k, () => (calls[k]++, (real[k] as () => Promise<WebAssembly.Module>)())]),
+  ) as unknown as JsquashWasm;
   const dec = createJsquashDecoder(counted);
   expect(calls).toEqual({ jpeg: 0, png: 0, webp: 0 });
   const jpg = fixture('astronaut.jpg');
@@ -21,7 +23,7 @@ test('each codec is loaded once, on first use, and survives many corrupt inputs'
   expect(calls).toEqual({ jpeg: 1, png: 0, webp: 0 });
 });
 
-test('a codec that cannot load → INTERNAL (not the client\'s fault), retried next time', async () => {
+test("a codec that cannot load → INTERNAL (not the client's fault), retried next time", async () => {
   let fail = true;
   const real = nodeJsquashWasm();
   const dec = createJsquashDecoder({

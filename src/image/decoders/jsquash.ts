@@ -96,8 +96,10 @@ export function createJsquashDecoder(wasm: JsquashWasm): ImageDecoder {
 
 function toRawImage(out: DecodedImageData, info: ImageInfo): RawImage {
   if (out.width !== info.width || out.height !== info.height || out.data.length !== out.width * out.height * 4) {
-    throw new EdgeError('UNPROCESSABLE',
-      `corrupt ${info.format.toUpperCase()}: header says ${info.width}x${info.height}, decoder produced ${out.width}x${out.height}`);
+    throw new EdgeError(
+      'UNPROCESSABLE',
+      `corrupt ${info.format.toUpperCase()}: header says ${info.width}x${info.height}, decoder produced ${out.width}x${out.height}`,
+    );
   }
   const upright = applyOrientation({ width: out.width, height: out.height, data: bytesOf(out.data) }, info.orientation);
   const size = orientedSize(info);
@@ -110,10 +112,11 @@ function emscriptenCodec(source: WasmSource, init: EmscriptenInit, output: Outpu
   // init() instantiates synchronously from a compiled module (jsquash's instantiateWasm hook).
   const start = () => (instance = module().then((m) => init(m, output)));
   return {
-    ready: () => (instance ?? start()).catch((e) => {
-      instance = undefined;
-      throw e;
-    }),
+    ready: () =>
+      (instance ?? start()).catch((e) => {
+        instance = undefined;
+        throw e;
+      }),
     decode: run,
     reset: () => void start().catch(() => (instance = undefined)),
   };
@@ -140,10 +143,11 @@ function bindgenCodec(source: WasmSource): Codec {
 function once(source: WasmSource): () => Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return () => Promise.resolve(source);
   let p: Promise<WebAssembly.Module> | undefined;
-  return () => (p ??= source().catch((e) => {
-    p = undefined;
-    throw e;
-  }));
+  return () =>
+    (p ??= source().catch((e) => {
+      p = undefined;
+      throw e;
+    }));
 }
 
 /** The ArrayBuffer the codecs want, without copying when `bytes` already spans one. */

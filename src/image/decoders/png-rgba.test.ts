@@ -6,7 +6,8 @@ import { deflateSync } from 'node:zlib';
 import { concat, ihdr, PNG_SIGNATURE, pngChunk } from '../testing/png-writer.ts';
 import { readRgbaPng } from './png-rgba.ts';
 
-const W = 7, H = 6;
+const W = 7,
+  H = 6;
 const pixels = Uint8Array.from({ length: W * H * 4 }, (_, i) => (i * 37 + (i >> 5) * 11) & 255);
 
 /** Row y filtered with filter y % 5, as an encoder would. */
@@ -21,7 +22,10 @@ function filtered(): Uint8Array {
       const a = i >= 4 ? pixels[y * s + i - 4] : 0;
       const b = y > 0 ? pixels[(y - 1) * s + i] : 0;
       const c = i >= 4 && y > 0 ? pixels[(y - 1) * s + i - 4] : 0;
-      const e = a + b - c, pa = Math.abs(e - a), pb = Math.abs(e - b), pc = Math.abs(e - c);
+      const e = a + b - c,
+        pa = Math.abs(e - a),
+        pb = Math.abs(e - b),
+        pc = Math.abs(e - c);
       const p = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
       out[y * (s + 1) + 1 + i] = (x - p) & 255;
     }
@@ -35,7 +39,10 @@ function png(z: Uint8Array, parts = 1, colorType = 6): Uint8Array {
 }
 
 describe('readRgbaPng', () => {
-  for (const [name, level] of [['stored blocks', 0], ['compressed', 9]] as const) {
+  for (const [name, level] of [
+    ['stored blocks', 0],
+    ['compressed', 9],
+  ] as const) {
     for (const parts of [1, 3]) {
       test(`${name}, ${parts} IDAT chunk(s), every row filter`, async () => {
         const z = deflateSync(filtered(), { level });

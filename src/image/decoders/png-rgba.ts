@@ -20,7 +20,8 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 export async function readRgbaPng(png: Uint8Array): Promise<Rgba> {
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
   if (png.length < 33 || SIGNATURE.some((b, i) => png[i] !== b)) throw new PngLayoutError('not a PNG');
-  let width = 0, height = 0;
+  let width = 0,
+    height = 0;
   const idat: Uint8Array[] = [];
   for (let o = 8; o + 12 <= png.length; ) {
     const n = dv.getUint32(o);
@@ -30,7 +31,8 @@ export async function readRgbaPng(png: Uint8Array): Promise<Rgba> {
       width = dv.getUint32(o + 8);
       height = dv.getUint32(o + 12);
       const [depth, colorType, , , interlace] = body.subarray(8, 13);
-      if (depth !== 8 || colorType !== 6 || interlace !== 0) throw new PngLayoutError(`PNG is depth ${depth}, colour type ${colorType}, interlace ${interlace}; expected 8-bit RGBA`);
+      if (depth !== 8 || colorType !== 6 || interlace !== 0)
+        throw new PngLayoutError(`PNG is depth ${depth}, colour type ${colorType}, interlace ${interlace}; expected 8-bit RGBA`);
     } else if (type === 0x49444154 /* IDAT */) idat.push(body);
     else if (type === 0x49454e44 /* IEND */) break;
     o += 12 + n;
@@ -52,13 +54,13 @@ class ChunkReader {
   constructor(private readonly parts: Uint8Array[]) {}
   /** The next byte, or -1 at the end. */
   byte(): number {
-    while (this.c < this.parts.length && this.o >= this.parts[this.c].length) (this.c++, (this.o = 0));
+    while (this.c < this.parts.length && this.o >= this.parts[this.c].length) this.c++, (this.o = 0);
     return this.c < this.parts.length ? this.parts[this.c][this.o++] : -1;
   }
   /** Hands the next n bytes to `rows` piece by piece; false if the stream ends first. */
   copy(n: number, rows: RowWriter): boolean {
     while (n > 0) {
-      while (this.c < this.parts.length && this.o >= this.parts[this.c].length) (this.c++, (this.o = 0));
+      while (this.c < this.parts.length && this.o >= this.parts[this.c].length) this.c++, (this.o = 0);
       if (this.c >= this.parts.length) return false;
       const part = this.parts[this.c];
       const take = Math.min(n, part.length - this.o);
@@ -72,7 +74,8 @@ class ChunkReader {
 
 /** Feeds a zlib stream made only of stored blocks to `rows`; false at the first other block. */
 function copyStored(z: ChunkReader, rows: RowWriter): boolean {
-  const cmf = z.byte(), flg = z.byte();
+  const cmf = z.byte(),
+    flg = z.byte();
   if (cmf < 0 || flg < 0 || (cmf & 0x0f) !== 8 || flg & 0x20) return false; // deflate, no preset dictionary
   for (;;) {
     const head = z.byte();
@@ -99,7 +102,10 @@ async function inflate(z: Uint8Array): Promise<Uint8Array> {
 class RowWriter {
   private pos = 0;
   private readonly raw: Uint8Array;
-  constructor(private readonly stride: number, private readonly height: number) {
+  constructor(
+    private readonly stride: number,
+    private readonly height: number,
+  ) {
     this.raw = new Uint8Array((stride + 1) * height);
   }
   reset(): void {
@@ -113,12 +119,14 @@ class RowWriter {
   /** Checks the stream was complete, packs the rows and undoes their filters, top to bottom. */
   finish(): Uint8Array {
     if (this.pos !== (this.stride + 1) * this.height) throw new PngLayoutError('PNG pixel data is short');
-    const s = this.stride, o = this.raw;
+    const s = this.stride,
+      o = this.raw;
     for (let y = 0; y < this.height; y++) {
       const f = o[y * (s + 1)]; // read before row y moves down over it
       o.copyWithin(y * s, y * (s + 1) + 1, (y + 1) * (s + 1));
       if (f === 0) continue;
-      const r = y * s, u = r - s; // this row, the row above (u < 0 on the first row: zeros)
+      const r = y * s,
+        u = r - s; // this row, the row above (u < 0 on the first row: zeros)
       for (let i = 0; i < s; i++) {
         const a = i >= 4 ? o[r + i - 4] : 0;
         const b = y > 0 ? o[u + i] : 0;
@@ -128,7 +136,10 @@ class RowWriter {
         else if (f === 2) p = b;
         else if (f === 3) p = (a + b) >> 1;
         else if (f === 4) {
-          const e = a + b - c, pa = Math.abs(e - a), pb = Math.abs(e - b), pc = Math.abs(e - c);
+          const e = a + b - c,
+            pa = Math.abs(e - a),
+            pb = Math.abs(e - b),
+            pc = Math.abs(e - c);
           p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
         } else throw new PngLayoutError(`PNG row filter ${f}`);
         o[r + i] = (o[r + i] + p) & 255;

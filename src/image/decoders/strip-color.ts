@@ -33,7 +33,10 @@ function jpegDrops(b: Uint8Array): Array<[number, number]> {
   for (let pos = 2; pos + 4 <= b.length && b[pos] === 0xff; ) {
     const m = b[pos + 1];
     if (m === 0xda || m === 0xd9) break;
-    if (m === 0xff || m === 0x01 || (m >= 0xd0 && m <= 0xd8)) { pos += m === 0xff ? 1 : 2; continue; }
+    if (m === 0xff || m === 0x01 || (m >= 0xd0 && m <= 0xd8)) {
+      pos += m === 0xff ? 1 : 2;
+      continue;
+    }
     const end = pos + 2 + ((b[pos + 2] << 8) | b[pos + 3]);
     if (m === 0xe2 && text(b, pos + 4, 12) === 'ICC_PROFILE\0') out.push([pos, end]);
     pos = end;

@@ -49,7 +49,10 @@ describe('turbojpeg scaled decode', () => {
     const jpeg = await bigJpeg(2000, 1500);
     const broken = jpeg.slice();
     for (let i = 2000; i < broken.length - 2; i += 97) broken[i] = 0xff;
-    const r = await scaled.decode(broken, target).then(() => 'decoded', (e) => e.name);
+    const r = await scaled.decode(broken, target).then(
+      () => 'decoded',
+      (e) => e.name,
+    );
     expect(['decoded', 'EdgeError']).toContain(r);
     const ok = await scaled.decode(jpeg, target);
     expect(ok.originalWidth).toBe(2000);

@@ -30,10 +30,17 @@ class Turbo {
 
   private exports(): TurboExports {
     if (!this.ex) {
-      const fail = () => { throw new JpegError('libjpeg-turbo: unsupported system call'); };
+      const fail = () => {
+        throw new JpegError('libjpeg-turbo: unsupported system call');
+      };
       const inst = new WebAssembly.Instance(this.module, {
         // libjpeg reports corrupt data by longjmp; throwing aborts the call and we drop the instance.
-        env: { setjmp: () => 0, longjmp: () => { throw new JpegError('corrupt JPEG data'); } },
+        env: {
+          setjmp: () => 0,
+          longjmp: () => {
+            throw new JpegError('corrupt JPEG data');
+          },
+        },
         wasi_snapshot_preview1: { environ_sizes_get: () => 0, environ_get: fail, proc_exit: fail, fd_close: fail, fd_seek: fail, fd_write: fail },
       });
       this.ex = inst.exports as unknown as TurboExports;

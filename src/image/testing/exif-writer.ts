@@ -51,7 +51,8 @@ export function withWebpExif(webp: Uint8Array, o: Orientation, width: number, he
   } else {
     const vp8x = new Uint8Array(18);
     vp8x.set([0x56, 0x50, 0x38, 0x58, 10, 0, 0, 0, 0x08]);
-    const w = width - 1, h = height - 1;
+    const w = width - 1,
+      h = height - 1;
     vp8x.set([w & 0xff, (w >> 8) & 0xff, w >> 16, h & 0xff, (h >> 8) & 0xff, h >> 16], 12);
     chunks = concat(vp8x, webp.subarray(12));
   }

@@ -73,8 +73,10 @@ export function encodePng(s: PngSpec): Uint8Array {
     const row = y * (rowBytes + 1) + 1; // filter byte 0 (None)
     for (let i = 0; i < spp; i++) {
       const v = s.samples[y * spp + i];
-      if (s.bitDepth === 16) { raw[row + 2 * i] = v >> 8; raw[row + 2 * i + 1] = v & 0xff; }
-      else if (s.bitDepth === 8) raw[row + i] = v;
+      if (s.bitDepth === 16) {
+        raw[row + 2 * i] = v >> 8;
+        raw[row + 2 * i + 1] = v & 0xff;
+      } else if (s.bitDepth === 8) raw[row + i] = v;
       else {
         const bit = i * s.bitDepth;
         raw[row + (bit >> 3)] |= v << (8 - s.bitDepth - (bit & 7));

@@ -48,7 +48,12 @@ describe('WASM and JS kernels give the same tensor', () => {
     ['512x512 → 320x240 stretch (bilinear x, area y)', 512, 512, { width: 320, height: 240 }],
     ['1000x750 → 320x240 (area both axes)', 1000, 750, { width: 320, height: 240, mean: 127, std: 128 }],
     ['100x80 → 320x240 (enlarged)', 100, 80, { width: 320, height: 240 }],
-    ['letterbox NHWC BGR with padding', 600, 400, { width: 256, height: 256, resize: 'letterbox', layout: 'NHWC', color: 'BGR', pad_value: 114, scale: 1 / 255 }],
+    [
+      'letterbox NHWC BGR with padding',
+      600,
+      400,
+      { width: 256, height: 256, resize: 'letterbox', layout: 'NHWC', color: 'BGR', pad_value: 114, scale: 1 / 255 },
+    ],
     ['center_crop', 640, 360, { width: 224, height: 224, resize: 'center_crop', mean: [123.7, 116.3, 103.5], std: [58.4, 57.1, 57.4] }],
     ['a crop reaching past the border', 400, 300, { width: 112, height: 112 }, [-20, 250, 90, 340]],
   ];

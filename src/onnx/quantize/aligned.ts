@@ -41,7 +41,9 @@ export function alignedFaces(d: AlignedFacesDeps): FaceInputs {
     for (const f of picked) {
       const crop = scaledBoxCrop(f.box, W, H, d.job.landmarks.scale);
       const lt = preprocess(raw, d.landmarks.spec, { crop });
-      const lo = Object.values(await d.landmarks.session.run({ [input(d.landmarks.spec)]: { data: Float32Array.from(lt.data as ArrayLike<number>), dims: [1, ...lt.shape] } }))[0].data;
+      const lo = Object.values(
+        await d.landmarks.session.run({ [input(d.landmarks.spec)]: { data: Float32Array.from(lt.data as ArrayLike<number>), dims: [1, ...lt.shape] } }),
+      )[0].data;
       const pts = new Float32Array(136);
       const cw = crop[2] - crop[0];
       const ch = crop[3] - crop[1];

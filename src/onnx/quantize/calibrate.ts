@@ -16,11 +16,7 @@ import { GRAPH, MODEL, ONNX_TYPE, TENSOR_TYPE, TYPE, VALUE_INFO } from '../schem
 import type { Range } from './qdq.ts';
 import type { Feeds, OpenSession } from './session.ts';
 
-export type CalibrationMethod =
-  | { method: 'minmax' }
-  | { method: 'percentile'; percentile: number }
-  | { method: 'entropy' }
-  | { method: 'mse' };
+export type CalibrationMethod = { method: 'minmax' } | { method: 'percentile'; percentile: number } | { method: 'entropy' } | { method: 'mse' };
 
 const BINS = 2048;
 
@@ -38,8 +34,9 @@ export function withOutputs(model: Uint8Array, tensors: string[]): Uint8Array {
     const w = new Writer().raw(graph);
     for (const t of tensors) {
       if (have.has(t)) continue;
-      w.message(GRAPH.OUTPUT, (vi) => vi.string(VALUE_INFO.NAME, t).message(VALUE_INFO.TYPE, (ty) =>
-        ty.message(TYPE.TENSOR_TYPE, (tt) => tt.varint(TENSOR_TYPE.ELEM_TYPE, ONNX_TYPE.FLOAT))));
+      w.message(GRAPH.OUTPUT, (vi) =>
+        vi.string(VALUE_INFO.NAME, t).message(VALUE_INFO.TYPE, (ty) => ty.message(TYPE.TENSOR_TYPE, (tt) => tt.varint(TENSOR_TYPE.ELEM_TYPE, ONNX_TYPE.FLOAT))),
+      );
     }
     return w.finish();
   });
@@ -50,7 +47,11 @@ export function withOutputs(model: Uint8Array, tensors: string[]): Uint8Array {
  * a second pass fills them (percentile and entropy need it).
  */
 export async function collectStats(
-  model: Uint8Array, tensors: string[], samples: Feeds[], open: OpenSession, histograms: boolean,
+  model: Uint8Array,
+  tensors: string[],
+  samples: Feeds[],
+  open: OpenSession,
+  histograms: boolean,
 ): Promise<Map<string, TensorStats>> {
   if (samples.length === 0) throw new Error('calibration needs at least one sample');
   const session = await open(withOutputs(model, tensors), { optimization: 'disabled' });
@@ -90,7 +91,10 @@ export async function collectStats(
 function addToHistogram(st: TensorStats, d: Float32Array): void {
   const h = st.hist!;
   const span = st.max - st.min;
-  if (!(span > 0)) { h[0] += d.length; return; }
+  if (!(span > 0)) {
+    h[0] += d.length;
+    return;
+  }
   const k = BINS / span;
   for (let i = 0; i < d.length; i++) {
     const b = Math.floor((d[i] - st.min) * k);
@@ -206,11 +210,17 @@ export function klThreshold(bins: number[], levels: number): number {
       const end = l === levels - 1 ? i : Math.floor((l + 1) * per);
       let sum = 0;
       let nonzero = 0;
-      for (let j = start; j < end; j++) { sum += bins[j]; if (bins[j] !== 0) nonzero++; }
+      for (let j = start; j < end; j++) {
+        sum += bins[j];
+        if (bins[j] !== 0) nonzero++;
+      }
       if (nonzero) for (let j = start; j < end; j++) if (bins[j] !== 0) q[j] = sum / nonzero;
     }
     const kl = divergence(p, q);
-    if (kl < bestKl) { bestKl = kl; best = i; }
+    if (kl < bestKl) {
+      bestKl = kl;
+      best = i;
+    }
   }
   return best;
 }
@@ -218,14 +228,17 @@ export function klThreshold(bins: number[], levels: number): number {
 function divergence(p: number[], q: number[]): number {
   let ps = 0;
   let qs = 0;
-  for (let i = 0; i < p.length; i++) { ps += p[i]; qs += q[i]; }
+  for (let i = 0; i < p.length; i++) {
+    ps += p[i];
+    qs += q[i];
+  }
   if (ps === 0 || qs === 0) return Infinity;
   let kl = 0;
   for (let i = 0; i < p.length; i++) {
     if (p[i] === 0) continue;
     // A bin P has and Q lost is smoothed rather than infinite (as TensorRT's implementation).
     const qi = q[i] > 0 ? q[i] / qs : 1e-12;
-    kl += (p[i] / ps) * Math.log((p[i] / ps) / qi);
+    kl += (p[i] / ps) * Math.log(p[i] / ps / qi);
   }
   return kl;
 }
@@ -251,7 +264,10 @@ export async function channelMaxima(model: Uint8Array, tensors: string[], sample
           for (let k = 0; k < c; k++) {
             const base = (o * c + k) * inner;
             let v = m[k];
-            for (let i = 0; i < inner; i++) { const a = Math.abs(data[base + i]); if (a > v) v = a; }
+            for (let i = 0; i < inner; i++) {
+              const a = Math.abs(data[base + i]);
+              if (a > v) v = a;
+            }
             m[k] = v;
           }
         }

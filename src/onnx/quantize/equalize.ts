@@ -60,8 +60,12 @@ export function equalizablePairs(g: Graph): EqualizePair[] {
 }
 
 function isConv(n: GraphNode, g: Graph): boolean {
-  return n.opType === 'Conv' && n.domain === '' && g.initializers.get(n.inputs[1])?.dataType === 1 &&
-    (!n.inputs[2] || g.initializers.get(n.inputs[2])?.dataType === 1);
+  return (
+    n.opType === 'Conv' &&
+    n.domain === '' &&
+    g.initializers.get(n.inputs[1])?.dataType === 1 &&
+    (!n.inputs[2] || g.initializers.get(n.inputs[2])?.dataType === 1)
+  );
 }
 
 function convKind(n: GraphNode, g: Graph): 'dense' | 'depthwise' | 'grouped' {

@@ -12,7 +12,11 @@ import { type Box, cosine, decodeDetections, type DetectOptions, iou, l2normaliz
 import type { Sample } from './samples.ts';
 import type { QSession } from './session.ts';
 
-export interface DetectorGateOptions { detect: DetectOptions; minIou: number; maxScoreDelta: number }
+export interface DetectorGateOptions {
+  detect: DetectOptions;
+  minIou: number;
+  maxScoreDelta: number;
+}
 export const DETECTOR_GATE = { minIou: 0.95, maxScoreDelta: 0.03 } as const;
 
 export interface DetectorSampleResult {
@@ -35,7 +39,12 @@ export interface DetectorGate {
   maxScoreDelta: number;
 }
 
-export async function detectorGate(fp32: QSession, int8: QSession, samples: Array<Sample & { heldOut: boolean }>, o: DetectorGateOptions): Promise<DetectorGate> {
+export async function detectorGate(
+  fp32: QSession,
+  int8: QSession,
+  samples: Array<Sample & { heldOut: boolean }>,
+  o: DetectorGateOptions,
+): Promise<DetectorGate> {
   const results: DetectorSampleResult[] = [];
   for (const s of samples) {
     const [a, b] = [await fp32.run(s.feeds), await int8.run(s.feeds)];
@@ -48,8 +57,18 @@ export async function detectorGate(fp32: QSession, int8: QSession, samples: Arra
     for (const f of fa) {
       let best = -1;
       let bestIou = 0;
-      free.forEach((g, k) => { const v = iou(f.box, g.box); if (v > bestIou) { bestIou = v; best = k; } });
-      if (best < 0) { why.push(`face at ${fmtBox(f.box)} (score ${f.score.toFixed(3)}) not found`); minIou = 0; continue; }
+      free.forEach((g, k) => {
+        const v = iou(f.box, g.box);
+        if (v > bestIou) {
+          bestIou = v;
+          best = k;
+        }
+      });
+      if (best < 0) {
+        why.push(`face at ${fmtBox(f.box)} (score ${f.score.toFixed(3)}) not found`);
+        minIou = 0;
+        continue;
+      }
       const g = free.splice(best, 1)[0];
       minIou = Math.min(minIou, bestIou);
       maxScoreDelta = Math.max(maxScoreDelta, Math.abs(f.score - g.score));
@@ -57,7 +76,16 @@ export async function detectorGate(fp32: QSession, int8: QSession, samples: Arra
     for (const g of free) why.push(`extra face at ${fmtBox(g.box)} (score ${g.score.toFixed(3)})`);
     if (minIou < o.minIou) why.push(`IoU ${minIou.toFixed(4)} < ${o.minIou}`);
     if (maxScoreDelta > o.maxScoreDelta) why.push(`score change ${maxScoreDelta.toFixed(4)} > ${o.maxScoreDelta}`);
-    results.push({ label: s.label, heldOut: s.heldOut, fp32: fa.length, int8: fb.length, minIou, maxScoreDelta, pass: why.length === 0, ...(why.length ? { why: why.join('; ') } : {}) });
+    results.push({
+      label: s.label,
+      heldOut: s.heldOut,
+      fp32: fa.length,
+      int8: fb.length,
+      minIou,
+      maxScoreDelta,
+      pass: why.length === 0,
+      ...(why.length ? { why: why.join('; ') } : {}),
+    });
   }
   const withFaces = results.filter((r) => r.fp32 > 0);
   return {
@@ -72,8 +100,14 @@ export async function detectorGate(fp32: QSession, int8: QSession, samples: Arra
 
 const fmtBox = (b: Box) => `[${b.map((v) => v.toFixed(0)).join(',')}]`;
 
-export interface FaceSample extends Sample { identity: string; heldOut: boolean }
-export interface EmbedderGateOptions { minCosine: number; threshold: number }
+export interface FaceSample extends Sample {
+  identity: string;
+  heldOut: boolean;
+}
+export interface EmbedderGateOptions {
+  minCosine: number;
+  threshold: number;
+}
 export const EMBEDDER_GATE = { minCosine: 0.99 } as const;
 
 export interface EmbedderGate {
@@ -115,18 +149,33 @@ export async function embedderGate(fp32: QSession, int8: QSession, faces: FaceSa
       const sa = cosine(ea[i], ea[j]);
       const sb = cosine(eb[i], eb[j]);
       minMargin = Math.min(minMargin, Math.abs(sa - o.threshold), Math.abs(sb - o.threshold));
-      if ((sa >= o.threshold) !== same) fp32Errors++;
-      if ((sb >= o.threshold) !== same) int8Errors++;
-      if ((sa >= o.threshold) !== (sb >= o.threshold)) changed.push({ a: faces[i].label, b: faces[j].label, genuine: same, fp32: sa, int8: sb });
+      if (sa >= o.threshold !== same) fp32Errors++;
+      if (sb >= o.threshold !== same) int8Errors++;
+      if (sa >= o.threshold !== sb >= o.threshold) changed.push({ a: faces[i].label, b: faces[j].label, genuine: same, fp32: sa, int8: sb });
     }
   }
   const minCos = Math.min(1, ...perFace.map((f) => f.cosine));
   const why: string[] = [];
-  if (minCos < o.minCosine) why.push(`cosine ${minCos.toFixed(4)} < ${o.minCosine} (${perFace.filter((f) => f.cosine < o.minCosine).map((f) => f.label).join(', ')})`);
+  if (minCos < o.minCosine)
+    why.push(
+      `cosine ${minCos.toFixed(4)} < ${o.minCosine} (${perFace
+        .filter((f) => f.cosine < o.minCosine)
+        .map((f) => f.label)
+        .join(', ')})`,
+    );
   if (changed.length) why.push(`${changed.length} verification decision(s) changed`);
   return {
-    kind: 'embedder', pass: why.length === 0, faces: perFace, minCosine: minCos, genuine, impostor, changed,
-    minMargin: Number.isFinite(minMargin) ? minMargin : 1, fp32Errors, int8Errors, ...(why.length ? { why: why.join('; ') } : {}),
+    kind: 'embedder',
+    pass: why.length === 0,
+    faces: perFace,
+    minCosine: minCos,
+    genuine,
+    impostor,
+    changed,
+    minMargin: Number.isFinite(minMargin) ? minMargin : 1,
+    fp32Errors,
+    int8Errors,
+    ...(why.length ? { why: why.join('; ') } : {}),
   };
 }
 

@@ -70,18 +70,30 @@ export function parseModel(bytes: Uint8Array): Model {
 function parseGraph(bytes: Uint8Array): Graph {
   const g: Graph = { nodes: [], initializers: new Map(), inputs: [], outputs: [], valueInfo: [], other: [] };
   for (const f of readFields(bytes)) {
-    if (f.wire !== WIRE.LEN) { g.other.push(f.raw); continue; }
+    if (f.wire !== WIRE.LEN) {
+      g.other.push(f.raw);
+      continue;
+    }
     switch (f.no) {
-      case GRAPH.NODE: g.nodes.push(parseNode(f.bytes)); break;
+      case GRAPH.NODE:
+        g.nodes.push(parseNode(f.bytes));
+        break;
       case GRAPH.INITIALIZER: {
         const init = parseInitializer(f.bytes);
         g.initializers.set(init.name, init);
         break;
       }
-      case GRAPH.INPUT: g.inputs.push(f.bytes); break;
-      case GRAPH.OUTPUT: g.outputs.push(f.bytes); break;
-      case GRAPH.VALUE_INFO: g.valueInfo.push(f.bytes); break;
-      default: g.other.push(f.raw);
+      case GRAPH.INPUT:
+        g.inputs.push(f.bytes);
+        break;
+      case GRAPH.OUTPUT:
+        g.outputs.push(f.bytes);
+        break;
+      case GRAPH.VALUE_INFO:
+        g.valueInfo.push(f.bytes);
+        break;
+      default:
+        g.other.push(f.raw);
     }
   }
   return g;

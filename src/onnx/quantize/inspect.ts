@@ -38,7 +38,10 @@ export async function optimizedGraph(open: OpenSession, model: Uint8Array, path:
     const k = n.domain ? `${n.domain}:${n.opType}` : n.opType;
     ops[k] = (ops[k] ?? 0) + 1;
   }
-  const count = (re: RegExp) => Object.entries(ops).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+  const count = (re: RegExp) =>
+    Object.entries(ops)
+      .filter(([k]) => re.test(k))
+      .reduce((a, [, v]) => a + v, 0);
   return { ops, int8Kernels: count(INT8_KERNELS), fp32WeightOps: count(FP32_WEIGHT_OPS), qdqLeft: count(/(^|:)(QuantizeLinear|DequantizeLinear)$/) };
 }
 
@@ -62,7 +65,12 @@ export async function profileOps(open: OpenSession, model: Uint8Array, feeds: Fe
   }
   const [file] = await files.list(dir, prefix);
   if (!file) throw new Error(`ORT wrote no profile file under ${dir}/${prefix}*`);
-  const events = JSON.parse(new TextDecoder().decode(await files.read(file))) as Array<{ cat?: string; name?: string; dur?: number; args?: { op_name?: string } }>;
+  const events = JSON.parse(new TextDecoder().decode(await files.read(file))) as Array<{
+    cat?: string;
+    name?: string;
+    dur?: number;
+    args?: { op_name?: string };
+  }>;
   await files.remove(file);
   const byOp: Record<string, number> = {};
   let total = 0;
@@ -77,14 +85,22 @@ export async function profileOps(open: OpenSession, model: Uint8Array, feeds: Fe
   return { perRunMs: total, byOp };
 }
 
-export interface Timing { label: string; medianMs: number; minMs: number }
+export interface Timing {
+  label: string;
+  medianMs: number;
+  minMs: number;
+}
 
 /**
  * Per-inference time of several sessions measured in interleaved rounds (so a busy machine
  * slows all of them alike), by the CPU clock given: on one intra-op thread, CPU time is the
  * inference's own work even when other processes compete for the cores.
  */
-export async function timeSessions(entries: Array<{ label: string; session: QSession; feeds: Feeds }>, clockMs: () => number, o: { rounds?: number; perRound?: number } = {}): Promise<Timing[]> {
+export async function timeSessions(
+  entries: Array<{ label: string; session: QSession; feeds: Feeds }>,
+  clockMs: () => number,
+  o: { rounds?: number; perRound?: number } = {},
+): Promise<Timing[]> {
   const rounds = o.rounds ?? 10;
   const per = o.perRound ?? 20;
   const samples = entries.map(() => [] as number[]);

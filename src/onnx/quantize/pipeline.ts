@@ -50,7 +50,13 @@ async function images(repo: RepoAccess, paths: string[]): Promise<SourceImage[]>
  * The faces the embedder gets, from a detector model (FP32, on the given engine): aligned as the
  * face job `alignedBy` aligns them, or else FaceService's square crop of the box.
  */
-export async function detectorFaces(d: Derivation, detector: string, open: OpenSession, all: boolean, alignedBy?: string): Promise<{ faces: FaceInputs; session: { release(): Promise<void> } }> {
+export async function detectorFaces(
+  d: Derivation,
+  detector: string,
+  open: OpenSession,
+  all: boolean,
+  alignedBy?: string,
+): Promise<{ faces: FaceInputs; session: { release(): Promise<void> } }> {
   const session = await open(await d.repo.weights(detector));
   const spec = await imageSpec(d.repo, detector);
   if (!alignedBy) return { session, faces: squareCropFaces(session, spec, d.tensorizer, { detect: DEFAULT_DETECT, all }) };
@@ -59,10 +65,22 @@ export async function detectorFaces(d: Derivation, detector: string, open: OpenS
   const job = FaceJobConfig.parse(cfg.face);
   const landmarks = await open(await d.repo.weights(job.landmarks.model));
   const faces = alignedFaces({
-    decoder: d.decoder, detector: { session, spec }, landmarks: { session: landmarks, spec: await imageSpec(d.repo, job.landmarks.model) },
-    embedSpec: await imageSpec(d.repo, d.model), job, detect: DEFAULT_DETECT, all,
+    decoder: d.decoder,
+    detector: { session, spec },
+    landmarks: { session: landmarks, spec: await imageSpec(d.repo, job.landmarks.model) },
+    embedSpec: await imageSpec(d.repo, d.model),
+    job,
+    detect: DEFAULT_DETECT,
+    all,
   });
-  return { faces, session: { release: async () => { await Promise.all([session.release(), landmarks.release()]); } } };
+  return {
+    faces,
+    session: {
+      release: async () => {
+        await Promise.all([session.release(), landmarks.release()]);
+      },
+    },
+  };
 }
 
 export async function calibrationSamples(d: Derivation, open: OpenSession): Promise<Sample[]> {
@@ -88,13 +106,23 @@ export function buildOptions(r: Recipe, exclude = r.exclude) {
   return { calibration: methodOf(r.calibration), exclude, reduceRange: r.reduce_range };
 }
 
-export interface Derived { bytes: Uint8Array; built: Built; prepared: Prepared; samples: Sample[] }
+export interface Derived {
+  bytes: Uint8Array;
+  built: Built;
+  prepared: Prepared;
+  samples: Sample[];
+}
 
 /** The derived model's bytes, as `pull` writes them. `open` should be deterministic (WASM, one thread). */
 export async function derive(d: Derivation, open: OpenSession): Promise<Derived> {
   const samples = await calibrationSamples(d, open);
   const fp32 = await d.repo.weights(d.base);
-  const prepared = await prepareQuantization(fp32, samples.map((s) => s.feeds), open, { equalize: d.recipe.equalize });
+  const prepared = await prepareQuantization(
+    fp32,
+    samples.map((s) => s.feeds),
+    open,
+    { equalize: d.recipe.equalize },
+  );
   const built = build(prepared, buildOptions(d.recipe));
   return { bytes: built.bytes, built, prepared, samples };
 }
@@ -128,11 +156,18 @@ export async function gateSamples(d: Derivation, open: OpenSession, faces?: Face
 }
 
 /** Runs the recipe's gate with FP32 and INT8 sessions on the engine that will serve them. */
-export async function runGate(d: Derivation, fp32: QSession, int8: QSession, samples: Array<Sample & { heldOut: boolean; identity?: string }>): Promise<GateResult> {
+export async function runGate(
+  d: Derivation,
+  fp32: QSession,
+  int8: QSession,
+  samples: Array<Sample & { heldOut: boolean; identity?: string }>,
+): Promise<GateResult> {
   const g = d.recipe.gate;
   if (g.kind === 'face_detect') {
     return detectorGate(fp32, int8, samples, {
-      detect: { ...DEFAULT_DETECT, scoreThreshold: g.score_threshold }, minIou: g.min_iou, maxScoreDelta: g.max_score_delta,
+      detect: { ...DEFAULT_DETECT, scoreThreshold: g.score_threshold },
+      minIou: g.min_iou,
+      maxScoreDelta: g.max_score_delta,
     });
   }
   if (g.kind === 'face_embed') {

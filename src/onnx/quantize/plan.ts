@@ -83,7 +83,8 @@ export function planQuantization(g: Graph, o: PlanOptions = {}): Plan {
   const order = new Map<string, number>();
   for (const [i, name] of realInputs(g).entries()) order.set(name, -1 - i);
   for (const [i, n] of g.nodes.entries()) for (const t of n.outputs) order.set(t, i);
-  plan.tensors = [...marked].sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0) || (a < b ? -1 : 1))
+  plan.tensors = [...marked]
+    .sort(([a], [b]) => (order.get(a) ?? 0) - (order.get(b) ?? 0) || (a < b ? -1 : 1))
     .map(([name, nonNegative]) => ({ name, nonNegative }));
   return plan;
 }

@@ -10,7 +10,10 @@ import type { Plan } from './plan.ts';
 import { floatTensor, int32Tensor, int8Tensor, readFloats, uint8Tensor } from './tensor-data.ts';
 import { activationParams, type ActivationQuant, minWeightScales, quantizeBias, quantizeWeights, REDUCED_WEIGHT_MAX, WEIGHT_MAX } from './weights.ts';
 
-export interface Range { lo: number; hi: number }
+export interface Range {
+  lo: number;
+  hi: number;
+}
 
 export interface QdqResult {
   /** Per activation tensor: the calibrated range and the uint8 parameters chosen. */

@@ -32,14 +32,21 @@ const wasm = ortSessions(ortWeb, 'wasm');
 const native = ortSessions(ortNode, 'native');
 const files: FileAccess = {
   read: async (p) => new Uint8Array(readFileSync(p)),
-  list: async (dir, prefix) => readdirSync(dir).filter((n) => n.startsWith(prefix)).map((n) => join(dir, n)),
+  list: async (dir, prefix) =>
+    readdirSync(dir)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(dir, n)),
   remove: async (p) => rmSync(p, { force: true }),
 };
 
 let prepared: Prepared;
 beforeAll(async () => {
   const samples = await imageSamples([image('camera.png'), image('coffee.png')], spec, tz, { flip: true });
-  prepared = await prepareQuantization(fp32, samples.map((s) => s.feeds), wasm);
+  prepared = await prepareQuantization(
+    fp32,
+    samples.map((s) => s.feeds),
+    wasm,
+  );
 }, 60_000);
 
 describe('quantizing fr_detect', () => {
@@ -51,7 +58,11 @@ describe('quantizing fr_detect', () => {
 
   test('same inputs, same bytes (the derived model sha256 is reproducible)', async () => {
     const a = build(prepared, { calibration: { method: 'minmax' } }).bytes;
-    const again = await prepareQuantization(fp32, (await imageSamples([image('camera.png'), image('coffee.png')], spec, tz, { flip: true })).map((s) => s.feeds), wasm);
+    const again = await prepareQuantization(
+      fp32,
+      (await imageSamples([image('camera.png'), image('coffee.png')], spec, tz, { flip: true })).map((s) => s.feeds),
+      wasm,
+    );
     expect(Buffer.from(build(again, { calibration: { method: 'minmax' } }).bytes).equals(Buffer.from(a))).toBe(true);
     expect(a.length).toBeLessThan(fp32.length * 0.45);
   }, 30_000);
@@ -74,7 +85,12 @@ describe('quantizing fr_detect', () => {
       expect(all.int8Kernels).toBe(52);
       expect(all.ops['com.microsoft:QLinearConv']).toBe(52);
       expect(all.fp32WeightOps).toBe(0);
-      const excluded = await optimizedGraph(native, build(prepared, { calibration: { method: 'minmax' }, exclude: ['Conv_0', '530'] }).bytes, join(dir, 'ex.onnx'), files);
+      const excluded = await optimizedGraph(
+        native,
+        build(prepared, { calibration: { method: 'minmax' }, exclude: ['Conv_0', '530'] }).bytes,
+        join(dir, 'ex.onnx'),
+        files,
+      );
       // Conv_0 by node name, Conv_26 by its output tensor; Conv_24 goes with them: its output
       // (through a Relu) is also read in FP32 by Conv_26, so it cannot end in a Q alone.
       expect(excluded.int8Kernels).toBe(49);

@@ -67,8 +67,17 @@ export async function prepareQuantization(fp32: Uint8Array, samples: Feeds[], op
     if (!(equalizeMaxDiff <= 1e-4)) throw new Error(`channel equalization changed the outputs (max diff ${equalizeMaxDiff} of the largest output)`);
   }
   const plan = planQuantization(m.graph);
-  if (plan.nodes.length === 0) throw new Error(`nothing to quantize: no Conv/Gemm/MatMul with FP32 initializer weights (${plan.skipped.map((s) => `${s.label}: ${s.why}`).join('; ') || 'none found'})`);
-  const stats = await collectStats(upgraded, plan.tensors.map((t) => t.name), samples, open, true);
+  if (plan.nodes.length === 0)
+    throw new Error(
+      `nothing to quantize: no Conv/Gemm/MatMul with FP32 initializer weights (${plan.skipped.map((s) => `${s.label}: ${s.why}`).join('; ') || 'none found'})`,
+    );
+  const stats = await collectStats(
+    upgraded,
+    plan.tensors.map((t) => t.name),
+    samples,
+    open,
+    true,
+  );
   return { upgraded, upgrade, upgradeMaxDiff, equalized, equalizeMaxDiff, stats };
 }
 

@@ -17,21 +17,24 @@ export const Augment = z.strictObject({
   zoom: z.array(z.number().positive().max(4)).min(1).default([1]),
 });
 
-export const Calibration = z.strictObject({
-  images: paths,
-  /** For an embedder: calibrate on the faces this detector model finds in the images, cropped
-   *  as the face pipeline crops them. Absent: the whole images. */
-  faces: model.optional(),
-  /** With `faces`: the face job model (platform edgeserve_face) whose landmarks and alignment
-   *  make the embedder's input, as the server makes it. Absent: FaceService's square crop. */
-  aligned_by: model.optional(),
-  augment: Augment.default({ flip: false, zoom: [1] }),
-  method: z.enum(['minmax', 'percentile', 'entropy', 'mse']),
-  /** For method percentile: the share of values kept inside the range, e.g. 99.99. */
-  percentile: z.number().gt(50).max(100).optional(),
-}).refine((c) => (c.method === 'percentile') === (c.percentile !== undefined), {
-  message: 'percentile is required with method "percentile" and only allowed with it',
-}).refine((c) => !c.aligned_by || c.faces, { message: 'aligned_by needs faces (the detector)' });
+export const Calibration = z
+  .strictObject({
+    images: paths,
+    /** For an embedder: calibrate on the faces this detector model finds in the images, cropped
+     *  as the face pipeline crops them. Absent: the whole images. */
+    faces: model.optional(),
+    /** With `faces`: the face job model (platform edgeserve_face) whose landmarks and alignment
+     *  make the embedder's input, as the server makes it. Absent: FaceService's square crop. */
+    aligned_by: model.optional(),
+    augment: Augment.default({ flip: false, zoom: [1] }),
+    method: z.enum(['minmax', 'percentile', 'entropy', 'mse']),
+    /** For method percentile: the share of values kept inside the range, e.g. 99.99. */
+    percentile: z.number().gt(50).max(100).optional(),
+  })
+  .refine((c) => (c.method === 'percentile') === (c.percentile !== undefined), {
+    message: 'percentile is required with method "percentile" and only allowed with it',
+  })
+  .refine((c) => !c.aligned_by || c.faces, { message: 'aligned_by needs faces (the detector)' });
 export type Calibration = z.infer<typeof Calibration>;
 
 const DetectGate = z.strictObject({
@@ -42,20 +45,22 @@ const DetectGate = z.strictObject({
   min_iou: z.number().min(0).max(1).default(0.95),
   max_score_delta: z.number().min(0).max(1).default(0.03),
 });
-const EmbedGate = z.strictObject({
-  kind: z.literal('face_embed'),
-  /** The detector model whose faces are embedded (FP32, so both embedders see the same crops). */
-  detector: model,
-  /** As calibration.aligned_by: the face job whose alignment makes the faces. */
-  aligned_by: model.optional(),
-  images: paths,
-  /** image path (as listed in images) → who it shows; pairs with the same identity are genuine. */
-  identities: z.record(z.string(), z.string().min(1)),
-  augment: Augment.default({ flip: false, zoom: [1] }),
-  min_cosine: z.number().min(-1).max(1).default(0.99),
-  /** The face service's default match threshold (DEFAULT_MATCH_THRESHOLD): decisions as served. */
-  threshold: z.number().min(-1).max(1).default(0.6),
-}).refine((g) => g.images.every((i) => i in g.identities), { message: 'every gate image needs an identity' });
+const EmbedGate = z
+  .strictObject({
+    kind: z.literal('face_embed'),
+    /** The detector model whose faces are embedded (FP32, so both embedders see the same crops). */
+    detector: model,
+    /** As calibration.aligned_by: the face job whose alignment makes the faces. */
+    aligned_by: model.optional(),
+    images: paths,
+    /** image path (as listed in images) → who it shows; pairs with the same identity are genuine. */
+    identities: z.record(z.string(), z.string().min(1)),
+    augment: Augment.default({ flip: false, zoom: [1] }),
+    min_cosine: z.number().min(-1).max(1).default(0.99),
+    /** The face service's default match threshold (DEFAULT_MATCH_THRESHOLD): decisions as served. */
+    threshold: z.number().min(-1).max(1).default(0.6),
+  })
+  .refine((g) => g.images.every((i) => i in g.identities), { message: 'every gate image needs an identity' });
 const OutputsGate = z.strictObject({
   kind: z.literal('outputs'),
   images: paths,

@@ -53,15 +53,18 @@ export function mirror(data: Float32Array, shape: number[], layout: 'NCHW' | 'NH
   const [a, b, c] = shape;
   if (layout === 'NCHW') {
     const [ch, h, w] = [a, b, c];
-    for (let k = 0; k < ch; k++) for (let y = 0; y < h; y++) {
-      const row = (k * h + y) * w;
-      for (let x = 0; x < w; x++) out[row + x] = data[row + w - 1 - x];
-    }
+    for (let k = 0; k < ch; k++)
+      for (let y = 0; y < h; y++) {
+        const row = (k * h + y) * w;
+        for (let x = 0; x < w; x++) out[row + x] = data[row + w - 1 - x];
+      }
   } else {
     const [h, w, ch] = [a, b, c];
-    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < ch; k++) {
-      out[(y * w + x) * ch + k] = data[(y * w + (w - 1 - x)) * ch + k];
-    }
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++)
+        for (let k = 0; k < ch; k++) {
+          out[(y * w + x) * ch + k] = data[(y * w + (w - 1 - x)) * ch + k];
+        }
   }
   return out;
 }
@@ -122,7 +125,13 @@ export function squareCropFaces(detector: QSession, detSpec: ImagePreprocessing,
   };
 }
 
-export async function faceSamples(images: SourceImage[], spec: ImagePreprocessing, tz: Tensorizer, faces: FaceInputs, augment: Augment = {}): Promise<Sample[]> {
+export async function faceSamples(
+  images: SourceImage[],
+  spec: ImagePreprocessing,
+  tz: Tensorizer,
+  faces: FaceInputs,
+  augment: Augment = {},
+): Promise<Sample[]> {
   const out: Sample[] = [];
   for (const img of images) {
     const found = await faces(img);
@@ -131,7 +140,12 @@ export async function faceSamples(images: SourceImage[], spec: ImagePreprocessin
         const name = spec.input ?? 'input';
         for (const f of augment.flip ? [false, true] : [false]) {
           const data = f ? mirror(face.data, face.shape, spec.layout) : face.data;
-          out.push({ label: `${img.name} face ${i + 1}${tag(1, f)}`, image: img.name, feeds: { [name]: { data, dims: [1, ...face.shape] } }, size: { width: spec.width, height: spec.height } });
+          out.push({
+            label: `${img.name} face ${i + 1}${tag(1, f)}`,
+            image: img.name,
+            feeds: { [name]: { data, dims: [1, ...face.shape] } },
+            size: { width: spec.width, height: spec.height },
+          });
         }
         continue;
       }

@@ -31,10 +31,15 @@ export async function layerSensitivity(p: Prepared, o: BuildOptions, samples: Fe
 }
 
 function concat(out: Record<string, { data: Float32Array }>): Float32Array {
-  const parts = Object.keys(out).sort().map((k) => out[k].data);
+  const parts = Object.keys(out)
+    .sort()
+    .map((k) => out[k].data);
   const r = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { r.set(p, o); o += p.length; }
+  for (const p of parts) {
+    r.set(p, o);
+    o += p.length;
+  }
   return r;
 }
 
@@ -42,6 +47,10 @@ function cosineOf(a: Float32Array, b: Float32Array): number {
   let d = 0;
   let na = 0;
   let nb = 0;
-  for (let i = 0; i < a.length; i++) { d += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   return na === 0 && nb === 0 ? 1 : d / Math.sqrt(na * nb || 1);
 }

@@ -4,7 +4,10 @@
 // whose WebAssembly arithmetic is the same on every CPU, so a derived model's bytes do not
 // depend on the machine; the gates and timings use whichever engine serves.
 
-export interface F32 { data: Float32Array; dims: number[] }
+export interface F32 {
+  data: Float32Array;
+  dims: number[];
+}
 export type Feeds = Record<string, F32>;
 
 export interface QSession {

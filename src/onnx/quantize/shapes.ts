@@ -7,7 +7,10 @@ import { toNumber } from '../protobuf.ts';
 import { SHAPE, TENSOR_TYPE, TYPE, VALUE_INFO } from '../schema.ts';
 import type { Graph } from './graph.ts';
 
-export interface ValueType { elemType: number; rank?: number }
+export interface ValueType {
+  elemType: number;
+  rank?: number;
+}
 
 export function valueType(vi: Uint8Array): ValueType | undefined {
   const type = lastField(vi, VALUE_INFO.TYPE);

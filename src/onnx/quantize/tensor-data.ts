@@ -85,5 +85,4 @@ export const floatTensor = (name: string, dims: number[], v: Float32Array) => en
 export const int8Tensor = (name: string, dims: number[], v: Int8Array) => encode(name, ONNX_TYPE.INT8, dims, bytesOf(v));
 export const uint8Tensor = (name: string, dims: number[], v: Uint8Array) => encode(name, ONNX_TYPE.UINT8, dims, v);
 export const int32Tensor = (name: string, dims: number[], v: Int32Array) => encode(name, ONNX_TYPE.INT32, dims, bytesOf(v));
-export const int64Tensor = (name: string, dims: number[], v: bigint[]) =>
-  encode(name, ONNX_TYPE.INT64, dims, bytesOf(BigInt64Array.from(v)));
+export const int64Tensor = (name: string, dims: number[], v: bigint[]) => encode(name, ONNX_TYPE.INT64, dims, bytesOf(BigInt64Array.from(v)));

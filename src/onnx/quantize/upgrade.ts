@@ -63,7 +63,10 @@ export function upgradeToOpset13(m: Model): UpgradeResult {
   const g = m.graph;
   const taken = new Set([...g.initializers.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
   const ctx: Ctx = {
-    g, from, ranks: valueRanks(g), extra: [],
+    g,
+    from,
+    ranks: valueRanks(g),
+    extra: [],
     add(name, build) {
       let unique = name;
       for (let k = 1; taken.has(unique); k++) unique = `${name}_${k}`;
@@ -75,7 +78,7 @@ export function upgradeToOpset13(m: Model): UpgradeResult {
   const nodes: GraphNode[] = [];
   for (const n of g.nodes) {
     if (n.attributes.some(isGraphAttr)) throw new Error(`${nodeLabel(n)} (${n.opType}) has a subgraph; the opset upgrader does not rewrite subgraphs`);
-    const rule = (n.domain === '' || n.domain === 'ai.onnx') ? CHANGED[n.opType] : undefined;
+    const rule = n.domain === '' || n.domain === 'ai.onnx' ? CHANGED[n.opType] : undefined;
     ctx.extra = [];
     if (rule && from < rule.since) {
       if (!rule.convert) refuse(n, `changed in opset ${rule.since}`);
@@ -131,8 +134,11 @@ function sliceToInputs(n: GraphNode, c: Ctx): string {
   if (!starts || !ends) refuse(n, 'no starts/ends');
   const axes = attrInts64(n.attributes, 'axes');
   const b = base(n);
-  n.inputs = [n.inputs[0], c.add(`${b}_starts`, (k) => int64Tensor(k, [starts.length], starts)),
-    c.add(`${b}_ends`, (k) => int64Tensor(k, [ends.length], ends))];
+  n.inputs = [
+    n.inputs[0],
+    c.add(`${b}_starts`, (k) => int64Tensor(k, [starts.length], starts)),
+    c.add(`${b}_ends`, (k) => int64Tensor(k, [ends.length], ends)),
+  ];
   if (axes) n.inputs.push(c.add(`${b}_axes`, (k) => int64Tensor(k, [axes.length], axes)));
   n.attributes = withoutAttrs(n.attributes, 'starts', 'ends', 'axes');
   touch(n);
@@ -143,9 +149,11 @@ function clipToInputs(n: GraphNode, c: Ctx): string {
   const min = attrFloat(n.attributes, 'min');
   const max = attrFloat(n.attributes, 'max');
   const b = base(n);
-  n.inputs = [n.inputs[0],
+  n.inputs = [
+    n.inputs[0],
     min === undefined ? '' : c.add(`${b}_min`, (k) => floatTensor(k, [], Float32Array.of(min))),
-    max === undefined ? '' : c.add(`${b}_max`, (k) => floatTensor(k, [], Float32Array.of(max)))];
+    max === undefined ? '' : c.add(`${b}_max`, (k) => floatTensor(k, [], Float32Array.of(max))),
+  ];
   while (n.inputs.length > 1 && n.inputs[n.inputs.length - 1] === '') n.inputs.pop();
   n.attributes = withoutAttrs(n.attributes, 'min', 'max');
   touch(n);

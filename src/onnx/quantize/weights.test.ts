@@ -43,7 +43,7 @@ describe('quantizeWeights', () => {
     expect(Array.from(q.q.subarray(0, 4))).toEqual([64, -127, 32, 95]);
     expect(Array.from(q.q.subarray(4, 8))).toEqual([0, 0, 0, 0]);
     expect(Math.min(...q.q)).toBeGreaterThanOrEqual(-127);
-    expect(q.maxError).toBeLessThanOrEqual((20 / 127) / 2 + 1e-6);
+    expect(q.maxError).toBeLessThanOrEqual(20 / 127 / 2 + 1e-6);
   });
   test('axis 1 (MatMul / Gemm B[K, N]) scales columns', () => {
     const q = quantizeWeights(Float32Array.from([1, 2, -3, 4]), [2, 2], 1);
@@ -69,7 +69,12 @@ describe('quantizeWeights', () => {
 });
 
 test('activationParams: the range holds zero exactly and covers the calibrated one', () => {
-  for (const [lo, hi] of [[-1.3, 2.7], [0, 6], [0.5, 2], [-3, -1]] as const) {
+  for (const [lo, hi] of [
+    [-1.3, 2.7],
+    [0, 6],
+    [0.5, 2],
+    [-3, -1],
+  ] as const) {
     const p = activationParams(lo, hi);
     expect(p.zeroPoint).toBeGreaterThanOrEqual(0);
     expect(p.zeroPoint).toBeLessThanOrEqual(255);

@@ -30,8 +30,14 @@ const native = ortSessions(ortNode, 'native');
 const ops = (b: Uint8Array) => parseModel(b).graph.nodes.reduce((m, n) => m.set(n.opType, (m.get(n.opType) ?? 0) + 1), new Map<string, number>());
 
 function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return ab / Math.sqrt(aa * bb);
 }
 
@@ -39,7 +45,13 @@ function cosine(a: Float32Array, b: Float32Array): number {
 async function alignedFaces() {
   const dir = join(MODELS, 'face_embed');
   const recipe = parseRecipe(JSON.parse(readFileSync(join(dir, 'quantize.json'), 'utf8')), join(dir, 'quantize.json'));
-  const d: Derivation = { model: 'face_embed', base: 'face_embed', recipe, repo: fsRepoAccess(MODELS, dir, pullSibling(MODELS, { cacheDir: join(MODELS, '..', '.cache', 'edgeserve') })), ...wasmImages() };
+  const d: Derivation = {
+    model: 'face_embed',
+    base: 'face_embed',
+    recipe,
+    repo: fsRepoAccess(MODELS, dir, pullSibling(MODELS, { cacheDir: join(MODELS, '..', '.cache', 'edgeserve') })),
+    ...wasmImages(),
+  };
   return gateSamples(d, native);
 }
 
@@ -92,7 +104,11 @@ describe('PRelu rewrite (face embedder)', () => {
       const x = new Float32Array(3 * 112 * 112).map((_, i) => Math.sin(i * 0.37));
       const item = { inputs: [{ name: 'input', datatype: 'FP32' as const, shape: [1, 3, 112, 112], data: x }], outputs: ['output'] };
       const [a, b] = await Promise.all([plain.instances[0].execute([item]), rewritten.instances[0].execute([item])]);
-      const out = (r: typeof a) => { const o = r.results[0]; if ('error' in o) throw new Error(o.error.message); return o.outputs[0].data; };
+      const out = (r: typeof a) => {
+        const o = r.results[0];
+        if ('error' in o) throw new Error(o.error.message);
+        return o.outputs[0].data;
+      };
       expect(out(b)).toEqual(out(a));
     } finally {
       await Promise.all([...plain.instances, ...rewritten.instances].map((i) => i.dispose()));

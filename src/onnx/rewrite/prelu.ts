@@ -45,12 +45,19 @@ export function rewritePreluModel(m: Model, form: PreluForm): { rewritten: numbe
   };
   let zero: string | undefined;
   for (const [k, n] of g.nodes.entries()) {
-    if (n.opType !== 'PRelu' || n.domain !== '') { out.push(n); continue; }
+    if (n.opType !== 'PRelu' || n.domain !== '') {
+      out.push(n);
+      continue;
+    }
     const [x, slope] = n.inputs;
     const [y] = n.outputs;
     const init = g.initializers.get(slope);
     const label = n.name || `PRelu_${k}`;
-    if (!init || init.dataType !== 1) { kept.push(label); out.push(n); continue; }
+    if (!init || init.dataType !== 1) {
+      kept.push(label);
+      out.push(n);
+      continue;
+    }
     if (!zero) {
       zero = fresh('prelu_rewrite/zero');
       g.initializers.set(zero, { name: zero, dims: [], dataType: 1, proto: floatTensor(zero, [], Float32Array.of(0)) });
@@ -60,11 +67,24 @@ export function rewritePreluModel(m: Model, form: PreluForm): { rewritten: numbe
     const scaled = t('scaled');
     if (form === 'relu-min') {
       const pos = t('relu');
-      out.push(node('Relu', [x], [pos], pos), node('Min', [x, zero], [neg], neg),
-        node('Mul', [neg, slope], [scaled], scaled), node('Add', [pos, scaled], [y], `${label}/add`));
+      out.push(
+        node('Relu', [x], [pos], pos),
+        node('Min', [x, zero], [neg], neg),
+        node('Mul', [neg, slope], [scaled], scaled),
+        node('Add', [pos, scaled], [y], `${label}/add`),
+      );
     } else {
       const s1 = fresh(`${slope}/minus1`);
-      g.initializers.set(s1, { name: s1, dims: init.dims, dataType: 1, proto: floatTensor(s1, init.dims, readFloats(init.proto).map((v) => v - 1)) });
+      g.initializers.set(s1, {
+        name: s1,
+        dims: init.dims,
+        dataType: 1,
+        proto: floatTensor(
+          s1,
+          init.dims,
+          readFloats(init.proto).map((v) => v - 1),
+        ),
+      });
       out.push(node('Min', [x, zero], [neg], neg), node('Mul', [neg, s1], [scaled], scaled), node('Add', [x, scaled], [y], `${label}/add`));
     }
     rewritten++;

@@ -23,8 +23,7 @@ function usePrecompiledModule(module: WebAssembly.Module): void {
   if (patched) return;
   patched = true;
   const original = WebAssembly.instantiate.bind(WebAssembly) as (src: unknown, imports?: WebAssembly.Imports) => Promise<unknown>;
-  const isPlaceholder = (src: unknown) =>
-    src === PLACEHOLDER || (ArrayBuffer.isView(src) && src.buffer === PLACEHOLDER);
+  const isPlaceholder = (src: unknown) => src === PLACEHOLDER || (ArrayBuffer.isView(src) && src.buffer === PLACEHOLDER);
   (WebAssembly as { instantiate: unknown }).instantiate = async (src: unknown, imports?: WebAssembly.Imports) => {
     if (!isPlaceholder(src)) return original(src, imports);
     const instance = (await original(module, imports)) as WebAssembly.Instance;

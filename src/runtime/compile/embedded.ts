@@ -29,7 +29,10 @@ export function builtInAssets(): Promise<Map<string, Uint8Array>> {
     const files = new Map<string, Uint8Array>();
     const blob = embeddedFile(ASSETS_TAR);
     if (!blob) return files;
-    const reader = new TarReader((e) => e.type === 'file', (e, data) => void files.set(e.name.replace(/^\.\//, ''), data));
+    const reader = new TarReader(
+      (e) => e.type === 'file',
+      (e, data) => void files.set(e.name.replace(/^\.\//, ''), data),
+    );
     reader.write(new Uint8Array(await blob.arrayBuffer()));
     reader.finish();
     return files;

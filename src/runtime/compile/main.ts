@@ -17,10 +17,12 @@ const HELP = `edgeserve ${VERSION} — ONNX image-inference server, single binar
 Usage: edgeserve [serve] [options]
 
 Options (each also settable by the environment variable shown):
-${Object.entries(ENV_NAMES).map(([env, field]) => {
-  const desc = (ServerConfig.shape[field] as { description?: string }).description ?? '';
-  return `  --${flag(field).padEnd(20)} ${env.padEnd(18)} ${desc.replace(/^[A-Z_]+: /, '')}`;
-}).join('\n')}
+${Object.entries(ENV_NAMES)
+  .map(([env, field]) => {
+    const desc = (ServerConfig.shape[field] as { description?: string }).description ?? '';
+    return `  --${flag(field).padEnd(20)} ${env.padEnd(18)} ${desc.replace(/^[A-Z_]+: /, '')}`;
+  })
+  .join('\n')}
 
 Without --models / MODEL_REPOSITORY the built-in models are served. EDGESERVE_NATIVE=0 skips the
 native engine and decoder (WASM only).

@@ -53,13 +53,17 @@ export async function compiledParts(cfg: ServerConfig, log: Logger, o: CompiledO
     engines: {
       workers: workers ? { entry: embeddedUrl('src/workers/worker-entry.ts') } : undefined,
       engine: ort ? undefined : 'onnxruntime-web',
-      note: !missing ? undefined : process.env.EDGESERVE_NATIVE === '0' ? 'EDGESERVE_NATIVE=0: WASM engine and decoder in-process'
-        : `${missing} unavailable: WASM ${[ort ? '' : 'engine', canvas ? '' : 'decoder'].filter(Boolean).join(' and ')} in-process`,
+      note: !missing
+        ? undefined
+        : process.env.EDGESERVE_NATIVE === '0'
+          ? 'EDGESERVE_NATIVE=0: WASM engine and decoder in-process'
+          : `${missing} unavailable: WASM ${[ort ? '' : 'engine', canvas ? '' : 'decoder'].filter(Boolean).join(' and ')} in-process`,
       inProcess: {
         backends,
-        tensorizer: async (maxPixels) => canvas
-          ? (await import('../native-image.ts')).nativeTensorizer({ maxPixels })
-          : createImageTensorizer(createJsquashDecoder(builtInJsquashWasm()), { maxPixels }),
+        tensorizer: async (maxPixels) =>
+          canvas
+            ? (await import('../native-image.ts')).nativeTensorizer({ maxPixels })
+            : createImageTensorizer(createJsquashDecoder(builtInJsquashWasm()), { maxPixels }),
       },
     },
   };
@@ -69,16 +73,22 @@ export async function compiledParts(cfg: ServerConfig, log: Logger, o: CompiledO
 async function probeNative(log: Logger): Promise<{ ort: boolean; canvas: boolean }> {
   if (process.env.EDGESERVE_NATIVE === '0') return { ort: false, canvas: false };
   const [ort, canvas] = await Promise.all([
-    preloadOnnxRuntime().then(() => true, (e: Error) => {
-      log('warn', `native engine unavailable (${e.message}); using onnxruntime-web`);
-      return false;
-    }),
+    preloadOnnxRuntime().then(
+      () => true,
+      (e: Error) => {
+        log('warn', `native engine unavailable (${e.message}); using onnxruntime-web`);
+        return false;
+      },
+    ),
     // Loading the canvas addon on the main thread is safe (render-faces does it anyway); only
     // onnxruntime-node must stay out of the main thread while workers load it.
-    import('@napi-rs/canvas').then(() => true, (e: Error) => {
-      log('warn', `native image decoder unavailable (${e.message}); using @jsquash`);
-      return false;
-    }),
+    import('@napi-rs/canvas').then(
+      () => true,
+      (e: Error) => {
+        log('warn', `native image decoder unavailable (${e.message}); using @jsquash`);
+        return false;
+      },
+    ),
   ]);
   return { ort, canvas };
 }

@@ -8,7 +8,16 @@
 // introspector, which the migrator asks whether its tables exist, runs pragma_table_info over
 // every table and fails with SQLITE_AUTH. The dialect below lists tables without them.
 
-import { type CompiledQuery, type DatabaseIntrospector, type DatabaseMetadata, Kysely, type QueryResult, type SchemaMetadata, type TableMetadata, sql } from 'kysely';
+import {
+  type CompiledQuery,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  Kysely,
+  type QueryResult,
+  type SchemaMetadata,
+  type TableMetadata,
+  sql,
+} from 'kysely';
 import { D1Dialect } from 'kysely-d1';
 import type { GalleryDb } from '../../gallery/db/kysely-store.ts';
 import type { GallerySchema } from '../../gallery/db/schema.ts';
@@ -41,7 +50,12 @@ class D1Introspector implements DatabaseIntrospector {
   }
 
   async getTables(): Promise<TableMetadata[]> {
-    const rows = await sql<{ name: string; type: string }>`select name, type from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%' and substr(name, 1, 4) <> '_cf_' order by name`.execute(this.db);
+    const rows = await sql<{
+      name: string;
+      type: string;
+    }>`select name, type from sqlite_master where type in ('table', 'view') and name not like 'sqlite_%' and substr(name, 1, 4) <> '_cf_' order by name`.execute(
+      this.db,
+    );
     return rows.rows.map((r) => ({ name: r.name, isView: r.type === 'view', columns: [] }));
   }
 

@@ -35,38 +35,44 @@ export interface DeferredGalleryOptions {
 export function deferredGallery(o: DeferredGalleryOptions): GalleryHandle {
   let store: KyselyGalleryStore | undefined;
   let opening: Promise<KyselyGalleryStore> | undefined;
-  const open = () => (opening ??= (async () => {
-    const s = new KyselyGalleryStore(await o.openDb());
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await s.migrate();
-        break;
-      } catch (e) {
-        if (attempt >= (o.migrateRetries ?? 0)) {
-          await s.close().catch(() => {});
-          throw e;
+  const open = () =>
+    (opening ??= (async () => {
+      const s = new KyselyGalleryStore(await o.openDb());
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await s.migrate();
+          break;
+        } catch (e) {
+          if (attempt >= (o.migrateRetries ?? 0)) {
+            await s.close().catch(() => {});
+            throw e;
+          }
         }
       }
-    }
-    store = s;
-    o.log('info', `face gallery: ${s.describe}`);
-    return s;
-  })().catch((e) => {
-    opening = undefined; // the next request tries again
-    throw e;
-  }));
+      store = s;
+      o.log('info', `face gallery: ${s.describe}`);
+      return s;
+    })().catch((e) => {
+      opening = undefined; // the next request tries again
+      throw e;
+    }));
   const deferred = new Proxy({} as GalleryStore, {
-    get: (_, k) => (k === 'describe' ? (store?.describe ?? 'opening') : async (...a: unknown[]) => {
-      const s = await open();
-      return (s[k as keyof GalleryStore] as (...x: unknown[]) => unknown).apply(s, a);
-    }),
+    get: (_, k) =>
+      k === 'describe'
+        ? (store?.describe ?? 'opening')
+        : async (...a: unknown[]) => {
+            const s = await open();
+            return (s[k as keyof GalleryStore] as (...x: unknown[]) => unknown).apply(s, a);
+          },
   });
   const indexes = new GalleryIndexes(deferred, { maxBytes: o.indexBytes });
   const service = new GalleryService(deferred, new FaceServiceAnalyzer(o.dataPlane), indexes, { thumbnails: o.thumbnails });
   return {
     service,
     describe: o.describe,
-    open: async () => { await open(); },
+    open: async () => {
+      await open();
+    },
     close: async () => {
       if (!opening) return;
       const s = await opening.catch(() => undefined);

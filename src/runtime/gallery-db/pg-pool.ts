@@ -37,7 +37,9 @@ export function pglitePool(pg: PgliteLike): PostgresPool {
     async connect(): Promise<PostgresPoolClient> {
       let release!: () => void;
       const prev = tail;
-      tail = new Promise<void>((r) => { release = r; });
+      tail = new Promise<void>((r) => {
+        release = r;
+      });
       await prev;
       return {
         async query<R>(text: string, params: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> {

@@ -26,18 +26,20 @@ export function canvasJpegEncoder(): JpegEncoder {
 }
 
 /** The native decoder (Skia, Bun.Image on Bun) and Skia's encoder. */
-export const canvasThumbnails: ThumbnailerFactory = (o) => lazy(async () => {
-  const { nativeDecoder } = await import('../native-image.ts');
-  return createThumbnailer(nativeDecoder(), canvasJpegEncoder(), o);
-});
+export const canvasThumbnails: ThumbnailerFactory = (o) =>
+  lazy(async () => {
+    const { nativeDecoder } = await import('../native-image.ts');
+    return createThumbnailer(nativeDecoder(), canvasJpegEncoder(), o);
+  });
 
 /** The @jsquash WASM decoders and MozJPEG encoder from node_modules. */
-export const wasmThumbnails: ThumbnailerFactory = (o) => lazy(async () => {
-  const [{ createJsquashDecoder }, { nodeJsquashWasm }] = await Promise.all([import('../../image/decoders/jsquash.ts'), import('../jsquash-wasm.ts')]);
-  const require = createRequire(import.meta.url);
-  const encoder = jsquashJpegEncoder(async () => WebAssembly.compile(await readFile(require.resolve('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm'))));
-  return createThumbnailer(createJsquashDecoder(nodeJsquashWasm()), encoder, o);
-});
+export const wasmThumbnails: ThumbnailerFactory = (o) =>
+  lazy(async () => {
+    const [{ createJsquashDecoder }, { nodeJsquashWasm }] = await Promise.all([import('../../image/decoders/jsquash.ts'), import('../jsquash-wasm.ts')]);
+    const require = createRequire(import.meta.url);
+    const encoder = jsquashJpegEncoder(async () => WebAssembly.compile(await readFile(require.resolve('@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm'))));
+    return createThumbnailer(createJsquashDecoder(nodeJsquashWasm()), encoder, o);
+  });
 
 function lazy(make: () => Promise<Thumbnailer>): Thumbnailer {
   let t: Promise<Thumbnailer> | undefined;

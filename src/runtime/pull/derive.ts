@@ -59,15 +59,19 @@ export function fsRepoAccess(root: string, modelDir: string, pull: PullByName): 
     weights(model) {
       const have = cache.get(model);
       if (have) return have;
-      const p = pull(model).then((path) => readFile(path)).then((b) => new Uint8Array(b));
+      const p = pull(model)
+        .then((path) => readFile(path))
+        .then((b) => new Uint8Array(b));
       cache.set(model, p);
       return p;
     },
     async file(path) {
       const full = resolve(modelDir, path);
-      return new Uint8Array(await readFile(full).catch((e: NodeJS.ErrnoException) => {
-        throw new PullError('NOT_FOUND', `${full} (in ${resolve(modelDir, 'quantize.json')}) cannot be read: ${e.code ?? e.message}`);
-      }));
+      return new Uint8Array(
+        await readFile(full).catch((e: NodeJS.ErrnoException) => {
+          throw new PullError('NOT_FOUND', `${full} (in ${resolve(modelDir, 'quantize.json')}) cannot be read: ${e.code ?? e.message}`);
+        }),
+      );
     },
     resolve: (path) => resolve(modelDir, path),
   };

@@ -43,7 +43,10 @@ export async function getJson(url: string, opts: HttpOptions): Promise<{ status:
     try {
       return { status: res.status, body: JSON.parse(text) as unknown };
     } catch {
-      throw new PullError('HTTP', `${opts.what} answered ${url} with something that is not JSON (starts ${JSON.stringify(text.slice(0, 60))}); is the registry URL right?`);
+      throw new PullError(
+        'HTTP',
+        `${opts.what} answered ${url} with something that is not JSON (starts ${JSON.stringify(text.slice(0, 60))}); is the registry URL right?`,
+      );
     }
   } catch (e) {
     throw e instanceof PullError ? e : networkError(e, url, opts);

@@ -35,7 +35,9 @@ export function buildTar(entries: readonly FixtureEntry[], longNames: LongNames 
       }
       if (longNames !== 'ustar') name = name.slice(0, 100);
     }
-    blocks.push(header({ name, prefix, size: e.type && e.type !== '0' ? 0 : data.length, type: e.type ?? '0', linkname: e.linkname ?? '', gnu: longNames === 'gnu' }));
+    blocks.push(
+      header({ name, prefix, size: e.type && e.type !== '0' ? 0 : data.length, type: e.type ?? '0', linkname: e.linkname ?? '', gnu: longNames === 'gnu' }),
+    );
     if (!e.type || e.type === '0') blocks.push(...padded(data));
   }
   blocks.push(new Uint8Array(1024));

@@ -49,7 +49,14 @@ describe('parseNpmrc', () => {
 
   test('npm_config_* environment keys', () => {
     expect(
-      configFromEnv({ NPM_CONFIG_REGISTRY: 'https://a/', 'npm_config_@acme:registry': 'https://b/', 'npm_config_//h/:_authToken': 't', npm_config_strict_ssl: 'false', npm_config_empty: '', PATH: '/bin' }),
+      configFromEnv({
+        NPM_CONFIG_REGISTRY: 'https://a/',
+        'npm_config_@acme:registry': 'https://b/',
+        'npm_config_//h/:_authToken': 't',
+        npm_config_strict_ssl: 'false',
+        npm_config_empty: '',
+        PATH: '/bin',
+      }),
     ).toEqual({ registry: 'https://a/', '@acme:registry': 'https://b/', '//h/:_authToken': 't', 'strict-ssl': 'false' });
   });
 });

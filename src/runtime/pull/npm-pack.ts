@@ -53,7 +53,11 @@ export function findNpm(o: NpmPackOptions): NpmPack | undefined {
 export function createNpmPack(o: NpmPackOptions): NpmPack {
   return async (spec, destDir) => {
     await mkdir(destDir, { recursive: true });
-    const { code, stdout, stderr } = await run(o.npm ?? 'npm', ['pack', spec, '--pack-destination', destDir, '--json', '--ignore-scripts', '--loglevel=error'], o);
+    const { code, stdout, stderr } = await run(
+      o.npm ?? 'npm',
+      ['pack', spec, '--pack-destination', destDir, '--json', '--ignore-scripts', '--loglevel=error'],
+      o,
+    );
     if (code !== 0) throw packError(spec, stdout, stderr, code);
     let info: { version?: string; integrity?: string; filename?: string } | undefined;
     try {
@@ -67,11 +71,15 @@ export function createNpmPack(o: NpmPackOptions): NpmPack {
     const file = join(destDir, info.filename.replace(/^@/, '').replace(/\//g, '-'));
     const sri = parseIntegrity(info.integrity);
     const written = (await readdir(destDir)).map((f) => join(destDir, f));
-    if (!sri || !written.includes(file)) throw new PullError('HTTP', `npm pack ${spec} reported ${info.filename} (${info.integrity}), but ${destDir} holds ${written.join(', ') || 'nothing'}`);
+    if (!sri || !written.includes(file))
+      throw new PullError('HTTP', `npm pack ${spec} reported ${info.filename} (${info.integrity}), but ${destDir} holds ${written.join(', ') || 'nothing'}`);
     const digest = await hashFile(file, sri.algorithm, 'base64');
     if (digest !== sri.digest) {
       await rm(file, { force: true });
-      throw new PullError('INTEGRITY', `the tarball npm pack wrote for ${spec} is ${sri.algorithm}-${digest}, not the ${info.integrity} npm reported; nothing was cached, try again`);
+      throw new PullError(
+        'INTEGRITY',
+        `the tarball npm pack wrote for ${spec} is ${sri.algorithm}-${digest}, not the ${info.integrity} npm reported; nothing was cached, try again`,
+      );
     }
     return { file, version: info.version, integrity: info.integrity };
   };
@@ -93,8 +101,12 @@ function run(cmd: string, args: string[], o: NpmPackOptions): Promise<{ code: nu
     const p = spawn(cmd, args, { cwd: o.cwd, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
     p.once('error', (e) => reject(new PullError('NETWORK', `cannot run npm (${e.message})`, { cause: e })));
     p.once('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -109,13 +121,29 @@ function packError(spec: string, stdout: string, stderr: string, code: number | 
   } catch {
     /* plain text on stderr */
   }
-  const lines = (t: string) => t.split('\n').map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim()).filter((l) => l && !/complete log of this run/.test(l));
-  const text = json ? [json.summary, json.detail].filter(Boolean).join(' ') : lines(stderr || stdout).slice(0, 6).join(' ');
+  const lines = (t: string) =>
+    t
+      .split('\n')
+      .map((l) => l.replace(/^npm (error|ERR!) ?/, '').trim())
+      .filter((l) => l && !/complete log of this run/.test(l));
+  const text = json
+    ? [json.summary, json.detail].filter(Boolean).join(' ')
+    : lines(stderr || stdout)
+        .slice(0, 6)
+        .join(' ');
   const npmCode = json?.code ?? /\bcode (E[A-Z0-9]+)/.exec(stderr)?.[1] ?? '';
-  const kind = npmCode === 'E404' || npmCode === 'ETARGET' ? 'NOT_FOUND'
-    : npmCode === 'EINTEGRITY' ? 'INTEGRITY'
-    : npmCode === 'E401' || npmCode === 'E403' || npmCode === 'ENEEDAUTH' ? 'AUTH'
-    : /^E(CONNREFUSED|CONNRESET|NOTFOUND|AI_AGAIN|TIMEDOUT)$|^ERR_SOCKET/.test(npmCode) || /ETIMEDOUT|network/i.test(text) ? 'NETWORK'
-    : 'HTTP';
-  return new PullError(kind, `npm pack ${spec} failed (exit ${code}${npmCode ? `, ${npmCode}` : ''}): ${text || 'no output'}; npm used your npm configuration (npm config list shows it)`);
+  const kind =
+    npmCode === 'E404' || npmCode === 'ETARGET'
+      ? 'NOT_FOUND'
+      : npmCode === 'EINTEGRITY'
+        ? 'INTEGRITY'
+        : npmCode === 'E401' || npmCode === 'E403' || npmCode === 'ENEEDAUTH'
+          ? 'AUTH'
+          : /^E(CONNREFUSED|CONNRESET|NOTFOUND|AI_AGAIN|TIMEDOUT)$|^ERR_SOCKET/.test(npmCode) || /ETIMEDOUT|network/i.test(text)
+            ? 'NETWORK'
+            : 'HTTP';
+  return new PullError(
+    kind,
+    `npm pack ${spec} failed (exit ${code}${npmCode ? `, ${npmCode}` : ''}): ${text || 'no output'}; npm used your npm configuration (npm config list shows it)`,
+  );
 }

@@ -116,7 +116,10 @@ async function resolveVersion(spec: NpmSpec, registry: RegistryInfo, ctx: NpmCon
   opts.headers = { ...opts.headers, accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
   const { status, body } = await getJson(url, opts);
   if (status === 404) {
-    throw new PullError('NOT_FOUND', `package ${spec.name} not found on the npm registry at ${registry.url} (registry from ${registry.source}); check source.npm in config.json`);
+    throw new PullError(
+      'NOT_FOUND',
+      `package ${spec.name} not found on the npm registry at ${registry.url} (registry from ${registry.source}); check source.npm in config.json`,
+    );
   }
   if (status < 200 || status > 299) throw statusError(status, url, opts.what);
   const doc = (body ?? {}) as { versions?: Record<string, unknown>; 'dist-tags'?: Record<string, string> };
@@ -147,7 +150,8 @@ async function download(meta: VersionMeta, registry: RegistryInfo, file: string,
     const temp = tempPathFor(file);
     try {
       const host = new URL(url).host;
-      const what = host === new URL(registry.url).host ? `the npm registry at ${registry.url}` : `${host} (tarball host named by the registry at ${registry.url})`;
+      const what =
+        host === new URL(registry.url).host ? `the npm registry at ${registry.url}` : `${host} (tarball host named by the registry at ${registry.url})`;
       const got = await downloadToFile(url, temp, [meta.sri.algorithm], { ...httpOpts(ctx, what, registry, url), progress: ctx.progress });
       const digest = got.hash.digest(meta.sri.algorithm, 'base64');
       if (digest !== meta.sri.digest) {

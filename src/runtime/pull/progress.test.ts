@@ -41,7 +41,9 @@ describe('progress', () => {
       'pulled face_embed 1.2 MB from faceplugin-face-recognition-js@0.0.1 (cached tarball, sha256 ok) in 0.1 s',
     );
     expect(summaryLine('face_detect', { ...result, status: 'present' }, 0)).toBe('face_detect is up to date (1.2 MB, sha256 ok)');
-    expect(summaryLine('simple', { ...result, bytes: 120, status: 'generated', from: 'generator simple' }, 0)).toBe('generated simple 120 B with generator simple in 0.0 s');
+    expect(summaryLine('simple', { ...result, bytes: 120, status: 'generated', from: 'generator simple' }, 0)).toBe(
+      'generated simple 120 B with generator simple in 0.0 s',
+    );
   });
 
   test('TTY: throttled \\r redraws, cleared before the summary', () => {

@@ -47,7 +47,11 @@ const server: Bun.Server<undefined> = Bun.serve({
         'dist-tags': { latest: '0.0.1' },
         versions: {
           '0.0.0': { dist: { tarball: 'x', integrity: 'sha512-AAAA' } },
-          '0.0.1': { name, version: '0.0.1', dist: { integrity: state.integrity, tarball: `${state.tarballBase || base}${name}/-/${name.split('/').pop()}-0.0.1.tgz` } },
+          '0.0.1': {
+            name,
+            version: '0.0.1',
+            dist: { integrity: state.integrity, tarball: `${state.tarballBase || base}${name}/-/${name.split('/').pop()}-0.0.1.tgz` },
+          },
         },
       });
     if (url.pathname === '/faces' || url.pathname === '/@acme%2ffaces') {
@@ -84,7 +88,14 @@ function options(registry = base, extra: Partial<PullOptions> = {}, npmrc = ''):
   const home = join(root, 'home');
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, '.npmrc'), npmrc);
-  const npmConfig = loadNpmConfig({ cwd: root, home, env: { npm_config_registry: registry, TOKEN: 'tok' }, systemFiles: [], execPath: '/x/bun', npmConfigGet: false });
+  const npmConfig = loadNpmConfig({
+    cwd: root,
+    home,
+    env: { npm_config_registry: registry, TOKEN: 'tok' },
+    systemFiles: [],
+    execPath: '/x/bun',
+    npmConfigGet: false,
+  });
   return { cacheDir: join(root, 'cache'), npmConfig, ...extra };
 }
 
@@ -108,7 +119,14 @@ describe('npm source', () => {
     const seen: [number, number][] = [];
     const opts = options(base, { progress: (d, t) => seen.push([d, t]) });
     const r = await pullModel(modelDir(), '1', faces(), opts);
-    expect(r).toEqual({ path: join(modelDir(), '1', 'model.onnx'), sha256: sha256(detect), bytes: detect.length, fromCache: false, status: 'downloaded', from: 'faces@0.0.1' });
+    expect(r).toEqual({
+      path: join(modelDir(), '1', 'model.onnx'),
+      sha256: sha256(detect),
+      bytes: detect.length,
+      fromCache: false,
+      status: 'downloaded',
+      from: 'faces@0.0.1',
+    });
     expect(new Uint8Array(readFileSync(r.path))).toEqual(detect);
     expect(seen.at(-1)).toEqual([tgz.length, tgz.length]);
     expect(state.hits).toEqual(['/faces', '/faces/-/faces-0.0.1.tgz']);
@@ -176,14 +194,20 @@ describe('npm source', () => {
   test('file not in the tarball lists the closest names', async () => {
     const e = await pullError(pullModel(modelDir(), '1', faces('package/model/fr_detekt.onnx'), options()));
     expect(e.kind).toBe('NOT_IN_TARBALL');
-    expect(e.message).toStartWith('package/model/fr_detekt.onnx is not in faces@0.0.1; closest files: package/model/fr_detect.onnx, package/model/fr_feature.onnx');
+    expect(e.message).toStartWith(
+      'package/model/fr_detekt.onnx is not in faces@0.0.1; closest files: package/model/fr_detect.onnx, package/model/fr_feature.onnx',
+    );
   });
 
   test('connection refused: the offline message names the registry and where it was configured', async () => {
     const reg = `http://127.0.0.1:${deadPort}/`;
     const e = await pullError(pullModel(modelDir(), '1', faces(), options(reg)));
     expect(e.kind).toBe('NETWORK');
-    expect(e.message).toMatch(new RegExp(`^cannot reach the npm registry at ${reg}: connection refused by 127\\.0\\.0\\.1:${deadPort} \\(\\w+\\); check your network or npm registry config \\(registry ${reg} from environment`));
+    expect(e.message).toMatch(
+      new RegExp(
+        `^cannot reach the npm registry at ${reg}: connection refused by 127\\.0\\.0\\.1:${deadPort} \\(\\w+\\); check your network or npm registry config \\(registry ${reg} from environment`,
+      ),
+    );
   });
 
   test('DNS failure reads as offline', async () => {
@@ -243,7 +267,9 @@ describe('url, file and generate sources', () => {
     const r = await pullModel(modelDir(), '2', { file: 'w.onnx', sha256: sha256(detect) }, options());
     expect(r).toMatchObject({ status: 'copied', path: join(modelDir(), '2', 'model.onnx') });
     expect((await pullError(pullModel(modelDir(), '3', { file: 'w.onnx', sha256: 'c'.repeat(64) }, options()))).kind).toBe('SHA256');
-    expect((await pullError(pullModel(modelDir(), '3', { file: 'gone.onnx', sha256: 'c'.repeat(64) }, options()))).message).toContain('gone.onnx cannot be read (ENOENT)');
+    expect((await pullError(pullModel(modelDir(), '3', { file: 'gone.onnx', sha256: 'c'.repeat(64) }, options()))).message).toContain(
+      'gone.onnx cannot be read (ENOENT)',
+    );
   });
 
   test('generate: written once, then present; a missing generator is a config error', async () => {

@@ -64,7 +64,11 @@ export async function pullModel(modelDir: string, versionDir: string, source: Mo
 
   if ('generate' in source) {
     const gen = opts.generators?.[source.generate];
-    if (!gen) throw new PullError('CONFIG', `no generator "${source.generate}" was given to pullModel (known: ${Object.keys(opts.generators ?? {}).join(', ') || 'none'})`);
+    if (!gen)
+      throw new PullError(
+        'CONFIG',
+        `no generator "${source.generate}" was given to pullModel (known: ${Object.keys(opts.generators ?? {}).join(', ') || 'none'})`,
+      );
     const bytes = await gen();
     const sha = sha256Hex(bytes);
     if ((await existingSha256(target)) === sha) return done('present', sha, bytes.length);
@@ -165,4 +169,3 @@ async function existingSha256(target: string): Promise<string | undefined> {
 
 /** Model name for messages: the model directory's name. */
 export const modelNameOf = (modelDir: string) => basename(resolve(modelDir));
-

@@ -24,11 +24,17 @@ const server: Bun.Server<undefined> = Bun.serve({
   fetch(req): Response {
     const path = new URL(req.url).pathname;
     if (path === '/stale-pkg') {
-      return Response.json({ name: 'stale-pkg', 'dist-tags': { latest: '1.0.0' }, versions: { '1.0.0': { name: 'stale-pkg', version: '1.0.0', dist: { tarball: `${base}stale-pkg/-/stale-pkg-1.0.0.tgz`, integrity: sri } } } });
+      return Response.json({
+        name: 'stale-pkg',
+        'dist-tags': { latest: '1.0.0' },
+        versions: { '1.0.0': { name: 'stale-pkg', version: '1.0.0', dist: { tarball: `${base}stale-pkg/-/stale-pkg-1.0.0.tgz`, integrity: sri } } },
+      });
     }
     if (!stall) return new Response(tgz);
     // Half the tarball, then nothing: the puller sits in the middle of writing its temp file.
-    return new Response(new ReadableStream({ start: (c) => c.enqueue(tgz.subarray(0, tgz.length >> 1)) }), { headers: { 'content-length': String(tgz.length) } });
+    return new Response(new ReadableStream({ start: (c) => c.enqueue(tgz.subarray(0, tgz.length >> 1)) }), {
+      headers: { 'content-length': String(tgz.length) },
+    });
   },
 });
 const base: string = `http://127.0.0.1:${server.port}/`;
@@ -40,7 +46,10 @@ test('kill -9 during a download leaves a temp file; the next pull removes it and
   writeFileSync(join(root, 'package.json'), '{"name":"project","private":true}'); // the .npmrc beside it is the project's
   mkdirSync(join(root, 'models', 'w'), { recursive: true });
   const sha256 = createHash('sha256').update(weights).digest('hex');
-  writeFileSync(join(root, 'models', 'w', 'config.json'), JSON.stringify({ name: 'w', source: { npm: 'stale-pkg@1.0.0', path: 'package/model/w.onnx', sha256 } }));
+  writeFileSync(
+    join(root, 'models', 'w', 'config.json'),
+    JSON.stringify({ name: 'w', source: { npm: 'stale-pkg@1.0.0', path: 'package/model/w.onnx', sha256 } }),
+  );
   const npmDir = join(root, '.cache', 'edgeserve', 'npm');
   // The built-in registry client (no npm on PATH): the download streams into `.<blob>.<pid>.<hex>.tmp`.
   const child = spawn(join(ROOT, 'node_modules', '.bin', 'bun'), [join(ROOT, 'src', 'cli.ts'), 'pull', '--models', join(root, 'models'), '--quiet'], {

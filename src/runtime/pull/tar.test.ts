@@ -29,7 +29,10 @@ const entries: FixtureEntry[] = [
 function readAll(tar: Uint8Array, chunk: number): { files: Map<string, Uint8Array>; seen: TarEntry[] } {
   const files = new Map<string, Uint8Array>();
   const seen: TarEntry[] = [];
-  const r = new TarReader((e) => (seen.push(e), true), (e, d) => void files.set(e.name, d));
+  const r = new TarReader(
+    (e) => (seen.push(e), true),
+    (e, d) => void files.set(e.name, d),
+  );
   for (let i = 0; i < tar.length; i += chunk) r.write(tar.subarray(i, i + chunk));
   r.finish();
   return { files, seen };
@@ -67,7 +70,10 @@ describe('TarReader', () => {
 
   test('stops once onFile says so', () => {
     const names: string[] = [];
-    const r = new TarReader((e) => (names.push(e.name), e.name.endsWith('big.bin')), () => true);
+    const r = new TarReader(
+      (e) => (names.push(e.name), e.name.endsWith('big.bin')),
+      () => true,
+    );
     expect(r.write(buildTar(entries))).toBe(true);
     expect(names).toEqual(['package/package.json', 'package/model/big.bin']);
   });
@@ -75,13 +81,19 @@ describe('TarReader', () => {
   test('a corrupt header is a TAR error', () => {
     const tar = buildTar([{ name: 'a', data: 'x' }]);
     tar[10] ^= 0xff;
-    const r = new TarReader(() => true, () => {});
+    const r = new TarReader(
+      () => true,
+      () => {},
+    );
     expect(() => r.write(tar)).toThrow(/not a tar archive, or corrupt header at byte 0/);
   });
 
   test('an archive cut inside an entry is a TAR error', () => {
     const tar = buildTar([{ name: 'a', data: big }]);
-    const r = new TarReader(() => true, () => {});
+    const r = new TarReader(
+      () => true,
+      () => {},
+    );
     r.write(tar.subarray(0, 2000));
     expect(() => r.finish()).toThrow(PullError);
   });

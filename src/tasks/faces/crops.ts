@@ -18,17 +18,35 @@ import type { Affine } from '../../image/warp.ts';
 /** alignLandmarkImage / alignLivenessImage: the box (whole pixels) scaled by `scale` (capped so
  *  it fits the image) about its centre, moved inside the image; [x1, y1, x2, y2] pixel edges. */
 export function scaledBoxCrop(box: Box, width: number, height: number, scale: number): Box {
-  const x1 = Math.trunc(box[0]), y1 = Math.trunc(box[1]);
+  const x1 = Math.trunc(box[0]),
+    y1 = Math.trunc(box[1]);
   const bw = Math.max(1, Math.abs(Math.trunc(box[2]) - x1));
   const bh = Math.max(1, Math.abs(Math.trunc(box[3]) - y1));
   const s = Math.min((height - 1) / bh, (width - 1) / bw, scale);
-  const nw = bw * s, nh = bh * s;
-  const cx = bw / 2 + x1, cy = bh / 2 + y1;
-  let l = cx - nw / 2, t = cy - nh / 2, r = cx + nw / 2, b = cy + nh / 2;
-  if (l < 0) { r -= l; l = 0; }
-  if (t < 0) { b -= t; t = 0; }
-  if (r > width - 1) { l -= r - width + 1; r = width - 1; }
-  if (b > height - 1) { t -= b - height + 1; b = height - 1; }
+  const nw = bw * s,
+    nh = bh * s;
+  const cx = bw / 2 + x1,
+    cy = bh / 2 + y1;
+  let l = cx - nw / 2,
+    t = cy - nh / 2,
+    r = cx + nw / 2,
+    b = cy + nh / 2;
+  if (l < 0) {
+    r -= l;
+    l = 0;
+  }
+  if (t < 0) {
+    b -= t;
+    t = 0;
+  }
+  if (r > width - 1) {
+    l -= r - width + 1;
+    r = width - 1;
+  }
+  if (b > height - 1) {
+    t -= b - height + 1;
+    b = height - 1;
+  }
   const x = Math.max(Math.trunc(l), 0);
   const y = Math.max(Math.trunc(t), 0);
   const w = Math.max(1, Math.min(Math.trunc(r - l), width - 1));
@@ -40,16 +58,23 @@ export function scaledBoxCrop(box: Box, width: number, height: number, scale: nu
  *  pixel centres at integers (warp.ts): src = (dst + 0.5) * scale - 0.5 + crop origin. With
  *  warpToTensor's `within: crop` it samples what cv.resize(image.roi(crop), size) does. */
 export function resizeMap(crop: Box, width: number, height: number): Affine {
-  const sx = (crop[2] - crop[0]) / width, sy = (crop[3] - crop[1]) / height;
+  const sx = (crop[2] - crop[0]) / width,
+    sy = (crop[3] - crop[1]) / height;
   return [sx, 0, crop[0] + 0.5 * sx - 0.5, 0, sy, crop[1] + 0.5 * sy - 0.5];
 }
 
 /** fr_pose.js: the box (whole pixels) grown by `pad` of its width/height per side, clipped. */
 export function paddedBoxCrop(box: Box, width: number, height: number, pad: number): Box {
-  const x1 = Math.trunc(box[0]), y1 = Math.trunc(box[1]), x2 = Math.trunc(box[2]), y2 = Math.trunc(box[3]);
-  const w = Math.abs(x2 - x1), h = Math.abs(y2 - y1);
-  const a = Math.max(0, Math.trunc(x1 - w * pad)), b = Math.max(0, Math.trunc(y1 - h * pad));
-  const c = Math.min(width, Math.trunc(x2 + w * pad)), d = Math.min(height, Math.trunc(y2 + h * pad));
+  const x1 = Math.trunc(box[0]),
+    y1 = Math.trunc(box[1]),
+    x2 = Math.trunc(box[2]),
+    y2 = Math.trunc(box[3]);
+  const w = Math.abs(x2 - x1),
+    h = Math.abs(y2 - y1);
+  const a = Math.max(0, Math.trunc(x1 - w * pad)),
+    b = Math.max(0, Math.trunc(y1 - h * pad));
+  const c = Math.min(width, Math.trunc(x2 + w * pad)),
+    d = Math.min(height, Math.trunc(y2 + h * pad));
   return [a, b, Math.max(c, a + 1), Math.max(d, b + 1)];
 }
 
@@ -66,7 +91,10 @@ export function softmax(v: ArrayLike<number>): Float64Array {
   for (let i = 0; i < v.length; i++) if (v[i] > max) max = v[i];
   const out = new Float64Array(v.length);
   let s = 0;
-  for (let i = 0; i < v.length; i++) { out[i] = Math.exp(v[i] - max); s += out[i]; }
+  for (let i = 0; i < v.length; i++) {
+    out[i] = Math.exp(v[i] - max);
+    s += out[i];
+  }
   for (let i = 0; i < v.length; i++) out[i] /= s;
   return out;
 }

@@ -7,14 +7,27 @@ import { eyeCrops } from './eyes.ts';
 /** 68 points with the eyes (36-47) set, everything else at (0, 0). */
 function landmarks(eyes: Array<[number, number]>): Float32Array {
   const l = new Float32Array(136);
-  eyes.forEach(([x, y], k) => { l[2 * (36 + k)] = x; l[2 * (36 + k) + 1] = y; });
+  eyes.forEach(([x, y], k) => {
+    l[2 * (36 + k)] = x;
+    l[2 * (36 + k) + 1] = y;
+  });
   return l;
 }
 
 // The 68-point model's eye points on astronaut.jpg (face job, 512x512).
 const ASTRONAUT = landmarks([
-  [197, 100.2], [202.3, 97.4], [208.5, 98], [213.4, 103.7], [207.6, 103.7], [201.6, 103],
-  [236.7, 104.5], [242.1, 99.3], [248.3, 99.3], [253.3, 102.3], [248.6, 104.8], [242.6, 105],
+  [197, 100.2],
+  [202.3, 97.4],
+  [208.5, 98],
+  [213.4, 103.7],
+  [207.6, 103.7],
+  [201.6, 103],
+  [236.7, 104.5],
+  [242.1, 99.3],
+  [248.3, 99.3],
+  [253.3, 102.3],
+  [248.6, 104.8],
+  [242.6, 105],
 ]);
 
 describe('eyeCrops (fr_eye.js getEyeBBox)', () => {
@@ -23,10 +36,13 @@ describe('eyeCrops (fr_eye.js getEyeBBox)', () => {
     // (204.5, 100.25) → (204, 100); side trunc((213 - 197) * 1.6) = 25; corner trunc(204 - 12.5)
     // = 191, trunc(100 - 12.5) = 87. Other eye: centre (trunc(245.25), trunc(101.75)) = (245, 101),
     // side trunc((253 - 236) * 1.6) = 27, corner (231, 87).
-    expect(eyeCrops(ASTRONAUT, 512, 512)).toEqual([[191, 87, 216, 112], [231, 87, 258, 114]]);
+    expect(eyeCrops(ASTRONAUT, 512, 512)).toEqual([
+      [191, 87, 216, 112],
+      [231, 87, 258, 114],
+    ]);
   });
 
-  test('the padding is the config\'s', () => {
+  test("the padding is the config's", () => {
     const [l] = eyeCrops(ASTRONAUT, 512, 512, 1);
     expect(l).toEqual([196, 92, 212, 108]); // side 16 = 213 - 197
   });
@@ -34,8 +50,18 @@ describe('eyeCrops (fr_eye.js getEyeBBox)', () => {
   test('at the image edges: corner clamped to 0, side shrunk to end inside (as the JS)', () => {
     // Eyes near the top-left: corner would be negative.
     const nearOrigin = landmarks([
-      [0, 4], [3, 2], [6, 2], [9, 4], [6, 6], [3, 6],
-      [20, 4], [23, 2], [26, 2], [29, 4], [26, 6], [23, 6],
+      [0, 4],
+      [3, 2],
+      [6, 2],
+      [9, 4],
+      [6, 6],
+      [3, 6],
+      [20, 4],
+      [23, 2],
+      [26, 2],
+      [29, 4],
+      [26, 6],
+      [23, 6],
     ]);
     const [l, r] = eyeCrops(nearOrigin, 30, 30);
     expect(l).toEqual([0, 0, 14, 14]); // centre (4, 4), side trunc(9 * 1.6) = 14, corner trunc(-3) → 0

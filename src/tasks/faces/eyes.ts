@@ -31,7 +31,8 @@ export function eyeCrops(landmarks: ArrayLike<number>, width: number, height: nu
     if (top + size >= height) size = height - top - 1;
     size = Math.max(1, size);
     // Past the last column/row only when the eye is squeezed against the image's far edge.
-    const l = Math.min(left, width - 1), t = Math.min(top, height - 1);
+    const l = Math.min(left, width - 1),
+      t = Math.min(top, height - 1);
     return [l, t, l + size, t + size];
   };
   return [one([37, 38, 40, 41], 36, 39), one([43, 44, 46, 47], 42, 45)];

@@ -124,16 +124,26 @@ function out(ts: Tensor[], name: string, model: string): Float32Array {
 
 export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJobOptions, deps: FaceJobDeps, ledger: ComponentLedger): Promise<FaceJobResult> {
   const stages: Record<string, number> = {};
-  const lap = (stage: string, since: number) => { const t = now(); stages[stage] = (stages[stage] ?? 0) + (t - since) * 1000; return t; };
+  const lap = (stage: string, since: number) => {
+    const t = now();
+    stages[stage] = (stages[stage] ?? 0) + (t - since) * 1000;
+    return t;
+  };
   let t = now();
   const decoder = await deps.decoder();
   const det = ledger.model(cfg.detector.model);
   const ds = imageSpec(det);
   // The detector's pixels are the ones it gets when called on its own (image-input.ts): a large
   // JPEG decoded DCT-scaled towards its input, as its config's reducing_gap says.
-  const detImg = await decoder.decode(bytes, { maxPixels: deps.maxPixels, targetWidth: ds.spec.width, targetHeight: ds.spec.height, reducingGap: ds.spec.reducing_gap });
+  const detImg = await decoder.decode(bytes, {
+    maxPixels: deps.maxPixels,
+    targetWidth: ds.spec.width,
+    targetHeight: ds.spec.height,
+    reducingGap: ds.spec.reducing_gap,
+  });
   t = lap('decode', t);
-  const W = detImg.originalWidth, H = detImg.originalHeight;
+  const W = detImg.originalWidth,
+    H = detImg.originalHeight;
 
   // Detect.
   const tensor = preprocess(detImg, ds.spec);
@@ -144,19 +154,40 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
   if (o.box) {
     checkCrop(o.box, W, H, 'box');
     // The caller's face: scored as the detection it overlaps most (0 when none).
-    const best = faces.reduce((acc, f) => { const v = iou(f.box, o.box!); return v > acc.v ? { v, s: f.score } : acc; }, { v: 0, s: 0 });
+    const best = faces.reduce(
+      (acc, f) => {
+        const v = iou(f.box, o.box!);
+        return v > acc.v ? { v, s: f.score } : acc;
+      },
+      { v: 0, s: 0 },
+    );
     faces.push({ box: o.box, score: best.s });
     chosen = faces.length - 1;
   }
   t = lap('detect', t);
 
-  const analyzed = o.analyze === 'none' ? []
-    : o.analyze === 'chosen' ? (chosen >= 0 ? [chosen] : [])
-    : faces.map((_, i) => i).slice(0, cfg.max_analyzed_faces);
+  const analyzed = o.analyze === 'none' ? [] : o.analyze === 'chosen' ? (chosen >= 0 ? [chosen] : []) : faces.map((_, i) => i).slice(0, cfg.max_analyzed_faces);
   if (o.analyze === 'all' && chosen >= cfg.max_analyzed_faces) analyzed.push(chosen);
-  const r: FaceJobResult = { width: W, height: H, faces, chosen, analyzed, landmarks: [], points5: [], embeddings: [], liveness: [], pose: [], eyes: [], stages };
+  const r: FaceJobResult = {
+    width: W,
+    height: H,
+    faces,
+    chosen,
+    analyzed,
+    landmarks: [],
+    points5: [],
+    embeddings: [],
+    liveness: [],
+    pose: [],
+    eyes: [],
+    stages,
+  };
   let img = detImg;
-  const scale = analysisScale(detImg, analyzed.map((i) => faces[i].box), cfg.analysis_face_px);
+  const scale = analysisScale(
+    detImg,
+    analyzed.map((i) => faces[i].box),
+    cfg.analysis_face_px,
+  );
   if (scale !== undefined) {
     // A JPEG is decoded at the k/8 size that covers `scale` (jpegDctSize), or in full beyond 1/2.
     const hint = isJpeg(bytes) && scale < 1 ? { targetWidth: Math.ceil(W * scale), targetHeight: Math.ceil(H * scale), reducingGap: 1 } : {};
@@ -174,7 +205,8 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
     const lprep = (now() - t) * 1000;
     const raw = (await ledger.run(lm, [feed(lm, ls.input, lt)], [lm.outputs[0].name], lprep))[0].data as Float32Array;
     const pts = new Float32Array(136);
-    const cw = crop[2] - crop[0], ch = crop[3] - crop[1];
+    const cw = crop[2] - crop[0],
+      ch = crop[3] - crop[1];
     for (let k = 0; k < 68; k++) {
       pts[2 * k] = crop[0] + raw[2 * k] * cw;
       pts[2 * k + 1] = crop[1] + raw[2 * k + 1] * ch;
@@ -204,7 +236,8 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
       const vprep = (now() - t) * 1000;
       const logits = (await ledger.run(lv, [feed(lv, vs.input, vt)], [lv.outputs[0].name], vprep))[0].data as Float32Array;
       const p = softmax(logits);
-      if (cfg.liveness.live_class >= p.length) throw new EdgeError('INTERNAL', `face.liveness.live_class ${cfg.liveness.live_class} but '${lv.name}' has ${p.length} classes`);
+      if (cfg.liveness.live_class >= p.length)
+        throw new EdgeError('INTERNAL', `face.liveness.live_class ${cfg.liveness.live_class} but '${lv.name}' has ${p.length} classes`);
       r.liveness.push(p[cfg.liveness.live_class]);
       t = lap('liveness', t);
     }
@@ -229,7 +262,8 @@ export async function runFaceJob(bytes: Uint8Array, cfg: FaceJobConfig, o: FaceJ
         const et = preprocess(img, es.spec, { crop });
         const eprep = (now() - e0) * 1000;
         const p = softmax((await ledger.run(em, [feed(em, es.input, et)], [em.outputs[0].name], eprep))[0].data as Float32Array);
-        if (cfg.eyes.open_class >= p.length) throw new EdgeError('INTERNAL', `face.eyes.open_class ${cfg.eyes.open_class} but '${em.name}' has ${p.length} classes`);
+        if (cfg.eyes.open_class >= p.length)
+          throw new EdgeError('INTERNAL', `face.eyes.open_class ${cfg.eyes.open_class} but '${em.name}' has ${p.length} classes`);
         open.push(p[cfg.eyes.open_class]);
       }
       r.eyes.push([open[0], open[1]]);

@@ -39,8 +39,10 @@ export function decodeDetections(scores: Float32Array, boxes: Float32Array, widt
     const s = scores[i * 2 + 1];
     if (s < o.scoreThreshold) continue;
     const b: Box = [
-      clamp(boxes[i * 4] * width, 0, width), clamp(boxes[i * 4 + 1] * height, 0, height),
-      clamp(boxes[i * 4 + 2] * width, 0, width), clamp(boxes[i * 4 + 3] * height, 0, height),
+      clamp(boxes[i * 4] * width, 0, width),
+      clamp(boxes[i * 4 + 1] * height, 0, height),
+      clamp(boxes[i * 4 + 2] * width, 0, width),
+      clamp(boxes[i * 4 + 3] * height, 0, height),
     ];
     if (b[2] - b[0] < 1 || b[3] - b[1] < 1) continue;
     candidates.push({ box: b, score: s });

@@ -39,7 +39,10 @@ export interface FacePipelineOptions {
 const meta = (name: string, datatype: TensorMetadata['datatype'], shape: number[]): TensorMetadata => ({ name, datatype, shape });
 
 export class FacePipelineLoader implements ModelLoader {
-  constructor(private readonly directory: LocalDirectory, private readonly opts: FacePipelineOptions) {}
+  constructor(
+    private readonly directory: LocalDirectory,
+    private readonly opts: FacePipelineOptions,
+  ) {}
 
   async load(name: string, _version: string, config: ModelConfig): Promise<LoadedModel> {
     const parsed = FaceJobConfig.safeParse((config as Record<string, unknown>).face);
@@ -50,10 +53,15 @@ export class FacePipelineLoader implements ModelLoader {
     await this.opts.decoder(); // a missing decoder fails the load, not the first request
     if (config.max_batch_size !== 0) throw new Error(`max_batch_size: the face job takes one image per request (0), got ${config.max_batch_size}`);
     // Components must be loaded in this thread first (the registry loads file-less models last).
-    const parts = [cfg.detector.model, cfg.landmarks.model, cfg.embedder.model, cfg.liveness?.model, cfg.pose?.model, cfg.eyes?.model].filter((m): m is string => !!m);
+    const parts = [cfg.detector.model, cfg.landmarks.model, cfg.embedder.model, cfg.liveness?.model, cfg.pose?.model, cfg.eyes?.model].filter(
+      (m): m is string => !!m,
+    );
     for (const m of parts) {
       const c = this.directory.get(m);
-      if (!c) throw new Error(`component model '${m}' is not loaded (loaded here: ${this.directory.names().join(', ') || 'none'}); every component must be served wherever '${name}' is`);
+      if (!c)
+        throw new Error(
+          `component model '${m}' is not loaded (loaded here: ${this.directory.names().join(', ') || 'none'}); every component must be served wherever '${name}' is`,
+        );
       if (!c.config.image) throw new Error(`component model '${m}' has no image preprocessing (config.json image)`);
     }
     const embedder = this.directory.get(cfg.embedder.model)!;
@@ -63,8 +71,14 @@ export class FacePipelineLoader implements ModelLoader {
       instances: Array.from({ length: n }, () => new FacePipelineInstance(cfg, this.directory, this.opts)),
       inputs: [meta('image', 'BYTES', [1])],
       outputs: [
-        meta('boxes', 'FP32', [-1, 4]), meta('scores', 'FP32', [-1]), meta('chosen', 'INT32', [1]), meta('analyzed', 'INT32', [-1]),
-        meta('landmarks', 'FP32', [-1, 68, 2]), meta('embeddings', 'FP32', [-1, dim]), meta('liveness', 'FP32', [-1]), meta('pose', 'FP32', [-1, 3]),
+        meta('boxes', 'FP32', [-1, 4]),
+        meta('scores', 'FP32', [-1]),
+        meta('chosen', 'INT32', [1]),
+        meta('analyzed', 'INT32', [-1]),
+        meta('landmarks', 'FP32', [-1, 68, 2]),
+        meta('embeddings', 'FP32', [-1, dim]),
+        meta('liveness', 'FP32', [-1]),
+        meta('pose', 'FP32', [-1, 3]),
         meta('eyes', 'FP32', [-1, 2]),
       ],
       notes: [`face job: ${parts.join(' → ')}, alignment ${cfg.embedder.alignment}`],
@@ -77,7 +91,11 @@ export class FacePipelineLoader implements ModelLoader {
 }
 
 class FacePipelineInstance implements ModelInstance {
-  constructor(private readonly cfg: FaceJobConfig, private readonly directory: LocalDirectory, private readonly opts: FacePipelineOptions) {}
+  constructor(
+    private readonly cfg: FaceJobConfig,
+    private readonly directory: LocalDirectory,
+    private readonly opts: FacePipelineOptions,
+  ) {}
 
   async execute(items: ExecutionItem[]): Promise<ExecutionBatchResult> {
     const t0 = performance.now();
@@ -90,7 +108,13 @@ class FacePipelineInstance implements ModelInstance {
           throw new EdgeError('INVALID_ARGUMENT', "input 'image' must be one encoded image (BYTES, shape [1])");
         }
         const o = parseJobParameters(withoutTimeout(item.parameters));
-        const r = await runFaceJob((img.data as Uint8Array[])[0], this.cfg, o, { directory: this.directory, decoder: this.opts.decoder, maxPixels: this.opts.maxPixels }, ledger);
+        const r = await runFaceJob(
+          (img.data as Uint8Array[])[0],
+          this.cfg,
+          o,
+          { directory: this.directory, decoder: this.opts.decoder, maxPixels: this.opts.maxPixels },
+          ledger,
+        );
         results.push(toOutputs(r, item.outputs, this.cfg.embedder.alignment));
       } catch (e) {
         results.push({ error: errorOf(e) });
@@ -117,10 +141,15 @@ function toOutputs(r: FaceJobResult, wanted: string[], alignment: string) {
   const m = r.analyzed.length;
   const boxes = new Float32Array(n * 4);
   const scores = new Float32Array(n);
-  r.faces.forEach((f, i) => { boxes.set(f.box, i * 4); scores[i] = f.score; });
+  r.faces.forEach((f, i) => {
+    boxes.set(f.box, i * 4);
+    scores[i] = f.score;
+  });
   const cat = (parts: Float32Array[], per: number) => {
     const o = new Float32Array(parts.length * per);
-    parts.forEach((p, i) => { o.set(p, i * per); });
+    parts.forEach((p, i) => {
+      o.set(p, i * per);
+    });
     return o;
   };
   const dim = r.embeddings[0]?.length ?? 0;
@@ -138,7 +167,9 @@ function toOutputs(r: FaceJobResult, wanted: string[], alignment: string) {
   return {
     outputs: all.filter((t) => wanted.includes(t.name)),
     parameters: {
-      image_width: r.width, image_height: r.height, alignment,
+      image_width: r.width,
+      image_height: r.height,
+      alignment,
       ...(r.embedModel ? { embed_model: r.embedModel.name, embed_version: r.embedModel.version } : {}),
       stage_us: JSON.stringify(Object.fromEntries(Object.entries(r.stages).map(([k, v]) => [k, Math.round(v)]))),
     },
@@ -147,10 +178,14 @@ function toOutputs(r: FaceJobResult, wanted: string[], alignment: string) {
 
 /** LocalLoader's `platforms` entry for the face job, over a thread's image tensorizer (whose
  *  decoder it uses). What each composition root passes. */
-export function facePlatforms(o: { tensorizer: () => Promise<ImageTensorizer>; maxPixels?: number; defaultInstances: number }): Record<string, (d: LocalDirectory) => ModelLoader> {
+export function facePlatforms(o: {
+  tensorizer: () => Promise<ImageTensorizer>;
+  maxPixels?: number;
+  defaultInstances: number;
+}): Record<string, (d: LocalDirectory) => ModelLoader> {
   const decoder = async () => {
     const d = (await o.tensorizer()).decoder;
-    if (!d) throw new Error('this runtime\'s image tensorizer exposes no decoder: the face job cannot run here');
+    if (!d) throw new Error("this runtime's image tensorizer exposes no decoder: the face job cannot run here");
     return d;
   };
   return { [FACE_PLATFORM]: (directory) => new FacePipelineLoader(directory, { decoder, maxPixels: o.maxPixels, defaultInstances: o.defaultInstances }) };

@@ -104,7 +104,11 @@ export interface QualityFailure {
   limit: number;
 }
 
-export const DEFAULT_DETECT: DetectOptions = { scoreThreshold: JOB_DEFAULTS.scoreThreshold, iouThreshold: JOB_DEFAULTS.iouThreshold, maxFaces: JOB_DEFAULTS.maxFaces };
+export const DEFAULT_DETECT: DetectOptions = {
+  scoreThreshold: JOB_DEFAULTS.scoreThreshold,
+  iouThreshold: JOB_DEFAULTS.iouThreshold,
+  maxFaces: JOB_DEFAULTS.maxFaces,
+};
 /** The match threshold when a request gives none, chosen from `bun src/bench/face-accuracy.ts`:
  *  genuine and impostor cosine similarities of every fixture face (three people and a cat) and
  *  its crops, flips, rotations, rescales, re-encodes and brightness changes, through the shipped
@@ -115,7 +119,10 @@ export const DEFAULT_DETECT: DetectOptions = { scoreThreshold: JOB_DEFAULTS.scor
 export const DEFAULT_MATCH_THRESHOLD = 0.6;
 
 export class FaceService {
-  constructor(private readonly dp: DataPlane, private readonly models: FaceModels = { face: 'face' }) {}
+  constructor(
+    private readonly dp: DataPlane,
+    private readonly models: FaceModels = { face: 'face' },
+  ) {}
 
   /** Throws the 404/503 the task would meet now (model missing, not ready, queue full), so a
    *  route can refuse before it reads the upload. */
@@ -132,8 +139,14 @@ export class FaceService {
   async analyze(image: Uint8Array, o: AnalyzeOptions = {}): Promise<FaceAnalysis> {
     const d = { ...DEFAULT_DETECT, ...o.detect };
     const parameters: Parameters = {
-      score_threshold: d.scoreThreshold, iou_threshold: d.iouThreshold, max_faces: d.maxFaces,
-      analyze: o.analyze ?? 'chosen', embed: o.embed ?? true, liveness: o.liveness ?? false, pose: o.pose ?? false, eyes: o.eyes ?? false,
+      score_threshold: d.scoreThreshold,
+      iou_threshold: d.iouThreshold,
+      max_faces: d.maxFaces,
+      analyze: o.analyze ?? 'chosen',
+      embed: o.embed ?? true,
+      liveness: o.liveness ?? false,
+      pose: o.pose ?? false,
+      eyes: o.eyes ?? false,
       ...(o.box ? { box: o.box.join(',') } : {}),
     };
     const r = await this.dp.infer(this.models.face, undefined, {
@@ -144,7 +157,11 @@ export class FaceService {
     return readAnalysis(r);
   }
 
-  async detect(image: Uint8Array, o: DetectOptions & { landmarks?: 0 | 5 | 68; liveness?: boolean; eyes?: boolean } = DEFAULT_DETECT, signal?: AbortSignal): Promise<Detection> {
+  async detect(
+    image: Uint8Array,
+    o: DetectOptions & { landmarks?: 0 | 5 | 68; liveness?: boolean; eyes?: boolean } = DEFAULT_DETECT,
+    signal?: AbortSignal,
+  ): Promise<Detection> {
     const points = o.landmarks ?? 0;
     const extra = points > 0 || o.liveness === true || o.eyes === true;
     const a = await this.analyze(image, { detect: o, analyze: extra ? 'all' : 'none', embed: false, liveness: o.liveness, eyes: o.eyes, signal });
@@ -175,18 +192,29 @@ export class FaceService {
     };
   }
 
-  async verify(a: Uint8Array, b: Uint8Array, o: { threshold?: number; box1?: Box; box2?: Box; liveness?: boolean; signal?: AbortSignal } = {}): Promise<Verification> {
+  async verify(
+    a: Uint8Array,
+    b: Uint8Array,
+    o: { threshold?: number; box1?: Box; box2?: Box; liveness?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Verification> {
     const threshold = o.threshold ?? DEFAULT_MATCH_THRESHOLD;
     const [ea, eb] = await Promise.all([
       this.embed(a, { box: o.box1, liveness: o.liveness, signal: o.signal, label: 'image1' }),
       this.embed(b, { box: o.box2, liveness: o.liveness, signal: o.signal, label: 'image2' }),
     ]);
     if (ea.model.name !== eb.model.name || ea.model.version !== eb.model.version || ea.model.alignment !== eb.model.alignment) {
-      throw new EdgeError('UNAVAILABLE', `the embedder changed during the request (${ea.model.name} ${ea.model.version} vs ${eb.model.name} ${eb.model.version}): retry`);
+      throw new EdgeError(
+        'UNAVAILABLE',
+        `the embedder changed during the request (${ea.model.name} ${ea.model.version} vs ${eb.model.name} ${eb.model.version}): retry`,
+      );
     }
     const similarity = round(cosine(Float32Array.from(ea.embedding), Float32Array.from(eb.embedding)), 4);
     return {
-      similarity, match: similarity >= threshold, threshold, faces: [ea.box, eb.box], candidates: [ea.candidates, eb.candidates],
+      similarity,
+      match: similarity >= threshold,
+      threshold,
+      faces: [ea.box, eb.box],
+      candidates: [ea.candidates, eb.candidates],
       ...(o.liveness ? { liveness: [ea.liveness!, eb.liveness!] as [number, number] } : {}),
       model: ea.model,
     };
@@ -194,18 +222,25 @@ export class FaceService {
 
   /** The enrolment quality gate (config.json face.quality): the first failed check, or
    *  undefined. Pose limits need the face analysed with `pose`, min_eye_open with `eyes`. */
-  checkQuality(face: { box: Box; score: number; pose?: [number, number, number]; eyes?: [number, number] }, gate = this.jobConfig().quality): QualityFailure | undefined {
+  checkQuality(
+    face: { box: Box; score: number; pose?: [number, number, number]; eyes?: [number, number] },
+    gate = this.jobConfig().quality,
+  ): QualityFailure | undefined {
     const size = Math.min(face.box[2] - face.box[0], face.box[3] - face.box[1]);
     if (size < gate.min_face_px) return { check: 'min_face_px', value: round(size, 1), limit: gate.min_face_px };
     if (face.score < gate.min_score) return { check: 'min_score', value: round(face.score, 4), limit: gate.min_score };
-    const limits = [['max_yaw', gate.max_yaw], ['max_pitch', gate.max_pitch], ['max_roll', gate.max_roll]] as const;
+    const limits = [
+      ['max_yaw', gate.max_yaw],
+      ['max_pitch', gate.max_pitch],
+      ['max_roll', gate.max_roll],
+    ] as const;
     for (const [k, [check, limit]] of limits.entries()) {
       if (limit === undefined) continue;
       if (!face.pose) throw internal(`quality gate ${check} needs the face's pose (analyze with pose: true)`);
       if (Math.abs(face.pose[k]) > limit) return { check, value: round(face.pose[k], 1), limit };
     }
     if (gate.min_eye_open !== undefined) {
-      if (!face.eyes) throw internal('quality gate min_eye_open needs the face\'s eyes (analyze with eyes: true)');
+      if (!face.eyes) throw internal("quality gate min_eye_open needs the face's eyes (analyze with eyes: true)");
       // Both eyes must be open: the less open one is what is checked.
       const least = Math.min(face.eyes[0], face.eyes[1]);
       if (!(least >= gate.min_eye_open)) return { check: 'min_eye_open', value: round(least, 4), limit: gate.min_eye_open };
@@ -216,10 +251,14 @@ export class FaceService {
 
 /** A quality failure as the 422 an enrolment answers with. */
 export function qualityError(f: QualityFailure, label = 'image'): EdgeError {
-  const what = f.check === 'min_face_px' ? `face size ${f.value} px is below ${f.limit} px`
-    : f.check === 'min_score' ? `detector score ${f.value} is below ${f.limit}`
-    : f.check === 'min_eye_open' ? `eye open probability ${f.value} (the less open eye) is below ${f.limit}`
-    : `|${f.check.slice(4)}| ${Math.abs(f.value)}° exceeds ${f.limit}°`;
+  const what =
+    f.check === 'min_face_px'
+      ? `face size ${f.value} px is below ${f.limit} px`
+      : f.check === 'min_score'
+        ? `detector score ${f.value} is below ${f.limit}`
+        : f.check === 'min_eye_open'
+          ? `eye open probability ${f.value} (the less open eye) is below ${f.limit}`
+          : `|${f.check.slice(4)}| ${Math.abs(f.value)}° exceeds ${f.limit}°`;
   return new EdgeError('UNPROCESSABLE', `${label}: quality check ${f.check} failed: ${what}`);
 }
 
