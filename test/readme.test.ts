@@ -114,6 +114,13 @@ const TABLE: Record<string, Entry> = {
   'npx edgeserve quantize face_detect --auto-exclude 12': { notRun: 'as above, up to twelve more derivations' },
   'npx edgeserve quantize my_model --images a.jpg,b.jpg --gate-images c.jpg,d.jpg --write': { notRun: 'a template: my_model and the images are placeholders' },
   'node node_modules/wrangler/bin/wrangler.js secret put API_KEYS < data/keys.json': { notRun: 'puts a secret into a Cloudflare account (needs a login); test/auth-workers.test.ts gives wrangler dev a key file as API_KEYS' },
+  'node_modules/.bin/bun src/cli.ts quantize MODEL --recipe FILE': { notRun: 'a template (MODEL, FILE); a derivation with gates: minutes' },
+  'node_modules/.bin/bun src/cli.ts bench -- --phases verify': { notRun: 'a benchmark (the face job in-process, then served under load)' },
+  'node_modules/.bin/bun src/cli.ts bench -- --phases enrol': { notRun: 'a benchmark (enrolment served under load)' },
+  'bun --cpu-prof-md': { notRun: 'names Bun\'s CPU profiler flag (how a measurement was made)' },
+  'src/bench/peer-verify.sh': { notRun: 'starts the FastAPI peer (../shared/peer, outside the repository) and runs minutes of wrk' },
+  './run_peer.sh 8321 2': { notRun: 'the FastAPI peer\'s own start script, in ../shared/peer (outside the repository)' },
+  "WRK_FILE=test/fixtures/astronaut.jpg WRK_FILE2=test/fixtures/grace_hopper.jpg \\\n  LABEL_A=peer LABEL_B=edgeserve CONCS=\"8 64\" ROUNDS=3 DUR=10s PAUSE=12 \\\n  A_WRK_ROUTE=/verify A_WRK_FIELD=file1 A_WRK_FIELD2=file2 \\\n  B_WRK_ROUTE=/v1/faces/verify B_WRK_FIELD=image1 B_WRK_FIELD2=image2 \\\n  ../shared/peer/load/compare.sh http://127.0.0.1:8321 http://127.0.0.1:8320": { notRun: 'needs the FastAPI peer (../shared/peer) and minutes of wrk' },
   'edgeserve keys create': { notRun: 'named in prose; run in the Security block (bin/edgeserve keys create …)' },
   "LABEL_A=peer LABEL_B=edgeserve CONCS=\"1 8 64 256\" ROUNDS=3 DUR=10s PAUSE=3 OUT=/tmp/compare.jsonl \\\n  B_WRK_ROUTE=/v1/faces/detect B_WRK_FIELD=image \\\n  ../shared/peer/load/compare.sh http://127.0.0.1:8202 http://127.0.0.1:8000": { notRun: 'needs the FastAPI peer (../shared/peer, outside the repository) and 5 minutes of wrk' },
   [`python - <<'PY'   # Triton's own client: pip install tritonclient[grpc]`.replace(/\s+#.*/, '')]: { notRun: 'needs tritonclient from PyPI (not installed, no PyPI here)' },
@@ -392,5 +399,28 @@ describe('commands run by other tests, and npm scripts named in prose', () => {
     } else if ('script' in e) {
       test(`${text}: what npm run ${e.script} runs`, () => expect(SCRIPTS[e.script]?.replace(/^exec /, '')).toBe(text));
     }
+  }
+});
+
+describe('CLI commands not run here still name real flags', () => {
+  // A benchmark or a quantization is too long to run here, but an outdated flag or phase in its
+  // README line is caught from the command's own --help.
+  const CLI_RE = /^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:npx edgeserve|bin\/edgeserve|edgeserve|node_modules\/\.bin\/bun src\/cli\.ts|npm run bench --)\s+/;
+  const SUBS = ['bench', 'quantize', 'serve', 'pull', 'keys'];
+  for (const [text, e] of Object.entries(TABLE)) {
+    if (!('notRun' in e) || !CLI_RE.test(text)) continue;
+    const rest = text.replace(CLI_RE, '');
+    const sub = text.startsWith('npm run bench') ? 'bench' : rest.split(/\s+/)[0]!;
+    if (!SUBS.includes(sub)) continue;
+    test(text, () => {
+      const help = Bun.spawnSync([join(ROOT, 'bin', 'edgeserve'), sub, '--help'], { cwd: ROOT, env: ENV }).stdout.toString();
+      const flags = [...new Set(rest.match(/(?<=^|\s)--[a-z][a-z0-9-]*/g) ?? [])];
+      for (const f of flags) expect(help, `${f} is not in edgeserve ${sub} --help`).toMatch(new RegExp(`(^|[\\s,])${f}\\b`, 'm'));
+      const phases = /--phases\s+(\S+)/.exec(rest)?.[1];
+      if (phases) {
+        const known = /--phases\s+LIST\s+(\S+)/.exec(help)?.[1]?.split(',') ?? [];
+        expect(phases.split(',').filter((p) => !known.includes(p)), `phases not in edgeserve bench --help (${known})`).toEqual([]);
+      }
+    });
   }
 });
