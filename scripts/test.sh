@@ -12,6 +12,9 @@ node_modules/.bin/tsc --noEmit -p .
 echo "== lint (Biome: the layout's import rules as errors, see biome.json)"
 node_modules/.bin/biome lint --diagnostic-level=error src test scripts
 
+echo "== format (Biome: npx biome format --write src test scripts fixes it)"
+node_modules/.bin/biome format src test scripts
+
 echo "== pull model weights"
 "$bun" src/cli.ts pull
 

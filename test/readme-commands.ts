@@ -29,9 +29,18 @@ type Quote = '' | "'" | '"';
 function scan(s: string, q: Quote): { q: Quote; comment: number } {
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (q === "'") { if (c === "'") q = ''; continue; }
-    if (c === '\\') { i++; continue; }
-    if (q === '"') { if (c === '"') q = ''; continue; }
+    if (q === "'") {
+      if (c === "'") q = '';
+      continue;
+    }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (q === '"') {
+      if (c === '"') q = '';
+      continue;
+    }
     if (c === "'" || c === '"') q = c;
     // A comment starts at a word boundary: `a#b` and `${x#y}` are not comments.
     else if (c === '#' && (i === 0 || /\s/.test(s[i - 1]!))) return { q, comment: i };
@@ -45,7 +54,10 @@ export function blockCommands(lines: string[], firstLine: number, where: string)
   let i = 0;
   while (i < lines.length) {
     const l = lines[i]!;
-    if (l.trim() === '' || l.trimStart().startsWith('#')) { i++; continue; }
+    if (l.trim() === '' || l.trimStart().startsWith('#')) {
+      i++;
+      continue;
+    }
     const start = i;
     const parts: string[] = [];
     let q: Quote = '';
@@ -82,7 +94,8 @@ export function shBlocks(readme: string): ShBlock[] {
   const blocks: ShBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!/^```(sh|bash|shell)\s*$/.test(lines[i]!)) {
-      if (lines[i]!.startsWith('```')) { // skip other fences whole, so their content is not read as prose
+      if (lines[i]!.startsWith('```')) {
+        // skip other fences whole, so their content is not read as prose
         const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
         i = end < 0 ? lines.length : end;
       }
@@ -103,7 +116,8 @@ export function shBlocks(readme: string): ShBlock[] {
  * assignments) is a command; `node:http`, `bun --hot` in a sentence about flags etc. are not,
  * because they are not followed by an argument that makes a command (see NOT_COMMANDS).
  */
-const PROGRAMS = /^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:npm|npx|bun|node|deno|curl|docker|skopeo|wrangler|edgeserve|bin\/edgeserve|dist\/edgeserve|node_modules\/\.bin\/\w+)(?:\s|$)/;
+const PROGRAMS =
+  /^(?:[A-Z_][A-Z0-9_]*=\S*\s+)*(?:npm|npx|bun|node|deno|curl|docker|skopeo|wrangler|edgeserve|bin\/edgeserve|dist\/edgeserve|node_modules\/\.bin\/\w+)(?:\s|$)/;
 
 /** Spans that match PROGRAMS but name a thing rather than give a command to run. */
 export const NOT_COMMANDS = new Set(['bun --hot', 'deno task', 'bun test', 'npm run <script>', 'node_modules/.bin/deno', 'deno']);
@@ -125,7 +139,11 @@ export function inlineCommands(readme: string): Command[] {
     para = { text: '', first: 0 };
   };
   lines.forEach((l, n) => {
-    if (l.startsWith('```')) { flush(); fenced = !fenced; return; }
+    if (l.startsWith('```')) {
+      flush();
+      fenced = !fenced;
+      return;
+    }
     if (fenced) return;
     if (l.trim() === '' || l.startsWith('|')) flush();
     if (l.trim() === '') return;

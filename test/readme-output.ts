@@ -21,10 +21,17 @@ function balancedPrefix(s: string): string | undefined {
   let str = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (str) { if (c === '\\') i++; else if (c === '"') str = false; continue; }
+    if (str) {
+      if (c === '\\') i++;
+      else if (c === '"') str = false;
+      continue;
+    }
     if (c === '"') str = true;
     else if (c === '{' || c === '[') depth++;
-    else if (c === '}' || c === ']') { depth--; if (depth === 0) return s.slice(0, i + 1); }
+    else if (c === '}' || c === ']') {
+      depth--;
+      if (depth === 0) return s.slice(0, i + 1);
+    }
   }
   return undefined;
 }
@@ -80,14 +87,17 @@ export function compare(doc: unknown, got: unknown, path = '$'): string[] {
     return typeof got === 'number' && String(got).startsWith(p) ? [] : [`${path}: expected a number starting ${p}, got ${JSON.stringify(got)}`];
   }
   if (typeof doc === 'number') {
-    return typeof got === 'number' && Math.abs(got - doc) <= tolerance(doc) ? [] : [`${path}: expected ${doc} (±${tolerance(doc)}), got ${JSON.stringify(got)}`];
+    return typeof got === 'number' && Math.abs(got - doc) <= tolerance(doc)
+      ? []
+      : [`${path}: expected ${doc} (±${tolerance(doc)}), got ${JSON.stringify(got)}`];
   }
   if (doc === null || typeof doc !== 'object') return Object.is(doc, got) ? [] : [`${path}: expected ${JSON.stringify(doc)}, got ${JSON.stringify(got)}`];
   if (Array.isArray(doc)) {
     if (!Array.isArray(got)) return [`${path}: expected an array, got ${JSON.stringify(got)}`];
     const open = doc.at(-1) === ELIDED;
     const items = open ? doc.slice(0, -1) : doc;
-    if (open ? got.length < items.length : got.length !== items.length) return [`${path}: expected ${items.length}${open ? ' or more' : ''} items, got ${got.length}`];
+    if (open ? got.length < items.length : got.length !== items.length)
+      return [`${path}: expected ${items.length}${open ? ' or more' : ''} items, got ${got.length}`];
     return items.flatMap((d, i) => compare(d, got[i], `${path}[${i}]`));
   }
   if (got === null || typeof got !== 'object' || Array.isArray(got)) return [`${path}: expected an object, got ${JSON.stringify(got)}`];

@@ -151,6 +151,9 @@ export class KeyTable {
   private byId = new Map<string, KeyRecord>();
   /** Last-use times not yet written back (id → ms). */
   readonly used = new Map<string, number>();
+  /** Runs before each well-formed key is checked: the file store re-reads a changed file there,
+   *  so a key created or revoked by `edgeserve keys` counts from the next request, not the next poll. */
+  beforeCheck: (() => void) | undefined;
 
   constructor(records: KeyRecord[] = []) {
     this.replace(records);
@@ -171,6 +174,7 @@ export class KeyTable {
   async check(token: string, now = Date.now()): Promise<KeyCheck> {
     const id = keyIdOf(token);
     if (!id) return { ok: false, reason: 'malformed' };
+    this.beforeCheck?.();
     const r = this.byId.get(id);
     const digest = await sha256Hex(token);
     if (!constantTimeEqual(digest, r?.sha256 ?? DUMMY) || !r) return { ok: false, reason: 'unknown', id };

@@ -91,3 +91,15 @@ test('last-used times are merged into what another writer changed meanwhile', as
   expect(existsSync(`${path}.lock`)).toBe(false);
   expect(readFileSync(path, 'utf8')).not.toContain(a.key.slice(16));
 });
+
+test('a key created or revoked is taken at the next check, not the next poll', async () => {
+  const { path } = setup();
+  const store = new FileKeyStore(path, () => {}, 3_600_000); // the poll never runs in this test
+  stores.push(store);
+  store.start();
+  const a = await generateKey({ scopes: ['admin'] });
+  updateKeys(path, (k) => [...k, a.record]);
+  expect((await store.table.check(a.key)).ok).toBe(true);
+  updateKeys(path, (k) => k.map((r) => ({ ...r, revoked: new Date().toISOString() })));
+  expect(await store.table.check(a.key)).toEqual({ ok: false, reason: 'revoked', id: a.record.id });
+});

@@ -114,9 +114,12 @@ export class FileKeyStore {
     private readonly pollMs = POLL_MS,
   ) {}
 
-  /** Loads the file (a broken file fails the start, naming it) and starts polling. */
+  /** Loads the file (a broken file fails the start, naming it) and starts polling. Each key check
+   *  also looks at the file first (one stat; a reload only if it changed), so a new or revoked
+   *  key takes effect at once; the poll still notices a file that went away or broke. */
   start(): void {
     this.reload(true);
+    this.table.beforeCheck = () => this.reload();
     this.timer = setInterval(() => this.tick(), this.pollMs);
     (this.timer as { unref?: () => void }).unref?.();
   }
