@@ -5,16 +5,15 @@
 // answers 200 and finds the face.
 
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchOffline } from './browser-launch.ts';
 import { generateKey } from '../src/auth/keys.ts';
 import { updateKeys } from '../src/runtime/auth-store.ts';
 import { FIXTURES } from './helpers.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 let srv: ServerProcess;
 let browser: Browser;
@@ -24,31 +23,13 @@ const keys: Record<string, string> = {};
 
 describe('Swagger UI Authorize with API keys', () => {
   beforeAll(async () => {
-    if (!CHROMIUM) throw new Error('Debian chromium is not installed (/usr/bin/chromium): apt-get install chromium (npm test does it as root)');
     const file = join(mkdtempSync(join(tmpdir(), 'edgeserve-browser-keys-')), 'keys.json');
     const made = await Promise.all([generateKey({ scopes: ['metrics'] }), generateKey({ scopes: ['infer'] })]);
     [keys.metrics, keys.infer] = made.map((m) => m.key);
     updateKeys(file, () => made.map((m) => m.record));
     srv = await startServer({ API_KEYS_FILE: file, GRPC_PORT: 'off' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    const ctx = await browser.newContext();
-    await ctx.route('**/*', (route) => {
-      const u = new URL(route.request().url());
-      if (u.hostname === '127.0.0.1' || u.protocol === 'blob:' || u.protocol === 'data:') return route.continue();
-      offsite.push(u.href);
-      return route.abort('internetdisconnected');
-    });
+    let ctx: BrowserContext;
+    ({ browser, ctx } = await launchOffline(offsite));
     page = await ctx.newPage();
     await page.goto(`${srv.url}/docs`);
     await page.waitForSelector('#operations-Metrics-get_metrics', { timeout: 30_000 });
