@@ -82,6 +82,9 @@ test('four concurrent render=png of a 7000x7000 PNG: bounded memory, live stays 
     expect([dv.getUint32(16), dv.getUint32(20)]).toEqual([2000, 2000]); // 4 MP budget
   }
   expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(1);
-  expect(peak - base).toBeLessThan(1024); // detection alone (two workers decoding 49 MP) is ~650 of it
+  // Before the 4 MP render budget four renders added ~2.2 GiB. Measured with it, over seven clean
+  // runs on one day: +787 to +1024 MiB (detection alone, two workers decoding 49 MP, is ~650 of it),
+  // so 1024 sat on the edge of that spread; 1280 still fails the unbounded renders by ~1 GiB.
+  expect(peak - base).toBeLessThan(1280);
   expect(worstLive).toBeLessThan(1000);
 }, 120_000);
